@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` (the service on 127.0.0.1) and `make test`.
+# Each installs what it needs on a fresh machine: a virtualenv with the pinned packages.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: run test synth bench clean
+
+$(VENV)/installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet ".[dev]"
+	rm -rf build *.egg-info
+	touch $@
+
+run: $(VENV)/installed
+	TZ=UTC $(PY) -m local $(ARGS)
+
+test: $(VENV)/installed
+	TZ=UTC $(PY) -m pytest -n 2 $(ARGS)
+
+synth: $(VENV)/installed
+	$(PY) app.py
+
+clean:
+	rm -rf $(VENV) cdk.out

@@ -1,0 +1,1 @@
+"""Ketamine clinic appointment and follow-up service (Lambda code)."""

@@ -1,0 +1,1 @@
+"""AWS access: the only code that imports boto3."""

@@ -1,0 +1,302 @@
+"""The clinic's single DynamoDB table.
+
+Access patterns and the keys that serve them (also in docs/table-design.md):
+
+| pattern                          | read                                   | key                                         |
+|----------------------------------|----------------------------------------|---------------------------------------------|
+| clinic configuration             | Query pk                               | pk=CLINIC#{clinic} (PROFILE, CHAIR#, PROVIDER#) |
+| held chair/provider time of a day| Query pk                               | pk=HOLD#{clinic}#{date}, sk={kind}#{id}#{utc} |
+| appointment by id (+ audit)      | GetItem / Query pk                     | pk=APPT#{id}, sk=APPT / AUDIT#{utc}#{n}      |
+| day board                        | Query GSI1                             | gsi1pk=BOARD#{clinic}#{date}, gsi1sk={utc}#{id} |
+| patient by id                    | GetItem                                | pk=PATIENT#{id}, sk=PROFILE                  |
+| patient's appointments           | Query GSI2                             | gsi2pk=PATIENT#{id}, gsi2sk=APPT#{utc}#{id}  |
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from ..domain.appointments import Appointment, AuditEntry
+from ..domain.errors import Conflict, InvalidRequest, SlotTaken, TemporarilyUnavailable
+from ..domain.patients import Patient
+from ..domain.resources import Chair, Clinic, ClinicProfile, Provider
+from ..domain.scheduling import Grain
+
+KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "expiresAt", "type"})
+THROTTLING = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
+)
+# Held-time records are only needed until the day is over; keep a week for investigations.
+HOLD_RETENTION = timedelta(days=7)
+BOARD_INDEX = "gsi1"
+PATIENT_INDEX = "gsi2"
+
+
+def _item(model: BaseModel, **keys: Any) -> dict[str, Any]:
+    data = json.loads(model.model_dump_json(by_alias=True, exclude_none=True), parse_float=Decimal)
+    return {**data, **keys}
+
+
+def _data(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in item.items() if k not in KEY_ATTRIBUTES}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _utc(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _hold_key(clinic_id: str, day: str, grain: Grain) -> dict[str, str]:
+    return {"pk": f"HOLD#{clinic_id}#{day}", "sk": f"{grain.kind}#{grain.resource_id}#{_utc(grain.at)}"}
+
+
+def _appointment_item(appointment: Appointment) -> dict[str, Any]:
+    start = _utc(appointment.start)
+    return _item(
+        appointment,
+        pk=f"APPT#{appointment.appointment_id}",
+        sk="APPT",
+        type="appointment",
+        gsi1pk=f"BOARD#{appointment.clinic_id}#{appointment.local_date}",
+        gsi1sk=f"{start}#{appointment.appointment_id}",
+        gsi2pk=f"PATIENT#{appointment.patient_id}",
+        gsi2sk=f"APPT#{start}#{appointment.appointment_id}",
+    )
+
+
+def _audit_item(entry: AuditEntry) -> dict[str, Any]:
+    # A random suffix keeps two entries in the same second apart.
+    return _item(
+        entry,
+        pk=f"APPT#{entry.appointment_id}",
+        sk=f"AUDIT#{_utc(entry.at)}#{uuid.uuid4().hex[:8]}",
+        type="audit",
+    )
+
+
+class DynamoRepository:
+    def __init__(self, table: Any):
+        """`table` is a boto3 DynamoDB Table resource; its client serializes Python values."""
+        self.table = table
+        self.client = table.meta.client
+        self.name = table.name
+
+    # --- configuration -------------------------------------------------------------
+    def load_clinic(self, clinic_id: str) -> Clinic | None:
+        items = self._query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"CLINIC#{clinic_id}"})
+        profile = None
+        chairs: dict[str, Chair] = {}
+        providers: dict[str, Provider] = {}
+        for item in items:
+            kind = item["type"]
+            if kind == "clinic":
+                profile = ClinicProfile.model_validate(_data(item))
+            elif kind == "chair":
+                chair = Chair.model_validate(_data(item))
+                chairs[chair.chair_id] = chair
+            elif kind == "provider":
+                provider = Provider.model_validate(_data(item))
+                providers[provider.provider_id] = provider
+        if profile is None:
+            return None
+        return Clinic(profile=profile, chairs=chairs, providers=providers)
+
+    def save_clinic_profile(self, profile: ClinicProfile) -> None:
+        self._call(self.table.put_item, Item=_item(profile, pk=f"CLINIC#{profile.clinic_id}", sk="PROFILE", type="clinic"))
+
+    def save_chair(self, clinic_id: str, chair: Chair) -> None:
+        self._call(self.table.put_item, Item=_item(chair, pk=f"CLINIC#{clinic_id}", sk=f"CHAIR#{chair.chair_id}", type="chair"))
+
+    def save_provider(self, clinic_id: str, provider: Provider) -> None:
+        item = _item(provider, pk=f"CLINIC#{clinic_id}", sk=f"PROVIDER#{provider.provider_id}", type="provider")
+        self._call(self.table.put_item, Item=item)
+
+    # --- held time -----------------------------------------------------------------
+    def occupancy(self, clinic_id: str, day: date) -> dict[Grain, int]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": f"HOLD#{clinic_id}#{day.isoformat()}"},
+            ProjectionExpression="sk, holders",
+        )
+        held: dict[Grain, int] = {}
+        for item in items:
+            kind, resource_id, at = item["sk"].split("#")
+            held[Grain(kind, resource_id, datetime.fromisoformat(at))] = len(item.get("holders", ()))
+        return held
+
+    # --- patients ------------------------------------------------------------------
+    def create_patient(self, patient: Patient) -> None:
+        item = _item(patient, pk=f"PATIENT#{patient.patient_id}", sk="PROFILE", type="patient")
+        self._call(self.table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def get_patient(self, patient_id: str) -> Patient | None:
+        item = self._call(self.table.get_item, Key={"pk": f"PATIENT#{patient_id}", "sk": "PROFILE"}).get("Item")
+        return Patient.model_validate(_data(item)) if item else None
+
+    # --- appointments --------------------------------------------------------------
+    def create_appointment(self, appointment: Appointment, claims: list[tuple[Grain, int]], audit: AuditEntry) -> None:
+        operations = [
+            {
+                "ConditionCheck": {
+                    "TableName": self.name,
+                    "Key": {"pk": f"PATIENT#{appointment.patient_id}", "sk": "PROFILE"},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.name,
+                    "Item": _appointment_item(appointment),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": self.name, "Item": _audit_item(audit)}},
+        ]
+        operations += self._claim_operations(appointment, claims)
+        failed = self._transact(operations)
+        if failed is None:
+            return
+        if failed == 0:
+            raise InvalidRequest("patientId", f"no patient {appointment.patient_id!r}")
+        if failed == 1:
+            raise Conflict(f"appointment {appointment.appointment_id!r} already exists")
+        grain = claims[failed - 3][0]
+        raise SlotTaken(grain.kind, grain.resource_id, grain.at)
+
+    def get_appointment(self, appointment_id: str) -> Appointment | None:
+        item = self._call(self.table.get_item, Key={"pk": f"APPT#{appointment_id}", "sk": "APPT"}).get("Item")
+        return Appointment.model_validate(_data(item)) if item else None
+
+    def change_appointment(
+        self,
+        before: Appointment,
+        after: Appointment,
+        claims: list[tuple[Grain, int]],
+        releases: list[Grain],
+        audit: AuditEntry,
+    ) -> None:
+        operations = [
+            {
+                "Put": {
+                    "TableName": self.name,
+                    "Item": _appointment_item(after),
+                    "ConditionExpression": "version = :version AND #status = :status",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":version": before.version, ":status": before.status.value},
+                }
+            },
+            {"Put": {"TableName": self.name, "Item": _audit_item(audit)}},
+        ]
+        operations += self._claim_operations(after, claims)
+        operations += [
+            {
+                "Update": {
+                    "TableName": self.name,
+                    "Key": _hold_key(before.clinic_id, before.local_date, grain),
+                    "UpdateExpression": "DELETE holders :me",
+                    "ExpressionAttributeValues": {":me": {before.appointment_id}},
+                }
+            }
+            for grain in releases
+        ]
+        failed = self._transact(operations)
+        if failed is None:
+            return
+        if failed == 0:
+            raise Conflict("the appointment was changed by someone else meanwhile; reload it and try again")
+        grain = claims[failed - 2][0]
+        raise SlotTaken(grain.kind, grain.resource_id, grain.at)
+
+    def board(self, clinic_id: str, day: date) -> list[Appointment]:
+        items = self._query(
+            IndexName=BOARD_INDEX,
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": f"BOARD#{clinic_id}#{day.isoformat()}"},
+        )
+        return [Appointment.model_validate(_data(item)) for item in items]
+
+    def patient_appointments(self, patient_id: str) -> list[Appointment]:
+        items = self._query(
+            IndexName=PATIENT_INDEX,
+            KeyConditionExpression="gsi2pk = :pk AND begins_with(gsi2sk, :appt)",
+            ExpressionAttributeValues={":pk": f"PATIENT#{patient_id}", ":appt": "APPT#"},
+        )
+        return [Appointment.model_validate(_data(item)) for item in items]
+
+    def audit_trail(self, appointment_id: str) -> list[AuditEntry]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :audit)",
+            ExpressionAttributeValues={":pk": f"APPT#{appointment_id}", ":audit": "AUDIT#"},
+        )
+        return [AuditEntry.model_validate(_data(item)) for item in items]
+
+    # --- plumbing ------------------------------------------------------------------
+    def _claim_operations(self, appointment: Appointment, claims: list[tuple[Grain, int]]) -> list[dict[str, Any]]:
+        expires = int((datetime.fromisoformat(appointment.local_date) + HOLD_RETENTION).timestamp()) + 86400
+        return [
+            {
+                "Update": {
+                    "TableName": self.name,
+                    "Key": _hold_key(appointment.clinic_id, appointment.local_date, grain),
+                    "UpdateExpression": "ADD holders :me SET expiresAt = :expires",
+                    "ConditionExpression": "attribute_not_exists(holders) OR size(holders) < :capacity",
+                    "ExpressionAttributeValues": {
+                        ":me": {appointment.appointment_id},
+                        ":capacity": capacity,
+                        ":expires": expires,
+                    },
+                }
+            }
+            for grain, capacity in claims
+        ]
+
+    def _transact(self, operations: list[dict[str, Any]]) -> int | None:
+        """Runs the transaction; returns None, or the index of the first operation whose
+        condition failed. Any other failure propagates."""
+        try:
+            self._call(self.client.transact_write_items, TransactItems=operations)
+            return None
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            for index, reason in enumerate(reasons):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    return index
+            if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                raise Conflict("another change to the same records was in progress; try again") from error
+            raise
+
+    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._call(self.table.query, **kwargs)
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    @staticmethod
+    def _call(operation: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(**kwargs)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in THROTTLING:
+                raise TemporarilyUnavailable("the database is busy; retry shortly") from error
+            raise

@@ -1,0 +1,1 @@
+"""The REST API Lambda: thin handlers over ClinicService."""

@@ -1,0 +1,267 @@
+"""REST API entry point: parse, authorize, call ClinicService, shape the reply."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from ..adapters.dynamodb import DynamoRepository
+from ..domain.appointments import Appointment
+from ..domain.patients import PatientDetails
+from ..domain.resources import Chair, ClinicProfile, Provider
+from ..service import ClinicService
+from ..settings import settings
+from . import errors
+from .auth import ADMIN, CLINICIAN, FRONT_DESK, STAFF, AccessDenied, RoutePolicy, actor_of, authorize
+from .idempotency import HEADER, run_once, valid_key
+from .models import (
+    BookingRequest,
+    CancelRequest,
+    ChairRequest,
+    ClinicProfileRequest,
+    ProviderRequest,
+    RescheduleRequest,
+)
+
+logger = Logger(service="clinic-api")
+tracer = Tracer(service="clinic-api")
+metrics = Metrics(namespace="KetamineClinic", service="clinic-api")
+
+ROUTES: list[tuple[RoutePolicy, Callable[..., Any]]] = []
+FRONT_OFFICE = frozenset({FRONT_DESK, ADMIN})
+
+
+def route(method: str, path: str, groups: frozenset[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        ROUTES.append((RoutePolicy(method, path, groups), handler))
+        return handler
+
+    return register
+
+
+class Container:
+    """What one Lambda execution environment holds between invocations. Locally, each
+    server thread gets its own, as each concurrent Lambda invocation would."""
+
+    def __init__(self) -> None:
+        config = settings()
+        dynamodb = boto3.resource("dynamodb")
+        self.service = ClinicService(config.clinic_rules, DynamoRepository(dynamodb.Table(config.table_name)))
+        self.persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name)
+        cors = CORSConfig(allow_origin=config.allowed_origin, allow_headers=[HEADER], max_age=600)
+        self.resolver = APIGatewayRestResolver(enable_validation=True, cors=cors)
+        errors.register(self.resolver)
+        for policy, handler in ROUTES:
+            self.resolver.route(policy.path, policy.method)(handler)
+
+
+_local = threading.local()
+
+
+def container() -> Container:
+    current = getattr(_local, "container", None)
+    if current is None:
+        current = _local.container = Container()
+    return current
+
+
+def _service() -> ClinicService:
+    return container().service
+
+
+def _event() -> Any:
+    return container().resolver.current_event
+
+
+def _appointment(appointment: Appointment) -> dict[str, Any]:
+    return appointment.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _created(operation: str, payload: Any, action: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    event = _event()
+    actor = actor_of(event.raw_event)
+    body = run_once(
+        container().persistence,
+        operation=operation,
+        caller=actor.user_id,
+        key=valid_key(event.headers.get(HEADER) or event.headers.get(HEADER.lower())),
+        payload=json.loads(payload.model_dump_json()),
+        action=action,
+    )
+    return body, 201
+
+
+# --- clinic configuration -----------------------------------------------------------------
+@route("GET", "/clinics/<clinic_id>", STAFF)
+def get_clinic(clinic_id: str) -> dict[str, Any]:
+    service = _service()
+    clinic = service.clinic(clinic_id)
+    return {
+        **clinic.profile.model_dump(mode="json", by_alias=True),
+        "chairs": [c.model_dump(mode="json", by_alias=True) for c in clinic.chairs.values()],
+        "providers": [p.model_dump(mode="json", by_alias=True) for p in clinic.providers.values()],
+        "sessionTypes": {
+            code: {**kind.model_dump(mode="json", by_alias=True), "blockMinutes": int(kind.block.total_seconds() // 60)}
+            for code, kind in service.rules.session_types.items()
+        },
+    }
+
+
+@route("PUT", "/clinics/<clinic_id>", frozenset({ADMIN}))
+def put_clinic(clinic_id: str, body: Annotated[ClinicProfileRequest, Body()]) -> dict[str, Any]:
+    service = _service()
+    profile = ClinicProfile(
+        clinic_id=clinic_id,
+        name=body.name,
+        time_zone=body.time_zone or service.rules.default_time_zone,
+        opening_hours=body.opening_hours,
+        rems_certified=body.rems_certified,
+    )
+    return service.save_clinic_profile(profile).model_dump(mode="json", by_alias=True)
+
+
+@route("PUT", "/clinics/<clinic_id>/chairs/<chair_id>", frozenset({ADMIN}))
+def put_chair(clinic_id: str, chair_id: str, body: Annotated[ChairRequest, Body()]) -> dict[str, Any]:
+    chair = Chair(chair_id=chair_id, **body.model_dump())
+    return _service().save_chair(clinic_id, chair).model_dump(mode="json", by_alias=True)
+
+
+@route("PUT", "/clinics/<clinic_id>/providers/<provider_id>", frozenset({ADMIN}))
+def put_provider(clinic_id: str, provider_id: str, body: Annotated[ProviderRequest, Body()]) -> dict[str, Any]:
+    provider = Provider(provider_id=provider_id, **body.model_dump())
+    return _service().save_provider(clinic_id, provider).model_dump(mode="json", by_alias=True)
+
+
+# --- the day ------------------------------------------------------------------------------
+@route("GET", "/clinics/<clinic_id>/availability", STAFF)
+def get_availability(
+    clinic_id: str,
+    day: Annotated[date, Query(alias="date")],
+    session_type: Annotated[str, Query(alias="sessionType", min_length=1, max_length=40)],
+) -> dict[str, Any]:
+    service = _service()
+    slots = service.availability(clinic_id, day, session_type)
+    zone = service.clinic(clinic_id).profile.zone
+    return {
+        "clinicId": clinic_id,
+        "date": day.isoformat(),
+        "sessionType": session_type,
+        "timeZone": zone.key,
+        "slots": [
+            {
+                "start": slot.start.isoformat().replace("+00:00", "Z"),
+                "end": slot.end.isoformat().replace("+00:00", "Z"),
+                "startLocal": slot.start.astimezone(zone).isoformat(),
+                "chairIds": list(slot.chair_ids),
+                "providerIds": list(slot.provider_ids),
+            }
+            for slot in slots
+        ],
+    }
+
+
+@route("GET", "/clinics/<clinic_id>/board", STAFF)
+def get_board(clinic_id: str, day: Annotated[date, Query(alias="date")]) -> dict[str, Any]:
+    appointments = _service().board(clinic_id, day)
+    return {"clinicId": clinic_id, "date": day.isoformat(), "appointments": [_appointment(a) for a in appointments]}
+
+
+# --- patients -----------------------------------------------------------------------------
+@route("POST", "/patients", FRONT_OFFICE)
+def post_patient(body: Annotated[PatientDetails, Body()]) -> tuple[dict[str, Any], int]:
+    def register() -> dict[str, Any]:
+        metrics.add_metric(name="PatientRegistered", unit=MetricUnit.Count, value=1)
+        return _service().register_patient(body).model_dump(mode="json", by_alias=True)
+
+    return _created("register-patient", body, register)
+
+
+@route("GET", "/patients/<patient_id>", STAFF)
+def get_patient(patient_id: str) -> dict[str, Any]:
+    return _service().patient(patient_id).model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+@route("GET", "/patients/<patient_id>/appointments", STAFF)
+def get_patient_appointments(patient_id: str) -> dict[str, Any]:
+    return {"patientId": patient_id, "appointments": [_appointment(a) for a in _service().patient_appointments(patient_id)]}
+
+
+# --- appointments -------------------------------------------------------------------------
+@route("POST", "/appointments", FRONT_OFFICE)
+def post_appointment(body: Annotated[BookingRequest, Body()]) -> tuple[dict[str, Any], int]:
+    def book() -> dict[str, Any]:
+        actor = actor_of(_event().raw_event)
+        appointment = _service().book(actor, **body.model_dump())
+        metrics.add_metric(name="AppointmentBooked", unit=MetricUnit.Count, value=1)
+        return _appointment(appointment)
+
+    return _created("book-appointment", body, book)
+
+
+@route("GET", "/appointments/<appointment_id>", STAFF)
+def get_appointment(appointment_id: str) -> dict[str, Any]:
+    return _appointment(_service().appointment(appointment_id))
+
+
+@route("GET", "/appointments/<appointment_id>/audit", STAFF)
+def get_audit(appointment_id: str) -> dict[str, Any]:
+    entries = _service().audit_trail(appointment_id)
+    return {
+        "appointmentId": appointment_id,
+        "entries": [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in entries],
+    }
+
+
+@route("POST", "/appointments/<appointment_id>/reschedule", FRONT_OFFICE)
+def post_reschedule(appointment_id: str, body: Annotated[RescheduleRequest, Body()]) -> dict[str, Any]:
+    actor = actor_of(_event().raw_event)
+    return _appointment(_service().reschedule(actor, appointment_id, **body.model_dump()))
+
+
+@route("POST", "/appointments/<appointment_id>/cancel", FRONT_OFFICE)
+def post_cancel(appointment_id: str, body: Annotated[CancelRequest, Body()]) -> dict[str, Any]:
+    actor = actor_of(_event().raw_event)
+    return _appointment(_service().cancel(actor, appointment_id, body.reason))
+
+
+@route("POST", "/appointments/<appointment_id>/check-in", frozenset({FRONT_DESK, CLINICIAN, ADMIN}))
+def post_check_in(appointment_id: str) -> dict[str, Any]:
+    return _appointment(_service().check_in(actor_of(_event().raw_event), appointment_id))
+
+
+@route("POST", "/appointments/<appointment_id>/no-show", FRONT_OFFICE)
+def post_no_show(appointment_id: str) -> dict[str, Any]:
+    return _appointment(_service().no_show(actor_of(_event().raw_event), appointment_id))
+
+
+POLICIES = [policy for policy, _ in ROUTES]
+
+
+def _denied(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", "Access-Control-Allow-Origin": settings().allowed_origin},
+        "body": json.dumps(errors.error_body("unauthorized" if status == 401 else "forbidden", message)),
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        authorize(event, POLICIES)
+    except AccessDenied as denied:
+        return _denied(denied.status, denied.message)
+    return container().resolver.resolve(event, context)

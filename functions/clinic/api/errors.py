@@ -1,0 +1,95 @@
+"""Every failure becomes one JSON shape, in one place:
+{"code": ..., "message": ..., "fields": [{"field": ..., "problem": ...}]}.
+Messages name fields and rules, never the values sent (which may be PHI)."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from pydantic import ValidationError
+
+from ..domain.errors import Conflict, InvalidRequest, NotFound, TemporarilyUnavailable
+
+logger = Logger(service="clinic-api")
+RETRY_AFTER_SECONDS = "2"
+
+
+def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "fields": fields or []}
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _problems(errors: list[Any]) -> list[dict[str, str]]:
+    return [{"field": _field_name(tuple(e.get("loc", ()))), "problem": e.get("msg", "is invalid")} for e in errors]
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body), headers=headers)
+
+
+def register(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _request_invalid(error: RequestValidationError) -> Response:
+        errors = error.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _json(400, error_body("malformed_json", "the request body is not valid JSON", [{"field": "body", "problem": "is not valid JSON"}]))
+        problems = _problems(errors)
+        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return _json(422, error_body("invalid_request", message, problems))
+
+    @app.exception_handler(ValidationError)
+    def _model_invalid(error: ValidationError) -> Response:
+        problems = _problems(error.errors())
+        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return _json(422, error_body("invalid_request", message, problems))
+
+    @app.exception_handler(InvalidRequest)
+    def _invalid(error: InvalidRequest) -> Response:
+        return _json(422, error_body("invalid_request", f"{error.field}: {error.message}", [{"field": error.field, "problem": error.message}]))
+
+    @app.exception_handler(NotFound)
+    def _not_found(error: NotFound) -> Response:
+        return _json(404, error_body("not_found", error.message))
+
+    @app.exception_handler(Conflict)
+    def _conflict(error: Conflict) -> Response:
+        return _json(409, error_body("conflict", error.message))
+
+    @app.exception_handler(IdempotencyValidationError)
+    def _key_reused(_: IdempotencyValidationError) -> Response:
+        problem = "was already used for a different request; send a new key for a new request"
+        return _json(422, error_body("idempotency_key_reused", f"Idempotency-Key: {problem}", [{"field": "Idempotency-Key", "problem": problem}]))
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
+        return _json(
+            409,
+            error_body("request_in_progress", "a request with this Idempotency-Key is still being processed; retry shortly"),
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(TemporarilyUnavailable)
+    def _unavailable(error: TemporarilyUnavailable) -> Response:
+        return _json(503, error_body("temporarily_unavailable", error.message), headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # The traceback's frames name code, not values; the exception text may hold input, so it stays out.
+        logger.error(
+            "unhandled error",
+            extra={"error_type": type(error).__name__, "frames": traceback.format_tb(error.__traceback__)[-5:]},
+        )
+        return _json(500, error_body("internal_error", "something went wrong on our side; the request was not completed"))

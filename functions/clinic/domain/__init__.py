@@ -1,0 +1,1 @@
+"""Clinical and scheduling rules. Pure Python: no boto3, no I/O."""

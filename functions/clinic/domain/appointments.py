@@ -1,0 +1,98 @@
+"""Appointments and their lifecycle, following FHIR R4 Appointment.status."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from .errors import IllegalTransition
+
+
+class Status(StrEnum):
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    NOSHOW = "noshow"
+    ENTERED_IN_ERROR = "entered-in-error"
+
+
+class Action(StrEnum):
+    BOOK = "book"
+    RESCHEDULE = "reschedule"
+    CHECK_IN = "check-in"
+    NO_SHOW = "no-show"
+    CANCEL = "cancel"
+
+
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
+    Action.RESCHEDULE: (frozenset({Status.BOOKED}), Status.BOOKED),
+    Action.CHECK_IN: (frozenset({Status.BOOKED}), Status.ARRIVED),
+    Action.NO_SHOW: (frozenset({Status.BOOKED}), Status.NOSHOW),
+    Action.CANCEL: (frozenset({Status.BOOKED, Status.ARRIVED}), Status.CANCELLED),
+}
+# After these the chair and provider time is no longer needed.
+RELEASING = frozenset({Status.CANCELLED, Status.NOSHOW, Status.ENTERED_IN_ERROR})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Cancellation(_Model):
+    reason: str
+    late: bool
+    at: datetime
+
+
+class Appointment(_Model):
+    appointment_id: str
+    clinic_id: str
+    patient_id: str
+    session_type: str
+    chair_id: str
+    provider_id: str
+    start: datetime
+    end: datetime
+    local_date: str
+    status: Status
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    checked_in_at: datetime | None = None
+    cancellation: Cancellation | None = None
+
+
+class AuditEntry(_Model):
+    appointment_id: str
+    at: datetime
+    action: Action
+    actor_id: str
+    actor_name: str
+    from_status: Status | None
+    to_status: Status
+    reason: str | None = None
+
+
+def next_status(appointment: Appointment, action: Action, now: datetime, local_today: str) -> Status | None:
+    """The status `action` leads to, or None when the appointment is already there (a
+    repeated click), or IllegalTransition saying why not. `local_today` is the clinic's
+    current date (ISO), since a check-in belongs to the appointment's own day."""
+    sources, target = TRANSITIONS[action]
+    if appointment.status == target and action is not Action.RESCHEDULE:
+        return None
+    if appointment.status not in sources:
+        raise IllegalTransition(f"cannot {action.value} an appointment that is {appointment.status.value}")
+    if action is Action.NO_SHOW and now < appointment.start:
+        raise IllegalTransition("cannot mark a no-show before the appointment's start time")
+    if action is Action.CHECK_IN and local_today != appointment.local_date:
+        raise IllegalTransition(f"cannot check in on {local_today} for an appointment on {appointment.local_date}")
+    return target
+
+
+def is_late_cancellation(appointment: Appointment, now: datetime, window_hours: int) -> bool:
+    return now > appointment.start - timedelta(hours=window_hours)

@@ -1,0 +1,45 @@
+"""Errors the domain raises; the API maps each kind to one HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class: `message` is safe to show to staff (never contains PHI)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(DomainError):
+    """Input that is well-formed but breaks a rule; names the field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Conflict(DomainError):
+    """The request collides with the current state (a booked chair, a changed record)."""
+
+
+class IllegalTransition(Conflict):
+    pass
+
+
+class SlotTaken(Conflict):
+    """A grain of the chair's or provider's time is already fully held."""
+
+    def __init__(self, kind: str, resource_id: str, at: object):
+        super().__init__(f"{kind} {resource_id!r} is already booked at {at}")
+        self.kind = kind
+        self.resource_id = resource_id
+        self.at = at
+
+
+class TemporarilyUnavailable(DomainError):
+    """A dependency is throttling or down; the caller may retry after a pause."""

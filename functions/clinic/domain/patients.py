@@ -1,0 +1,50 @@
+"""Patients: the minimum of protected health information the clinic needs to run a day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+PHONE = r"^\+[1-9][0-9]{7,14}$"  # E.164, what SMS delivery needs
+EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid", str_strip_whitespace=True
+    )
+
+
+class EmergencyContact(_Model):
+    name: str = Field(min_length=1, max_length=120)
+    phone: str = Field(pattern=PHONE)
+    relationship: str | None = Field(default=None, max_length=60)
+
+
+class PatientDetails(_Model):
+    given_name: str = Field(min_length=1, max_length=80)
+    family_name: str = Field(min_length=1, max_length=80)
+    birth_date: date
+    phone: str | None = Field(default=None, pattern=PHONE)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
+    emergency_contact: EmergencyContact
+    rems_enrolled: bool = False
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth_date(cls, value: date) -> date:
+        if value > date.today() or value.year < 1900:
+            raise ValueError("must be a past date after 1900")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> PatientDetails:
+        if not self.phone and not self.email:
+            raise ValueError("give a phone number or an email address so follow-ups can reach the patient")
+        return self
+
+
+class Patient(PatientDetails):
+    patient_id: str

@@ -1,0 +1,94 @@
+"""What a clinic has to offer: opening hours, treatment chairs and providers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+IDENTIFIER = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+
+
+class TimeRange(_Model):
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> TimeRange:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+WeeklyHours = dict[Weekday, list[TimeRange]]
+
+
+def intervals_on(hours: WeeklyHours, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The day's open intervals as UTC instants. Local wall times are converted per date,
+    so an 08:00-17:00 day stays 08:00-17:00 local across a DST change."""
+    ranges = hours.get(WEEKDAYS[day.weekday()], [])
+    return [
+        (
+            datetime.combine(day, r.start, tzinfo=zone).astimezone(timezone.utc),
+            datetime.combine(day, r.end, tzinfo=zone).astimezone(timezone.utc),
+        )
+        for r in ranges
+    ]
+
+
+def covered(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+    return any(open_ <= start and end <= close for open_, close in intervals)
+
+
+class ClinicProfile(_Model):
+    clinic_id: str = Field(pattern=IDENTIFIER)
+    name: str = Field(min_length=1, max_length=120)
+    time_zone: str
+    opening_hours: WeeklyHours
+    rems_certified: bool = False
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as exc:  # zoneinfo raises several types for bad keys
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class Chair(_Model):
+    chair_id: str = Field(pattern=IDENTIFIER)
+    name: str = Field(min_length=1, max_length=120)
+    active: bool = True
+
+
+class Provider(_Model):
+    provider_id: str = Field(pattern=IDENTIFIER)
+    name: str = Field(min_length=1, max_length=120)
+    role: Literal["prescriber", "nurse"]
+    # Patients this provider can supervise at once; unset means the clinic rules' default.
+    capacity: int | None = Field(default=None, ge=1, le=20)
+    working_hours: WeeklyHours
+    active: bool = True
+
+
+class Clinic(_Model):
+    """A clinic's whole configuration, as one Query returns it."""
+
+    profile: ClinicProfile
+    chairs: dict[str, Chair]
+    providers: dict[str, Provider]

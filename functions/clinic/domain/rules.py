@@ -1,0 +1,96 @@
+"""Clinic rules: session types and booking policy.
+
+Operators set these in cdk.json (context key `clinicRules`); the stack hands them to the
+Lambdas as JSON and this model validates them at synth time and at cold start alike.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+# DynamoDB allows 100 items in one transaction; a reschedule touches, at worst, every grain
+# of the old and the new block for both the chair and the provider, plus three records.
+MAX_TRANSACTION_ITEMS = 100
+RECORDS_PER_RESCHEDULE = 3
+
+
+class _CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+
+
+class SessionType(_CamelModel):
+    label: str
+    dosing_minutes: int = Field(ge=1, le=240)
+    observation_minutes: int = Field(ge=0, le=480)
+    turnover_minutes: int = Field(ge=0, le=120)
+    requires_rems: bool = False
+
+    @property
+    def block(self) -> timedelta:
+        """How long the chair is held: dosing, the observation window and turnover."""
+        return timedelta(minutes=self.dosing_minutes + self.observation_minutes + self.turnover_minutes)
+
+
+def _default_session_types() -> dict[str, SessionType]:
+    return {
+        "spravato": SessionType(
+            label="Spravato (esketamine nasal spray)",
+            dosing_minutes=15,
+            observation_minutes=120,
+            turnover_minutes=15,
+            requires_rems=True,
+        ),
+        "iv-ketamine": SessionType(
+            label="IV ketamine infusion",
+            dosing_minutes=40,
+            observation_minutes=60,
+            turnover_minutes=20,
+        ),
+    }
+
+
+class ClinicRules(_CamelModel):
+    default_time_zone: str = "America/New_York"
+    slot_step_minutes: int = Field(default=15, ge=5, le=120)
+    grain_minutes: int = Field(default=15, ge=5, le=60)
+    minimum_notice_minutes: int = Field(default=60, ge=0)
+    late_cancellation_hours: int = Field(default=24, ge=0)
+    booking_horizon_days: int = Field(default=180, ge=1, le=730)
+    default_provider_capacity: int = Field(default=2, ge=1, le=20)
+    session_types: dict[str, SessionType] = Field(default_factory=_default_session_types)
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _fits_dynamodb(self) -> ClinicRules:
+        if self.slot_step_minutes % self.grain_minutes:
+            raise ValueError("slotStepMinutes must be a multiple of grainMinutes")
+        if not self.session_types:
+            raise ValueError("at least one session type is required")
+        for code, session_type in self.session_types.items():
+            grains = -(-int(session_type.block.total_seconds()) // (self.grain_minutes * 60))
+            if 4 * grains + RECORDS_PER_RESCHEDULE > MAX_TRANSACTION_ITEMS:
+                raise ValueError(
+                    f"session type {code!r} spans {grains} grains of {self.grain_minutes} min; "
+                    "raise grainMinutes so a reschedule fits in one DynamoDB transaction"
+                )
+        return self
+
+    @property
+    def grain(self) -> timedelta:
+        return timedelta(minutes=self.grain_minutes)
+
+    @property
+    def slot_step(self) -> timedelta:
+        return timedelta(minutes=self.slot_step_minutes)

@@ -1,0 +1,182 @@
+"""The staff REST API: one Lambda behind API Gateway with a Cognito authorizer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from ..nag import accept
+from ..settings import StageSettings
+from .logging import encrypted_log_group
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+POWERTOOLS_VERSION = "3.37.0"  # the version pyproject.toml pins for tests
+MANAGED = "arn:<AWS::Partition>:iam::aws:policy/service-role"
+
+
+class ClinicApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: StageSettings,
+        key: kms.IKey,
+        table: dynamodb.ITable,
+        idempotency_table: dynamodb.ITable,
+        user_pool: cognito.IUserPool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Powertools publishes its layer ARN per version in public SSM parameters.
+        powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            ssm.StringParameter.value_for_string_parameter(
+                self, f"/aws/service/powertools/python/x86_64/python3.13/{POWERTOOLS_VERSION}"
+            ),
+        )
+        log_group = encrypted_log_group(self, "FunctionLogs", key=key, retention_days=settings.log_retention_days)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler="clinic.api.app.lambda_handler",
+            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=["**/__pycache__", "**/*.pyc"]),
+            layers=[powertools],
+            memory_size=512,
+            timeout=Duration.seconds(10),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            reserved_concurrent_executions=settings.api_reserved_concurrency,
+            environment={
+                "TABLE_NAME": table.table_name,
+                "IDEMPOTENCY_TABLE_NAME": idempotency_table.table_name,
+                "CLINIC_RULES": settings.clinic_rules.model_dump_json(by_alias=True),
+                "ALLOWED_ORIGIN": settings.allowed_origin,
+                "POWERTOOLS_SERVICE_NAME": "clinic-api",
+                "POWERTOOLS_METRICS_NAMESPACE": "KetamineClinic",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        table.grant_read_write_data(self.function)
+        idempotency_table.grant_read_write_data(self.function)
+
+        access_logs = encrypted_log_group(self, "AccessLogs", key=key, retention_days=settings.log_retention_days)
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            description="Ketamine clinic appointments and follow-up",
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=settings.stage,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,  # full request logging would write PHI to logs
+                throttling_rate_limit=settings.api_rate_limit,
+                throttling_burst_limit=settings.api_burst_limit,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+            default_method_options=apigw.MethodOptions(
+                authorizer=apigw.CognitoUserPoolsAuthorizer(scope, "StaffAuthorizer", cognito_user_pools=[user_pool]),
+                authorization_type=apigw.AuthorizationType.COGNITO,
+            ),
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=[settings.allowed_origin],
+                allow_methods=apigw.Cors.ALL_METHODS,
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                max_age=Duration.minutes(10),
+            ),
+        )
+        # One proxy resource: the Lambda routes (Powertools) and checks groups; API Gateway
+        # checks the token on every method, the root's included. Bodies are validated against
+        # the OpenAPI models in the Lambda.
+        validator = self.rest_api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        proxy = self.rest_api.root.add_proxy(
+            default_integration=apigw.LambdaIntegration(self.function),
+            default_method_options=apigw.MethodOptions(request_validator=validator),
+            any_method=True,
+        )
+        self._accept_findings(proxy, table)
+
+    def _accept_findings(self, proxy: apigw.ProxyResource, table: dynamodb.ITable) -> None:
+        table_id = Stack.of(self).resolve(table.node.default_child.logical_id)  # type: ignore[union-attr]
+        accept(
+            self.function,
+            {
+                "AwsSolutions-L1": "Pinned to python3.13, the runtime the pinned Powertools layer is built and tested for; "
+                "move with the layer.",
+                "HIPAA.Security-LambdaDLQ": "Invoked synchronously by API Gateway only; a dead-letter queue applies to "
+                "asynchronous invocations, and the caller receives every error.",
+                "HIPAA.Security-LambdaInsideVPC": "Reaches only AWS public endpoints (DynamoDB, X-Ray) over TLS with IAM "
+                "auth; there is no VPC resource to reach, so a VPC adds NAT cost without narrowing exposure.",
+            },
+        )
+        role = self.function.role
+        assert role is not None
+        accept(
+            role,
+            {
+                f"AwsSolutions-IAM4[Policy::{MANAGED}/AWSLambdaBasicExecutionRole]": "Only allows writing the "
+                "function's own logs.",
+                f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]": "The table's own indexes (board, "
+                "patient history), granted by CDK.",
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "Scoped to the one clinic key, granted by CDK.",
+                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": "Scoped to the one clinic key, granted by CDK.",
+                "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords take no resource.",
+                "HIPAA.Security-IAMNoInlinePolicy": "CDK writes each grant into the role's own inline policy, scoped "
+                "to this one function's tables and key.",
+            },
+        )
+        cloud_watch_role = self.rest_api.node.find_child("CloudWatchRole")
+        accept(
+            cloud_watch_role,
+            {
+                f"AwsSolutions-IAM4[Policy::{MANAGED}/AmazonAPIGatewayPushToCloudWatchLogs]": "API Gateway's "
+                "account-level logging role; this is the policy AWS provides for it."
+            },
+        )
+        for resource in (self.rest_api.root, proxy):
+            accept(
+                resource.node.find_child("OPTIONS"),
+                {
+                    "AwsSolutions-APIG4": "CORS preflight: browsers send OPTIONS without credentials; the mock "
+                    "integration returns only CORS headers.",
+                    "AwsSolutions-COG4": "CORS preflight carries no token by browser design.",
+                },
+            )
+        accept(
+            self.rest_api.deployment_stage,
+            {
+                "AwsSolutions-APIG3": "No WAF by default: every route needs a Cognito token and the stage is "
+                "throttled; operators can attach a web ACL to the stage.",
+                "HIPAA.Security-APIGWCacheEnabledAndEncrypted": "Caching is off on purpose: responses carry PHI "
+                "and must never be served from a cache.",
+                "HIPAA.Security-APIGWSSLEnabled": "The backend is a Lambda proxy integration, not an HTTP endpoint "
+                "that could verify an API Gateway client certificate.",
+            },
+        )

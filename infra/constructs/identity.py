@@ -1,0 +1,59 @@
+"""Staff sign-in: a Cognito user pool with one group per role. Patients never sign in;
+they reach their surveys through single-use links."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from ..nag import accept
+
+GROUPS = {
+    "front-desk": "Books, reschedules, cancels, checks patients in",
+    "clinician": "Records dosing and vitals, discharges, answers safety pages",
+    "admin": "Configures the clinic: chairs, providers, opening hours",
+}
+
+
+class StaffIdentity(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, mfa_required: bool, production: bool) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(username=True, email=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa.REQUIRED if mfa_required else cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            deletion_protection=production,
+            removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
+        )
+        self.client = self.user_pool.add_client(
+            "WebClient",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(12),
+        )
+        accept(
+            self.user_pool,
+            {
+                "AwsSolutions-COG8": "The Plus feature plan (threat protection) is a per-user cost left to the "
+                "operator; the pool has no self sign-up, requires TOTP MFA in production and a 12-character password.",
+            },
+        )
+        for name, description in GROUPS.items():
+            cognito.CfnUserPoolGroup(
+                self, f"Group-{name}", user_pool_id=self.user_pool.user_pool_id, group_name=name, description=description
+            )

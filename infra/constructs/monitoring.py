@@ -1,0 +1,66 @@
+"""Alarms for the operator, delivered to an encrypted SNS topic."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from ..settings import StageSettings
+
+
+class Operations(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: StageSettings,
+        key: kms.IKey,
+        functions: list[lambda_.IFunction],
+        rest_api: apigw.RestApi,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(self, "OperatorAlerts", master_key=key, enforce_ssl=True)
+        key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        if settings.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
+        alarm_action = actions.SnsAction(self.topic)
+        five_minutes = Duration.minutes(5)
+        alarms: list[cloudwatch.Alarm] = []
+        for function in functions:
+            name = function.node.id
+            alarms.append(
+                function.metric_errors(period=five_minutes).create_alarm(
+                    self, f"{name}Errors", threshold=1, evaluation_periods=1, alarm_description=f"{name} raised errors"
+                )
+            )
+            alarms.append(
+                function.metric_throttles(period=five_minutes).create_alarm(
+                    self, f"{name}Throttles", threshold=1, evaluation_periods=1, alarm_description=f"{name} was throttled"
+                )
+            )
+        alarms.append(
+            rest_api.metric_server_error(period=five_minutes).create_alarm(
+                self, "Api5xx", threshold=1, evaluation_periods=1, alarm_description="The API answered 5xx"
+            )
+        )
+        alarms.append(
+            rest_api.metric_latency(period=five_minutes, statistic="p99").create_alarm(
+                self,
+                "ApiLatencyP99",
+                threshold=settings.api_latency_p99_ms,
+                evaluation_periods=3,
+                alarm_description="API p99 latency above target",
+            )
+        )
+        for alarm in alarms:
+            alarm.add_alarm_action(alarm_action)
+        self.alarms = alarms

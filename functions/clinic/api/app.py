@@ -24,6 +24,7 @@ from ..service import ClinicService
 from ..settings import settings
 from . import errors
 from .auth import ADMIN, CLINICIAN, FRONT_DESK, STAFF, AccessDenied, RoutePolicy, actor_of, authorize
+from .idempotency import CONFIG as IDEMPOTENCY_CONFIG
 from .idempotency import HEADER, run_once, valid_key
 from .models import (
     BookingRequest,
@@ -258,10 +259,11 @@ def _denied(status: int, message: str) -> dict[str, Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         authorize(event, POLICIES)
     except AccessDenied as denied:
         return _denied(denied.status, denied.message)
+    IDEMPOTENCY_CONFIG.register_lambda_context(context)
     return container().resolver.resolve(event, context)

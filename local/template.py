@@ -1,0 +1,54 @@
+"""Synthesizes the CDK stack (once per process) and reads what the local AWS needs from it."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+STACK_ID = "KetamineClinic-local"
+
+
+@cache
+def synthesized(validate: bool = False) -> dict[str, Any]:
+    """The CloudFormation template of the stack, as `cdk synth` produces it. Validation
+    (cdk-nag) is the slow part; the infrastructure tests run it once."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    from aws_cdk import App
+
+    from infra import nag
+    from infra.settings import load
+    from infra.stack import ClinicStack
+
+    app = App(context={"aws:cdk:enable-path-metadata": True}, outdir=None)
+    stack = ClinicStack(app, STACK_ID, settings=load(app))
+    if validate:
+        nag.check(app)
+    previous = os.environ.get("CDK_VALIDATION")
+    os.environ["CDK_VALIDATION"] = "true" if validate else "false"
+    try:
+        return app.synth().get_stack_by_name(stack.stack_name).template
+    finally:
+        if previous is None:
+            os.environ.pop("CDK_VALIDATION", None)
+        else:
+            os.environ["CDK_VALIDATION"] = previous
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def function_by_handler(template: dict[str, Any], handler: str) -> dict[str, Any]:
+    for resource in resources(template, "AWS::Lambda::Function").values():
+        if resource["Properties"]["Handler"] == handler:
+            return resource["Properties"]
+    raise KeyError(f"no Lambda function with handler {handler!r} in the template")
+
+
+def resolve(value: Any, physical_names: dict[str, str]) -> Any:
+    """Replaces {"Ref": LogicalId} with the name the local AWS gave that resource."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return physical_names[value["Ref"]]
+    return value

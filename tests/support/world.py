@@ -1,0 +1,122 @@
+"""The API on moto, driven the way API Gateway drives the Lambda."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+
+from clinic.api import app as api_module
+from clinic.settings import settings
+from local.aws import API_HANDLER, create_tables, function_environment, serialize_dynamodb
+from local.gateway import LambdaContext, rest_event
+
+CLINIC = "north"
+ZONE = ZoneInfo("America/New_York")
+ALL_WEEK = {day: [{"start": "08:00", "end": "18:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def claims_for(role: str | None, user: str | None = None) -> dict[str, Any] | None:
+    if role is None:
+        return None
+    user = user or f"{role}-user"
+    return {"sub": f"sub-{user}", "cognito:username": user, "cognito:groups": role}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class World:
+    """Tables from the synthesized template, the API function's environment from the same
+    template, and a way to call the real handler."""
+
+    def __init__(self, template: dict[str, Any], monkeypatch: Any):
+        serialize_dynamodb()
+        self.dynamodb = boto3.client("dynamodb")
+        self.tables = create_tables(template, self.dynamodb)
+        self.environment = function_environment(template, API_HANDLER, self.tables)
+        for key, value in self.environment.items():
+            monkeypatch.setenv(key, value)
+        settings.cache_clear()
+        monkeypatch.setattr(api_module, "_local", threading.local())
+
+    @property
+    def table_name(self) -> str:
+        return self.environment["TABLE_NAME"]
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        role: str | None = "front-desk",
+        user: str | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> Reply:
+        event = rest_event(method, path, body=body, claims=claims_for(role, user), headers=headers, query=query)
+        response = api_module.lambda_handler(event, LambdaContext())
+        payload = json.loads(response["body"]) if response.get("body") else None
+        return Reply(response["statusCode"], payload, response.get("headers") or {})
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every item of the clinic table (a test may Scan; the service never does)."""
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=self.table_name)
+        return sorted((item for page in pages for item in page["Items"]), key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+    # --- a clinic to work in ----------------------------------------------------------
+    def set_up_clinic(self, *, chairs: int = 3, nurse_capacity: int = 2) -> None:
+        self._ok(self.call("PUT", f"/clinics/{CLINIC}", {"name": "North", "timeZone": ZONE.key, "openingHours": ALL_WEEK}, role="admin"))
+        for n in range(1, chairs + 1):
+            self._ok(self.call("PUT", f"/clinics/{CLINIC}/chairs/chair-{n}", {"name": f"Chair {n}"}, role="admin"))
+        nurse = {"name": "Nurse A", "role": "nurse", "capacity": nurse_capacity, "workingHours": ALL_WEEK}
+        self._ok(self.call("PUT", f"/clinics/{CLINIC}/providers/nurse-a", nurse, role="admin"))
+        prescriber = {"name": "Dr B", "role": "prescriber", "capacity": 1, "workingHours": ALL_WEEK}
+        self._ok(self.call("PUT", f"/clinics/{CLINIC}/providers/dr-b", prescriber, role="admin"))
+
+    def register_patient(self, key: str = "patient-key-1", **overrides: Any) -> dict[str, Any]:
+        details = {
+            "givenName": "Alex",
+            "familyName": "Rivera",
+            "birthDate": "1980-04-02",
+            "phone": "+15555550100",
+            "emergencyContact": {"name": "Sam Rivera", "phone": "+15555550101"},
+            "remsEnrolled": True,
+            **overrides,
+        }
+        reply = self.call("POST", "/patients", details, headers={"Idempotency-Key": key})
+        assert reply.status == 201, reply.body
+        return reply.body
+
+    def book(self, patient_id: str, start: datetime, *, key: str, chair: str = "chair-1", provider: str = "nurse-a", session_type: str = "spravato") -> Reply:
+        body = {
+            "clinicId": CLINIC,
+            "patientId": patient_id,
+            "sessionType": session_type,
+            "chairId": chair,
+            "providerId": provider,
+            "start": start.isoformat(),
+        }
+        return self.call("POST", "/appointments", body, headers={"Idempotency-Key": key})
+
+    @staticmethod
+    def _ok(reply: Reply) -> None:
+        assert reply.status == 200, reply.body
+
+
+def clinic_day(days_ahead: int = 7) -> date:
+    return datetime.now(ZONE).date() + timedelta(days=days_ahead)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE)

@@ -67,7 +67,8 @@ class World:
         event = rest_event(method, path, body=body, claims=claims_for(role, user), headers=headers, query=query)
         response = api_module.lambda_handler(event, LambdaContext())
         payload = json.loads(response["body"]) if response.get("body") else None
-        return Reply(response["statusCode"], payload, response.get("headers") or {})
+        headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
+        return Reply(response["statusCode"], payload, {**headers, **(response.get("headers") or {})})
 
     def items(self) -> list[dict[str, Any]]:
         """Every item of the clinic table (a test may Scan; the service never does)."""

@@ -6,7 +6,7 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 |----------------------------------|----------------------------------------|---------------------------------------------|
 | clinic configuration             | Query pk                               | pk=CLINIC#{clinic} (PROFILE, CHAIR#, PROVIDER#) |
 | held chair/provider time of a day| Query pk                               | pk=HOLD#{clinic}#{date}, sk={kind}#{id}#{utc} |
-| appointment by id (+ audit)      | GetItem / Query pk                     | pk=APPT#{id}, sk=APPT / AUDIT#{utc}#{n}      |
+| appointment by id (+ audit)      | GetItem / Query pk                     | pk=APPT#{id}, sk=APPT / AUDIT#{version}      |
 | day board                        | Query GSI1                             | gsi1pk=BOARD#{clinic}#{date}, gsi1sk={utc}#{id} |
 | patient by id                    | GetItem                                | pk=PATIENT#{id}, sk=PROFILE                  |
 | patient's appointments           | Query GSI2                             | gsi2pk=PATIENT#{id}, gsi2sk=APPT#{utc}#{id}  |
@@ -15,7 +15,6 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -80,14 +79,9 @@ def _appointment_item(appointment: Appointment) -> dict[str, Any]:
     )
 
 
-def _audit_item(entry: AuditEntry) -> dict[str, Any]:
-    # A random suffix keeps two entries in the same second apart.
-    return _item(
-        entry,
-        pk=f"APPT#{entry.appointment_id}",
-        sk=f"AUDIT#{_utc(entry.at)}#{uuid.uuid4().hex[:8]}",
-        type="audit",
-    )
+def _audit_item(entry: AuditEntry, version: int) -> dict[str, Any]:
+    # One entry per version of the appointment: ordered, and never written twice.
+    return _item(entry, pk=f"APPT#{entry.appointment_id}", sk=f"AUDIT#{version:06d}", type="audit")
 
 
 class DynamoRepository:
@@ -166,7 +160,7 @@ class DynamoRepository:
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {"Put": {"TableName": self.name, "Item": _audit_item(audit)}},
+            {"Put": {"TableName": self.name, "Item": _audit_item(audit, appointment.version)}},
         ]
         operations += self._claim_operations(appointment, claims)
         failed = self._transact(operations)
@@ -201,7 +195,7 @@ class DynamoRepository:
                     "ExpressionAttributeValues": {":version": before.version, ":status": before.status.value},
                 }
             },
-            {"Put": {"TableName": self.name, "Item": _audit_item(audit)}},
+            {"Put": {"TableName": self.name, "Item": _audit_item(audit, after.version)}},
         ]
         operations += self._claim_operations(after, claims)
         operations += [

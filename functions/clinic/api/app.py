@@ -23,6 +23,7 @@ from ..domain.resources import Chair, ClinicProfile, Provider
 from ..service import ClinicService
 from ..settings import settings
 from . import errors
+from .errors import from_request
 from .auth import ADMIN, CLINICIAN, FRONT_DESK, STAFF, AccessDenied, RoutePolicy, actor_of, authorize
 from .idempotency import CONFIG as IDEMPOTENCY_CONFIG
 from .idempotency import HEADER, run_once, valid_key
@@ -122,7 +123,8 @@ def get_clinic(clinic_id: str) -> dict[str, Any]:
 @route("PUT", "/clinics/<clinic_id>", frozenset({ADMIN}))
 def put_clinic(clinic_id: str, body: Annotated[ClinicProfileRequest, Body()]) -> dict[str, Any]:
     service = _service()
-    profile = ClinicProfile(
+    profile = from_request(
+        ClinicProfile,
         clinic_id=clinic_id,
         name=body.name,
         time_zone=body.time_zone or service.rules.default_time_zone,
@@ -134,13 +136,13 @@ def put_clinic(clinic_id: str, body: Annotated[ClinicProfileRequest, Body()]) ->
 
 @route("PUT", "/clinics/<clinic_id>/chairs/<chair_id>", frozenset({ADMIN}))
 def put_chair(clinic_id: str, chair_id: str, body: Annotated[ChairRequest, Body()]) -> dict[str, Any]:
-    chair = Chair(chair_id=chair_id, **body.model_dump())
+    chair = from_request(Chair, chair_id=chair_id, **body.model_dump())
     return _service().save_chair(clinic_id, chair).model_dump(mode="json", by_alias=True)
 
 
 @route("PUT", "/clinics/<clinic_id>/providers/<provider_id>", frozenset({ADMIN}))
 def put_provider(clinic_id: str, provider_id: str, body: Annotated[ProviderRequest, Body()]) -> dict[str, Any]:
-    provider = Provider(provider_id=provider_id, **body.model_dump())
+    provider = from_request(Provider, provider_id=provider_id, **body.model_dump())
     return _service().save_provider(clinic_id, provider).model_dump(mode="json", by_alias=True)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -15,12 +15,30 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 
 from ..domain.errors import Conflict, InvalidRequest, NotFound, TemporarilyUnavailable
 
 logger = Logger(service="clinic-api")
+M = TypeVar("M", bound=BaseModel)
 RETRY_AFTER_SECONDS = "2"
+
+
+class InvalidFields(Exception):
+    """A domain model built from request data refused it. (A model refusing data read
+    back from the table is our fault, not the caller's, and stays a 500.)"""
+
+    def __init__(self, error: ValidationError):
+        super().__init__("invalid request fields")
+        self.errors = error.errors()
+
+
+def from_request(model: type[M], **data: Any) -> M:
+    try:
+        return model(**data)
+    except ValidationError as error:
+        raise InvalidFields(error) from None
 
 
 def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -28,7 +46,8 @@ def error_body(code: str, message: str, fields: list[dict[str, str]] | None = No
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    # Models built in handlers report Python names; the API speaks camelCase.
+    parts = [to_camel(str(part)) for part in location if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
 
@@ -50,9 +69,9 @@ def register(app: APIGatewayRestResolver) -> None:
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return _json(422, error_body("invalid_request", message, problems))
 
-    @app.exception_handler(ValidationError)
-    def _model_invalid(error: ValidationError) -> Response:
-        problems = _problems(error.errors())
+    @app.exception_handler(InvalidFields)
+    def _model_invalid(error: InvalidFields) -> Response:
+        problems = _problems(error.errors)
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return _json(422, error_body("invalid_request", message, problems))
 

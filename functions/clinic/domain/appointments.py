@@ -73,7 +73,7 @@ class AuditEntry(_Model):
     action: Action
     actor_id: str
     actor_name: str
-    from_status: Status | None
+    from_status: Status | None = None
     to_status: Status
     reason: str | None = None
 

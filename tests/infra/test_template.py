@@ -1,0 +1,125 @@
+"""Security properties of the synthesized template."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from local.template import resources
+
+
+@pytest.fixture(scope="module")
+def stack(template) -> Template:
+    return Template.from_json(template)
+
+
+def test_table_is_encrypted_with_a_customer_key_recoverable_and_retained(stack: Template, template) -> None:
+    tables = resources(template, "AWS::DynamoDB::Table")
+    assert len(tables) == 2
+    for table in tables.values():
+        props = table["Properties"]
+        encryption = props["SSESpecification"]
+        assert encryption["SSEEnabled"] is True and encryption["SSEType"] == "KMS"
+        assert encryption["KMSMasterKeyId"]["Fn::GetAtt"][1] == "Arn"  # the stack's own key, not the AWS-owned one
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["DeletionProtectionEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+    stack.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+def test_main_table_serves_the_access_patterns(template) -> None:
+    main = next(t for name, t in resources(template, "AWS::DynamoDB::Table").items() if "Idempotency" not in name)
+    props = main["Properties"]
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
+    assert {i["IndexName"] for i in props["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2"}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_idempotency_records_expire(template) -> None:
+    idempotency = next(t for name, t in resources(template, "AWS::DynamoDB::Table").items() if "Idempotency" in name)
+    assert idempotency["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+def test_table_is_in_a_backup_plan(stack: Template) -> None:
+    stack.resource_count_is("AWS::Backup::BackupPlan", 1)
+    stack.resource_count_is("AWS::Backup::BackupSelection", 1)
+
+
+def test_every_api_method_but_cors_preflight_needs_a_cognito_token(template) -> None:
+    methods = resources(template, "AWS::ApiGateway::Method").values()
+    for method in methods:
+        props = method["Properties"]
+        if props["HttpMethod"] == "OPTIONS":
+            assert props["Integration"]["Type"] == "MOCK"
+        else:
+            assert props["AuthorizationType"] == "COGNITO_USER_POOLS"
+            assert "AuthorizerId" in props
+    assert len([m for m in methods if m["Properties"]["HttpMethod"] == "ANY"]) == 2
+
+
+def test_stage_logs_access_traces_and_throttles_without_logging_bodies(stack: Template) -> None:
+    stack.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "TracingEnabled": True,
+            "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {"DataTraceEnabled": False, "LoggingLevel": "INFO", "ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100}
+                    )
+                ]
+            ),
+        },
+    )
+
+
+def test_user_pool_has_no_self_sign_up_and_requires_mfa(stack: Template) -> None:
+    stack.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {"AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True}, "MfaConfiguration": "ON"},
+    )
+    groups = {g["Properties"]["GroupName"] for g in resources(stack.to_json(), "AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {"front-desk", "clinician", "admin"}
+
+
+def test_api_function_is_traced_with_encrypted_retained_logs_and_no_phi_in_environment(template) -> None:
+    function = next(iter(resources(template, "AWS::Lambda::Function").values()))["Properties"]
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["Runtime"].startswith("python3.")
+    assert function["ReservedConcurrentExecutions"] == 20
+    variables = function["Environment"]["Variables"]
+    assert set(variables) == {
+        "TABLE_NAME",
+        "IDEMPOTENCY_TABLE_NAME",
+        "CLINIC_RULES",
+        "ALLOWED_ORIGIN",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_LOG_LEVEL",
+    }
+    for group in resources(template, "AWS::Logs::LogGroup").values():
+        assert "KmsKeyId" in group["Properties"] and group["Properties"]["RetentionInDays"] == 365
+        assert group["DeletionPolicy"] == "Retain"
+
+
+def test_function_role_reaches_only_its_own_tables_and_key(template) -> None:
+    policies = [p["Properties"]["PolicyDocument"]["Statement"] for p in resources(template, "AWS::IAM::Policy").values()]
+    function_policy = next(s for s in policies if any("dynamodb:PutItem" in json.dumps(x) for x in s))
+    for statement in function_policy:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if any(a.startswith("dynamodb:") for a in actions):
+            assert statement["Resource"] != "*"
+        if any(a.startswith("xray:") for a in actions):
+            assert statement["Resource"] == "*"
+
+
+def test_alarms_notify_the_operator_topic(stack: Template, template) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 4
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"], alarm
+    stack.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})

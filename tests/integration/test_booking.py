@@ -1,0 +1,138 @@
+"""Booking through the real handler on moto: conflicts, capacity, concurrency."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from tests.support.world import CLINIC, World, at, clinic_day
+
+
+def test_clinic_configuration_lists_chairs_providers_and_session_types(clinic: World) -> None:
+    reply = clinic.call("GET", f"/clinics/{CLINIC}")
+    assert reply.status == 200
+    assert [c["chairId"] for c in reply.body["chairs"]] == ["chair-1", "chair-2", "chair-3"]
+    assert {p["providerId"] for p in reply.body["providers"]} == {"nurse-a", "dr-b"}
+    assert reply.body["sessionTypes"]["spravato"]["blockMinutes"] == 150
+    assert reply.body["timeZone"] == "America/New_York"
+
+
+def test_availability_removes_the_booked_chair_for_the_whole_block(clinic: World) -> None:
+    day = clinic_day()
+    patient = clinic.register_patient()
+    assert clinic.book(patient["patientId"], at(day, 10), key="book-10am").status == 201
+
+    reply = clinic.call("GET", f"/clinics/{CLINIC}/availability", query={"date": day.isoformat(), "sessionType": "spravato"})
+    assert reply.status == 200, reply.body
+    by_local = {slot["startLocal"][11:16]: slot for slot in reply.body["slots"]}
+    assert "chair-1" not in by_local["08:00"]["chairIds"]  # 08:00-10:30 overlaps 10:00-12:30
+    assert "chair-1" not in by_local["12:15"]["chairIds"]
+    assert "chair-1" in by_local["12:30"]["chairIds"]
+    assert by_local["10:00"]["chairIds"] == ["chair-2", "chair-3"]
+
+
+def test_an_overlapping_booking_on_the_same_chair_is_refused_with_409(clinic: World) -> None:
+    day = clinic_day()
+    patient = clinic.register_patient()
+    assert clinic.book(patient["patientId"], at(day, 9), key="first-booking").status == 201
+    before = clinic.items()
+
+    reply = clinic.book(patient["patientId"], at(day, 11, 15), key="second-booking")
+    assert reply.status == 409
+    assert "chair 'chair-1' is already booked at 11:15" in reply.body["message"]
+    assert clinic.items() == before
+
+
+def test_back_to_back_blocks_do_not_conflict(clinic: World) -> None:
+    day = clinic_day()
+    patient = clinic.register_patient()
+    assert clinic.book(patient["patientId"], at(day, 9), key="first-booking").status == 201
+    assert clinic.book(patient["patientId"], at(day, 11, 30), key="second-booking").status == 201
+
+
+def test_provider_capacity_is_enforced_across_chairs(clinic: World) -> None:
+    day = clinic_day()
+    patient = clinic.register_patient()
+    statuses = [clinic.book(patient["patientId"], at(day, 9), key=f"chair-{n}-key", chair=f"chair-{n}").status for n in (1, 2, 3)]
+    assert statuses == [201, 201, 409]  # nurse-a supervises two at a time
+    third = clinic.book(patient["patientId"], at(day, 9, 30), key="chair-3-later", chair="chair-3")
+    assert third.status == 409 and "provider 'nurse-a'" in third.body["message"]
+
+
+def test_fifty_concurrent_conflicting_bookings_exactly_one_wins(clinic: World) -> None:
+    day = clinic_day()
+    patient = clinic.register_patient()
+    # Ten start times 15 minutes apart, five requests each: every pair of 150-minute blocks overlaps.
+    starts = [at(day, 9) + timedelta(minutes=15 * (n % 10)) for n in range(50)]
+
+    def attempt(n: int) -> int:
+        return clinic.book(patient["patientId"], starts[n], key=f"concurrent-{n:02d}").status
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(attempt, range(50)))
+
+    assert statuses.count(201) == 1
+    assert statuses.count(409) == 49
+    board = clinic.call("GET", f"/clinics/{CLINIC}/board", query={"date": day.isoformat()})
+    assert len(board.body["appointments"]) == 1
+    holds = [i for i in clinic.items() if i["pk"]["S"].startswith("HOLD#") and i.get("holders")]
+    winner = board.body["appointments"][0]["appointmentId"]
+    assert {h for item in holds for h in item["holders"]["SS"]} == {winner}
+    assert len(holds) == 20  # ten chair grains and ten provider grains
+
+
+def test_twenty_retries_with_one_key_create_one_appointment_and_the_same_body(clinic: World) -> None:
+    day = clinic_day()
+    patient = clinic.register_patient()
+    replies = [clinic.book(patient["patientId"], at(day, 9), key="retried-key-0001") for _ in range(20)]
+    assert {r.status for r in replies} == {201}
+    assert all(r.body == replies[0].body for r in replies)
+    board = clinic.call("GET", f"/clinics/{CLINIC}/board", query={"date": day.isoformat()})
+    assert len(board.body["appointments"]) == 1
+
+
+def test_concurrent_retries_with_one_key_still_create_one_appointment(clinic: World) -> None:
+    day = clinic_day()
+    patient = clinic.register_patient()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        replies = list(pool.map(lambda _: clinic.book(patient["patientId"], at(day, 9), key="racing-key-0001"), range(20)))
+    assert {r.status for r in replies} <= {201, 409}
+    created = {r.body["appointmentId"] for r in replies if r.status == 201}
+    assert len(created) == 1
+    in_progress = [r for r in replies if r.status == 409]
+    assert all(r.body["code"] == "request_in_progress" and r.headers.get("Retry-After") for r in in_progress), [r.body for r in in_progress]
+    board = clinic.call("GET", f"/clinics/{CLINIC}/board", query={"date": day.isoformat()})
+    assert len(board.body["appointments"]) == 1
+
+
+def test_reusing_a_key_for_a_different_request_is_refused(clinic: World) -> None:
+    day = clinic_day()
+    patient = clinic.register_patient()
+    assert clinic.book(patient["patientId"], at(day, 9), key="reused-key-0001").status == 201
+    reply = clinic.book(patient["patientId"], at(day, 13), key="reused-key-0001")
+    assert reply.status == 422
+    assert reply.body["fields"][0]["field"] == "Idempotency-Key"
+
+
+def test_patient_registration_is_idempotent_too(clinic: World) -> None:
+    first = clinic.register_patient(key="same-patient-key")
+    again = clinic.register_patient(key="same-patient-key")
+    assert first == again
+    assert len([i for i in clinic.items() if i["pk"]["S"].startswith("PATIENT#")]) == 1
+
+
+def test_day_board_and_patient_history(clinic: World) -> None:
+    day = clinic_day()
+    alex = clinic.register_patient(key="alex-key-01")
+    kim = clinic.register_patient(key="kim-key-001", givenName="Kim")
+    clinic.book(alex["patientId"], at(day, 13), key="alex-booking", chair="chair-2")
+    clinic.book(kim["patientId"], at(day, 9), key="kim-booking")
+    clinic.book(alex["patientId"], at(day + timedelta(days=1), 9), key="alex-next-day")
+
+    board = clinic.call("GET", f"/clinics/{CLINIC}/board", query={"date": day.isoformat()})
+    assert [(a["patientId"], a["status"]) for a in board.body["appointments"]] == [
+        (kim["patientId"], "booked"),
+        (alex["patientId"], "booked"),
+    ]
+    history = clinic.call("GET", f"/patients/{alex['patientId']}/appointments")
+    assert [a["localDate"] for a in history.body["appointments"]] == [day.isoformat(), (day + timedelta(days=1)).isoformat()]

@@ -1,0 +1,37 @@
+"""`make run`: the clinic service on http://127.0.0.1:8000 with an embedded AWS (moto)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from .identity import DEMO_PASSWORD, DEMO_USERS
+from .server import LocalService
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8000, help="API port on 127.0.0.1 (default 8000)")
+    parser.add_argument("--no-seed", action="store_true", help="start without the demo clinic and patients")
+    args = parser.parse_args()
+
+    service = LocalService(port=args.port, seed=not args.no_seed).start()
+    print(f"Clinic API:   {service.url}")
+    print(f"Sign in:      POST {service.url}/local/sign-in  {{\"username\": ..., \"password\": \"{DEMO_PASSWORD}\"}}")
+    print(f"Demo users:   {', '.join(f'{user} ({group})' for user, group in DEMO_USERS.items())}")
+    print(f"Try:          curl -H \"Authorization: $TOKEN\" {service.url}/clinics/demo")
+    print("Stop with Ctrl-C.")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.stop()
+        print("Stopped.")
+
+
+if __name__ == "__main__":
+    main()

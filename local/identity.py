@@ -1,0 +1,86 @@
+"""Staff sign-in locally: the template's user pool and groups in moto's Cognito, demo
+users, and the token checks API Gateway's Cognito authorizer makes (signature, expiry,
+issuer, audience, token use), so the handler receives the same verified claims."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from .template import resources
+
+DEMO_PASSWORD = "Demo-password-1!"
+DEMO_USERS = {"frontdesk": "front-desk", "clinician": "clinician", "admin": "admin"}
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass
+class StaffDirectory:
+    cognito: Any
+    user_pool_id: str
+    client_id: str
+    issuer: str
+    keys: KeySet
+
+    def sign_in(self, username: str, password: str) -> str:
+        """Returns an ID token, as the web client's SRP sign-in would obtain one."""
+        result = self.cognito.admin_initiate_auth(
+            UserPoolId=self.user_pool_id,
+            ClientId=self.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+        return result["AuthenticationResult"]["IdToken"]
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            decoded = jwt.decode(token, self.keys, algorithms=["RS256"])
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.client_id},
+                token_use={"essential": True, "value": "id"},
+                exp={"essential": True},
+            ).validate(decoded.claims)
+        except (JoseError, ValueError) as error:
+            raise InvalidToken(str(error)) from error
+        return dict(decoded.claims)
+
+
+def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, users: bool = True) -> StaffDirectory:
+    pool_props = next(iter(resources(template, "AWS::Cognito::UserPool").values()))["Properties"]
+    pool = cognito.create_user_pool(
+        PoolName="local-staff",
+        Policies=pool_props["Policies"],
+        AdminCreateUserConfig=pool_props["AdminCreateUserConfig"],
+        MfaConfiguration=pool_props["MfaConfiguration"],
+    )["UserPool"]
+    client_props = next(iter(resources(template, "AWS::Cognito::UserPoolClient").values()))["Properties"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName="local-web",
+        ExplicitAuthFlows=client_props.get("ExplicitAuthFlows", []) + ["ALLOW_ADMIN_USER_PASSWORD_AUTH"],
+    )["UserPoolClient"]
+    for group in resources(template, "AWS::Cognito::UserPoolGroup").values():
+        cognito.create_group(UserPoolId=pool["Id"], GroupName=group["Properties"]["GroupName"])
+    if users:
+        for username, group in DEMO_USERS.items():
+            add_user(cognito, pool["Id"], username, group, DEMO_PASSWORD)
+    with urllib.request.urlopen(f"{endpoint}/{pool['Id']}/.well-known/jwks.json") as response:  # noqa: S310 (loopback)
+        keys = KeySet.import_key_set(json.load(response))
+    issuer = f"https://cognito-idp.{cognito.meta.region_name}.amazonaws.com/{pool['Id']}"
+    return StaffDirectory(cognito, pool["Id"], client["ClientId"], issuer, keys)
+
+
+def add_user(cognito: Any, user_pool_id: str, username: str, group: str, password: str) -> None:
+    cognito.admin_create_user(UserPoolId=user_pool_id, Username=username, MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=group)

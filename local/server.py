@@ -1,0 +1,167 @@
+"""The whole service on 127.0.0.1: moto's AWS over HTTP, and an API Gateway stand-in that
+verifies Cognito tokens and hands REST proxy events to the same handler Lambda runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+
+from .aws import API_HANDLER, create_tables, function_environment, serialize_dynamodb
+from .gateway import LambdaContext, rest_event
+from .identity import InvalidToken, StaffDirectory, create_directory
+from .template import synthesized
+
+MAX_BODY_BYTES = 1024 * 1024  # API Gateway refuses payloads over 10 MB; the clinic API needs far less
+CORS_HEADERS = {
+    "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
+    "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS",
+    "Access-Control-Max-Age": "600",
+}
+
+
+class LocalService:
+    def __init__(self, *, port: int = 8000, aws_port: int = 0, seed: bool = True):
+        self.port = port
+        self.aws_port = aws_port
+        self.seed = seed
+        self.directory: StaffDirectory | None = None
+        self._moto: Any = None
+        self._http: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._http is not None
+        return f"http://127.0.0.1:{self._http.server_address[1]}"
+
+    def start(self) -> LocalService:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the URLs
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+        self._moto.start()
+        endpoint = f"http://127.0.0.1:{self._moto._server.server_port}"
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "POWERTOOLS_TRACE_DISABLED": "1",
+            }
+        )
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        template = synthesized()
+        serialize_dynamodb()
+        tables = create_tables(template, boto3.client("dynamodb"))
+        environment = function_environment(template, API_HANDLER, tables)
+        environment["ALLOWED_ORIGIN"] = "*"  # the local web client may be served from any port
+        os.environ.update(environment)
+        from clinic.settings import settings
+
+        settings.cache_clear()
+        self.directory = create_directory(template, boto3.client("cognito-idp"), endpoint)
+        if self.seed:
+            self._seed()
+        self._http = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
+        threading.Thread(target=self._http.serve_forever, name="local-api", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._http:
+            self._http.shutdown()
+            self._http.server_close()
+        if self._moto:
+            self._moto.stop()
+
+    def _seed(self) -> None:
+        from clinic.adapters.dynamodb import DynamoRepository
+        from clinic.service import ClinicService
+        from clinic.settings import settings
+
+        from .seed import seed
+
+        config = settings()
+        seed(ClinicService(config.clinic_rules, DynamoRepository(boto3.resource("dynamodb").Table(config.table_name))))
+
+    def invoke(self, method: str, path: str, query: str, headers: dict[str, str], body: str | None) -> tuple[int, dict[str, str], str]:
+        """What API Gateway does with one request: authorizer, then the Lambda proxy."""
+        from clinic.api.app import lambda_handler
+
+        assert self.directory is not None
+        token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not token:
+            return 401, {}, json.dumps({"message": "Unauthorized"})
+        try:
+            claims = self.directory.verify(token)
+        except InvalidToken:
+            return 401, {}, json.dumps({"message": "Unauthorized"})
+        event = rest_event(method, path, body=body, claims=claims, headers=headers, query=query or None)
+        response = lambda_handler(event, LambdaContext())
+        reply_headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
+        reply_headers.update(response.get("headers") or {})
+        return response["statusCode"], reply_headers, response.get("body") or ""
+
+
+def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass  # request lines carry ids only, but stay quiet like API Gateway's access log would
+
+        def do_OPTIONS(self) -> None:  # noqa: N802
+            self._reply(204, {"Access-Control-Allow-Origin": "*", **CORS_HEADERS}, "")
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._dispatch("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._dispatch("POST")
+
+        def do_PUT(self) -> None:  # noqa: N802
+            self._dispatch("PUT")
+
+        def do_DELETE(self) -> None:  # noqa: N802
+            self._dispatch("DELETE")
+
+        def _dispatch(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self._reply(413, {}, json.dumps({"message": "Request Too Long"}))
+                return
+            body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
+            if parts.path == "/local/sign-in" and method == "POST":
+                self._sign_in(body)
+                return
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, reply_headers, reply_body = service.invoke(method, parts.path, parts.query, headers, body)
+            self._reply(status, {"Access-Control-Allow-Origin": "*", **reply_headers}, reply_body)
+
+        def _sign_in(self, body: str | None) -> None:
+            assert service.directory is not None
+            try:
+                credentials = json.loads(body or "{}")
+                token = service.directory.sign_in(str(credentials["username"]), str(credentials["password"]))
+            except Exception:  # wrong user, wrong password or malformed body: one answer for all
+                self._reply(401, {}, json.dumps({"message": "wrong username or password"}))
+                return
+            self._reply(200, {}, json.dumps({"idToken": token}))
+
+        def _reply(self, status: int, headers: dict[str, str], body: str) -> None:
+            payload = body.encode()
+            self.send_response(status)
+            headers = {"Content-Type": "application/json", **headers, "Content-Length": str(len(payload))}
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler

@@ -1,0 +1,98 @@
+"""`make run`'s service, over HTTP: real moto Cognito tokens, checked like API Gateway would."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from clinic.api import app as api_module
+from clinic.settings import settings
+from local.identity import DEMO_PASSWORD
+from local.server import LocalService
+
+
+@pytest.fixture(scope="module")
+def service():
+    with mock.patch.dict(os.environ):
+        running = LocalService(port=0).start()
+        try:
+            yield running
+        finally:
+            running.stop()
+    settings.cache_clear()
+    api_module._local.__dict__.clear()
+
+
+def request(service: LocalService, method: str, path: str, body=None, token: str | None = None, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        all_headers["Authorization"] = token
+    req = urllib.request.Request(service.url + path, data=data, method=method, headers=all_headers)
+    try:
+        with urllib.request.urlopen(req) as response:  # noqa: S310 (loopback)
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def sign_in(service: LocalService, username: str) -> str:
+    status, body = request(service, "POST", "/local/sign-in", {"username": username, "password": DEMO_PASSWORD})
+    assert status == 200, body
+    return body["idToken"]
+
+
+def test_seeded_clinic_is_served_to_a_signed_in_front_desk(service: LocalService) -> None:
+    token = sign_in(service, "frontdesk")
+    status, clinic = request(service, "GET", "/clinics/demo", token=token)
+    assert status == 200 and len(clinic["chairs"]) == 4
+    tomorrow = (datetime.now(ZoneInfo(clinic["timeZone"])) + timedelta(days=1)).date().isoformat()
+    status, board = request(service, "GET", f"/clinics/demo/board?date={tomorrow}", token=token)
+    assert status == 200 and len(board["appointments"]) == 2
+
+
+def test_booking_over_http_with_the_real_handler(service: LocalService) -> None:
+    token = sign_in(service, "frontdesk")
+    patient = {
+        "givenName": "Robin",
+        "familyName": "Local",
+        "birthDate": "1990-01-01",
+        "email": "robin@example.org",
+        "emergencyContact": {"name": "Kai", "phone": "+15555550177"},
+    }
+    status, created = request(service, "POST", "/patients", patient, token, {"Idempotency-Key": "local-patient-1"})
+    assert status == 201
+    day = (datetime.now(ZoneInfo("America/New_York")) + timedelta(days=3)).date().isoformat()
+    status, slots = request(service, "GET", f"/clinics/demo/availability?date={day}&sessionType=spravato", token=token)
+    assert status == 200 and slots["slots"]
+    first = slots["slots"][0]
+    booking = {
+        "clinicId": "demo",
+        "patientId": created["patientId"],
+        "sessionType": "spravato",
+        "chairId": first["chairIds"][0],
+        "providerId": first["providerIds"][0],
+        "start": first["start"],
+    }
+    status, appointment = request(service, "POST", "/appointments", booking, token, {"Idempotency-Key": "local-booking-1"})
+    assert status == 201, appointment
+    assert appointment["status"] == "booked"
+
+
+def test_tokens_are_checked_like_api_gateway(service: LocalService) -> None:
+    assert request(service, "GET", "/clinics/demo")[0] == 401
+    assert request(service, "GET", "/clinics/demo", token="not-a-jwt")[0] == 401
+    token = sign_in(service, "clinician")
+    header, payload, signature = token.split(".")
+    forged = ".".join([header, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
+    assert request(service, "GET", "/clinics/demo", token=forged)[0] == 401
+    status, body = request(service, "PUT", "/clinics/demo/chairs/chair-9", {"name": "Chair 9"}, token=token)
+    assert status == 403 and "admin" in body["message"]
+    assert request(service, "POST", "/local/sign-in", {"username": "clinician", "password": "wrong"})[0] == 401

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.world import CLINIC, World, at, clinic_day
+from tests.support.world import CLINIC, World, at, clinic_day, patient_details
 
 
 def booking(patient_id: str, **overrides: Any) -> dict[str, Any]:
@@ -75,15 +75,7 @@ def test_missing_idempotency_key_is_refused(clinic: World) -> None:
     ],
 )
 def test_bad_patient_is_refused_and_changes_nothing(clinic: World, change: dict[str, Any], field: str) -> None:
-    details = {
-        "givenName": "Alex",
-        "familyName": "Rivera",
-        "birthDate": "1980-04-02",
-        "phone": "+15555550100",
-        "emergencyContact": {"name": "Sam Rivera", "phone": "+15555550101"},
-    }
-    details.update(change)
-    details = {k: v for k, v in details.items() if v is not None}
+    details = patient_details(**change)
     before = clinic.items()
     reply = clinic.call("POST", "/patients", details, headers={"Idempotency-Key": "bad-patient-key"})
     assert reply.status == 422, reply.body

@@ -21,6 +21,20 @@ ZONE = ZoneInfo("America/New_York")
 ALL_WEEK = {day: [{"start": "08:00", "end": "18:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
+def patient_details(**overrides: Any) -> dict[str, Any]:
+    """A valid registration body; an override of None drops that field."""
+    details = {
+        "givenName": "Alex",
+        "familyName": "Rivera",
+        "birthDate": "1980-04-02",
+        "phone": "+15555550100",
+        "emergencyContact": {"name": "Sam Rivera", "phone": "+15555550101"},
+        "remsEnrolled": True,
+        **overrides,
+    }
+    return {k: v for k, v in details.items() if v is not None}
+
+
 def claims_for(role: str | None, user: str | None = None) -> dict[str, Any] | None:
     if role is None:
         return None
@@ -86,16 +100,7 @@ class World:
         self._ok(self.call("PUT", f"/clinics/{CLINIC}/providers/dr-b", prescriber, role="admin"))
 
     def register_patient(self, key: str = "patient-key-1", **overrides: Any) -> dict[str, Any]:
-        details = {
-            "givenName": "Alex",
-            "familyName": "Rivera",
-            "birthDate": "1980-04-02",
-            "phone": "+15555550100",
-            "emergencyContact": {"name": "Sam Rivera", "phone": "+15555550101"},
-            "remsEnrolled": True,
-            **overrides,
-        }
-        reply = self.call("POST", "/patients", details, headers={"Idempotency-Key": key})
+        reply = self.call("POST", "/patients", patient_details(**overrides), headers={"Idempotency-Key": key})
         assert reply.status == 201, reply.body
         return reply.body
 

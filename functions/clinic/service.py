@@ -113,13 +113,15 @@ class ClinicService:
         return provider
 
     # --- reads ---------------------------------------------------------------------
-    def availability(self, clinic_id: str, day: date, session_type: str) -> list[AvailableSlot]:
-        scheduler = Scheduler(self.rules, self.clinic(clinic_id))
+    def availability(self, clinic_id: str, day: date, session_type: str) -> tuple[Clinic, list[AvailableSlot]]:
+        """The clinic (for its time zone) and the day's free starts, from one configuration read."""
+        clinic = self.clinic(clinic_id)
+        scheduler = Scheduler(self.rules, clinic)
         kind = scheduler.session_type(session_type)
         now = self.clock()
         if day < scheduler.local_date(now):
             raise InvalidRequest("date", "is in the past")
-        return scheduler.availability(day, kind, self.repository.occupancy(clinic_id, day), now)
+        return clinic, scheduler.availability(day, kind, self.repository.occupancy(clinic_id, day), now)
 
     def board(self, clinic_id: str, day: date) -> list[Appointment]:
         self.clinic(clinic_id)

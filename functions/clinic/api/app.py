@@ -153,9 +153,8 @@ def get_availability(
     day: Annotated[date, Query(alias="date")],
     session_type: Annotated[str, Query(alias="sessionType", min_length=1, max_length=40)],
 ) -> dict[str, Any]:
-    service = _service()
-    slots = service.availability(clinic_id, day, session_type)
-    zone = service.clinic(clinic_id).profile.zone
+    clinic, slots = _service().availability(clinic_id, day, session_type)
+    zone = clinic.profile.zone
     return {
         "clinicId": clinic_id,
         "date": day.isoformat(),

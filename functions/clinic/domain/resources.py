@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from .rules import known_zone
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 IDENTIFIER = r"^[a-z0-9][a-z0-9-]{0,39}$"
@@ -56,14 +58,7 @@ class ClinicProfile(_Model):
     opening_hours: WeeklyHours
     rems_certified: bool = False
 
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except Exception as exc:  # zoneinfo raises several types for bad keys
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
+    _known_zone = field_validator("time_zone")(known_zone)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -18,6 +18,15 @@ MAX_TRANSACTION_ITEMS = 100
 RECORDS_PER_RESCHEDULE = 3
 
 
+def known_zone(value: str) -> str:
+    """Pydantic validator body: `value` must name an IANA time zone."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    return value
+
+
 class _CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
 
@@ -63,14 +72,7 @@ class ClinicRules(_CamelModel):
     default_provider_capacity: int = Field(default=2, ge=1, le=20)
     session_types: dict[str, SessionType] = Field(default_factory=_default_session_types)
 
-    @field_validator("default_time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
+    _known_zone = field_validator("default_time_zone")(known_zone)
 
     @model_validator(mode="after")
     def _fits_dynamodb(self) -> ClinicRules:

@@ -21,7 +21,7 @@ from .template import synthesized
 MAX_BODY_BYTES = 1024 * 1024  # API Gateway refuses payloads over 10 MB; the clinic API needs far less
 CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
-    "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS",
+    "Access-Control-Allow-Methods": "GET,POST,PUT,OPTIONS",
     "Access-Control-Max-Age": "600",
 }
 
@@ -127,9 +127,6 @@ def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
 
         def do_PUT(self) -> None:  # noqa: N802
             self._dispatch("PUT")
-
-        def do_DELETE(self) -> None:  # noqa: N802
-            self._dispatch("DELETE")
 
         def _dispatch(self, method: str) -> None:
             parts = urlsplit(self.path)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from clinic.api.app import ROUTES
+
 from tests.support.world import CLINIC, World
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-
 from clinic import service as service_module
+
 from tests.support.world import CLINIC, World, at, clinic_day
 
 

@@ -11,9 +11,9 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from clinic.api import app as api_module
 from clinic.settings import settings
+
 from local.identity import DEMO_PASSWORD
 from local.server import LocalService
 from tests.support.world import patient_details

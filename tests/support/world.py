@@ -10,9 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
-
 from clinic.api import app as api_module
 from clinic.settings import settings
+
 from local.aws import API_HANDLER, create_tables, function_environment, serialize_dynamodb
 from local.gateway import LambdaContext, rest_event
 

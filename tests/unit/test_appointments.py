@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from clinic.domain.appointments import Action, Appointment, Status, is_late_cancellation, next_status
 from clinic.domain.errors import IllegalTransition
 

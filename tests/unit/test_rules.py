@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
-
 from clinic.domain.resources import TimeRange
 from clinic.domain.rules import ClinicRules
+from pydantic import ValidationError
 
 
 def test_defaults_follow_the_clinical_rules() -> None:

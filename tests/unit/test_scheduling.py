@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from clinic.domain.errors import InvalidRequest
 from clinic.domain.resources import Chair, Clinic, ClinicProfile, Provider, TimeRange
 from clinic.domain.rules import ClinicRules

@@ -15,7 +15,7 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,8 @@ from ..domain.resources import Chair, Clinic, ClinicProfile, Provider
 from ..domain.scheduling import Grain
 
 KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "expiresAt", "type"})
-THROTTLING = frozenset(
+# Errors a retry after a pause can cure: the caller gets 503 with Retry-After.
+TRANSIENT = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
 )
 # Held-time records are only needed until the day is over; keep a week for investigations.
@@ -242,7 +243,8 @@ class DynamoRepository:
 
     # --- plumbing ------------------------------------------------------------------
     def _claim_operations(self, appointment: Appointment, claims: list[tuple[Grain, int]]) -> list[dict[str, Any]]:
-        expires = int((datetime.fromisoformat(appointment.local_date) + HOLD_RETENTION).timestamp()) + 86400
+        day_after = date.fromisoformat(appointment.local_date) + timedelta(days=1)
+        expires = int(datetime.combine(day_after + HOLD_RETENTION, time(), tzinfo=timezone.utc).timestamp())
         return [
             {
                 "Update": {
@@ -291,6 +293,6 @@ class DynamoRepository:
         try:
             return operation(**kwargs)
         except ClientError as error:
-            if error.response["Error"]["Code"] in THROTTLING:
+            if error.response["Error"]["Code"] in TRANSIENT:
                 raise TemporarilyUnavailable("the database is busy; retry shortly") from error
             raise

@@ -9,11 +9,11 @@ from datetime import date
 from typing import Annotated, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from ..adapters.dynamodb import DynamoRepository
@@ -23,8 +23,8 @@ from ..domain.resources import Chair, ClinicProfile, Provider
 from ..service import ClinicService
 from ..settings import settings
 from . import errors
-from .errors import from_request
 from .auth import ADMIN, CLINICIAN, FRONT_DESK, STAFF, AccessDenied, RoutePolicy, actor_of, authorize
+from .errors import from_request
 from .idempotency import CONFIG as IDEMPOTENCY_CONFIG
 from .idempotency import HEADER, run_once, valid_key
 from .models import (
@@ -38,7 +38,6 @@ from .models import (
 
 logger = Logger(service="clinic-api")
 tracer = Tracer(service="clinic-api")
-metrics = Metrics(namespace="KetamineClinic", service="clinic-api")
 
 ROUTES: list[tuple[RoutePolicy, Callable[..., Any]]] = []
 FRONT_OFFICE = frozenset({FRONT_DESK, ADMIN})
@@ -52,17 +51,43 @@ def route(method: str, path: str, groups: frozenset[str]) -> Callable[[Callable[
     return register
 
 
+class PerThreadRestResolver(APIGatewayRestResolver):
+    """Powertools keeps the request being resolved on a class attribute that every resolver
+    in the process shares. A Lambda process serves one request at a time, but the local
+    server and the concurrency tests serve many on threads: there a handler would read
+    another request's headers and body. Keeping the request per thread costs Lambda nothing."""
+
+    _request = threading.local()
+
+    @property
+    def current_event(self) -> Any:  # type: ignore[override]
+        return self._request.event
+
+    @property
+    def lambda_context(self) -> Any:  # type: ignore[override]
+        return self._request.context
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self._request.event = self._to_proxy_event(event)
+        self._request.context = context
+        return super().resolve(event, context)
+
+
 class Container:
     """What one Lambda execution environment holds between invocations. Locally, each
     server thread gets its own, as each concurrent Lambda invocation would."""
 
     def __init__(self) -> None:
         config = settings()
-        dynamodb = boto3.resource("dynamodb")
-        self.service = ClinicService(config.clinic_rules, DynamoRepository(dynamodb.Table(config.table_name)))
-        self.persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name)
+        # A session of its own: boto3's default session is not safe to share while threads create clients.
+        session = boto3.session.Session()
+        table = session.resource("dynamodb").Table(config.table_name)
+        self.service = ClinicService(config.clinic_rules, DynamoRepository(table))
+        self.persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_session=session)
         cors = CORSConfig(allow_origin=config.allowed_origin, allow_headers=[HEADER], max_age=600)
-        self.resolver = APIGatewayRestResolver(enable_validation=True, cors=cors)
+        # Metrics of its own (Powertools' Metrics is shared process-wide), flushed per invocation.
+        self.metrics = EphemeralMetrics(namespace="KetamineClinic", service="clinic-api")
+        self.resolver = PerThreadRestResolver(enable_validation=True, cors=cors)
         errors.register(self.resolver)
         for policy, handler in ROUTES:
             self.resolver.route(policy.path, policy.method)(handler)
@@ -97,7 +122,7 @@ def _created(operation: str, payload: Any, action: Callable[[], dict[str, Any]])
         container().persistence,
         operation=operation,
         caller=actor.user_id,
-        key=valid_key(event.headers.get(HEADER) or event.headers.get(HEADER.lower())),
+        key=valid_key(event.headers.get(HEADER)),  # Powertools headers are case-insensitive
         payload=json.loads(payload.model_dump_json()),
         action=action,
     )
@@ -183,7 +208,7 @@ def get_board(clinic_id: str, day: Annotated[date, Query(alias="date")]) -> dict
 @route("POST", "/patients", FRONT_OFFICE)
 def post_patient(body: Annotated[PatientDetails, Body()]) -> tuple[dict[str, Any], int]:
     def register() -> dict[str, Any]:
-        metrics.add_metric(name="PatientRegistered", unit=MetricUnit.Count, value=1)
+        container().metrics.add_metric(name="PatientRegistered", unit=MetricUnit.Count, value=1)
         return _service().register_patient(body).model_dump(mode="json", by_alias=True)
 
     return _created("register-patient", body, register)
@@ -205,7 +230,7 @@ def post_appointment(body: Annotated[BookingRequest, Body()]) -> tuple[dict[str,
     def book() -> dict[str, Any]:
         actor = actor_of(_event().raw_event)
         appointment = _service().book(actor, **body.model_dump())
-        metrics.add_metric(name="AppointmentBooked", unit=MetricUnit.Count, value=1)
+        container().metrics.add_metric(name="AppointmentBooked", unit=MetricUnit.Count, value=1)
         return _appointment(appointment)
 
     return _created("book-appointment", body, book)
@@ -260,11 +285,14 @@ def _denied(status: int, message: str) -> dict[str, Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
-@metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         authorize(event, POLICIES)
     except AccessDenied as denied:
         return _denied(denied.status, denied.message)
     IDEMPOTENCY_CONFIG.register_lambda_context(context)
-    return container().resolver.resolve(event, context)
+    current = container()
+    try:
+        return current.resolver.resolve(event, context)
+    finally:
+        current.metrics.flush_metrics()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ..service import Actor
@@ -26,7 +27,7 @@ class RoutePolicy:
     path: str
     groups: frozenset[str]
 
-    @property
+    @cached_property
     def pattern(self) -> re.Pattern[str]:
         return re.compile("^" + re.sub(r"<[^/]+>", "[^/]+", self.path) + "/?$")
 

@@ -14,7 +14,7 @@ from typing import Any
 from constructs import Construct
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "functions"))
-from clinic.domain.rules import ClinicRules  # noqa: E402  (one model validates the rules for synth and Lambda)
+from clinic.domain.rules import ClinicRules
 
 STAGES = ("dev", "prod")
 
@@ -28,9 +28,13 @@ class StageSettings:
     api_rate_limit: int
     api_burst_limit: int
     api_reserved_concurrency: int
+    workflow_reserved_concurrency: int
     log_retention_days: int
     alarm_email: str | None
     api_latency_p99_ms: int
+    patient_link_base_url: str
+    clinician_alert_emails: list[str]
+    email_sender: str | None
 
     @property
     def production(self) -> bool:
@@ -42,7 +46,7 @@ def _context(scope: Construct, key: str, default: Any) -> Any:
     if value is None:
         return default
     # `-c key=value` on the command line arrives as a string; cdk.json values keep their type.
-    if isinstance(value, str) and isinstance(default, (dict, bool, int)) and not isinstance(default, str):
+    if isinstance(value, str) and isinstance(default, (dict, list, bool, int)) and not isinstance(default, str):
         try:
             return json.loads(value)
         except json.JSONDecodeError:
@@ -67,7 +71,11 @@ def load(scope: Construct) -> StageSettings:
         api_rate_limit=int(setting("apiRateLimit", 50)),
         api_burst_limit=int(setting("apiBurstLimit", 100)),
         api_reserved_concurrency=int(setting("apiReservedConcurrency", 20)),
+        workflow_reserved_concurrency=int(setting("workflowReservedConcurrency", 10)),
         log_retention_days=int(setting("logRetentionDays", 365)),
         alarm_email=setting("alarmEmail", None),
         api_latency_p99_ms=int(setting("apiLatencyP99Ms", 3000)),
+        patient_link_base_url=setting("patientLinkBaseUrl", "http://localhost:8000/patient"),
+        clinician_alert_emails=list(setting("clinicianAlertEmails", [])),
+        email_sender=setting("emailSender", None),
     )

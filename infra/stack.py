@@ -9,7 +9,10 @@ from .constructs.api import ClinicApi
 from .constructs.data import ClinicData
 from .constructs.encryption import ClinicKey
 from .constructs.identity import StaffIdentity
+from .constructs.messaging import Messaging
 from .constructs.monitoring import Operations
+from .constructs.workflow import CareWorkflow, state_machine_arn
+from .nag import accept
 from .settings import StageSettings
 
 
@@ -19,6 +22,14 @@ class ClinicStack(Stack):
         key = ClinicKey(self, "Encryption").key
         data = ClinicData(self, "Data", key=key)
         identity = StaffIdentity(self, "Identity", mfa_required=settings.mfa_required, production=settings.production)
+        messaging = Messaging(
+            self,
+            "Messaging",
+            key=key,
+            clinician_emails=settings.clinician_alert_emails,
+            email_sender=settings.email_sender,
+        )
+        workflow = CareWorkflow(self, "Workflow", settings=settings, key=key, table=data.table, messaging=messaging)
         api = ClinicApi(
             self,
             "Api",
@@ -27,8 +38,30 @@ class ClinicStack(Stack):
             table=data.table,
             idempotency_table=data.idempotency_table,
             user_pool=identity.user_pool,
+            state_machine_arn=state_machine_arn(self),
         )
-        Operations(self, "Operations", settings=settings, key=key, functions=[api.function], rest_api=api.rest_api)
+        workflow.state_machine.grant_start_execution(api.function)
+        workflow.state_machine.grant_task_response(api.function)
+        workflow.state_machine.grant_execution(api.function, "states:StopExecution")
+        machine_id = self.resolve(workflow.state_machine.node.default_child.logical_id)  # type: ignore[union-attr]
+        machine_name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + machine_id + '"}]}]}'
+        accept(
+            api.function.role,  # type: ignore[arg-type]
+            {
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+                f"{machine_name}:*]": "Stops executions of the care state machine only (a reschedule or cancel "
+                "ends the appointment's run).",
+            },
+        )
+        Operations(
+            self,
+            "Operations",
+            settings=settings,
+            key=key,
+            functions={"Api": api.function, "Workflow": workflow.function},
+            rest_api=api.rest_api,
+            state_machine=workflow.state_machine,
+        )
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)

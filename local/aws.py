@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import functools
 import threading
+from dataclasses import dataclass
 from typing import Any
 
-from .template import function_by_handler, resolve, resources
+import boto3
+
+from .stepfunctions import create_functions, create_state_machine, resolve_intrinsics
+from .template import function_by_handler, resources
 
 API_HANDLER = "clinic.api.app.lambda_handler"
+WORKFLOW_HANDLER = "clinic.workflow.handler.lambda_handler"
 _DYNAMODB_OPERATIONS = ("put_item", "update_item", "delete_item", "transact_write_items", "get_item", "query")
 _serialized = threading.RLock()
 _patched = False
@@ -59,7 +64,42 @@ def create_tables(template: dict[str, Any], dynamodb: Any, prefix: str = "local"
     return names
 
 
+def create_topics(template: dict[str, Any], prefix: str = "local") -> dict[str, str]:
+    """Creates every SNS topic of the template; returns logical id -> topic ARN."""
+    sns = boto3.client("sns")
+    return {
+        logical_id: sns.create_topic(Name=f"{prefix}-{logical_id}")["TopicArn"]
+        for logical_id in resources(template, "AWS::SNS::Topic")
+    }
+
+
 def function_environment(template: dict[str, Any], handler: str, physical_names: dict[str, str]) -> dict[str, str]:
     """The environment CDK gives the function, with resource references resolved locally."""
     variables = function_by_handler(template, handler).get("Environment", {}).get("Variables", {})
-    return {key: resolve(value, physical_names) for key, value in variables.items()}
+    return {key: resolve_intrinsics(value, physical_names) for key, value in variables.items()}
+
+
+@dataclass(frozen=True)
+class LocalDeployment:
+    names: dict[str, str]  # logical id -> the local resource's name or ARN
+    environment: dict[str, str]  # what the functions read from their environment, resolved
+    state_machine_arn: str
+
+    @property
+    def table_name(self) -> str:
+        return self.environment["TABLE_NAME"]
+
+
+def deploy(template: dict[str, Any], prefix: str = "local") -> LocalDeployment:
+    """Creates the stack's tables, topics, functions and state machine in moto, from the
+    synthesized template. The functions run in this process and share its environment, so
+    it carries every function's variables (their shared names hold the same values)."""
+    names = create_tables(template, boto3.client("dynamodb"), prefix)
+    names |= create_topics(template, prefix)
+    names |= create_functions(template, names)
+    arn = create_state_machine(template, names)
+    environment: dict[str, str] = {}
+    for handler in (API_HANDLER, WORKFLOW_HANDLER):
+        variables = function_environment(template, handler, names)
+        environment |= {k: v for k, v in variables.items() if not k.startswith("POWERTOOLS_")}
+    return LocalDeployment(names, environment, arn)

@@ -74,7 +74,7 @@ def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, user
     if users:
         for username, group in DEMO_USERS.items():
             add_user(cognito, pool["Id"], username, group, DEMO_PASSWORD)
-    with urllib.request.urlopen(f"{endpoint}/{pool['Id']}/.well-known/jwks.json") as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(f"{endpoint}/{pool['Id']}/.well-known/jwks.json") as response:
         keys = KeySet.import_key_set(json.load(response))
     issuer = f"https://cognito-idp.{cognito.meta.region_name}.amazonaws.com/{pool['Id']}"
     return StaffDirectory(cognito, pool["Id"], client["ClientId"], issuer, keys)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from .aws import API_HANDLER, create_tables, function_environment, serialize_dynamodb
+from .aws import deploy, serialize_dynamodb
 from .gateway import LambdaContext, rest_event
 from .identity import InvalidToken, StaffDirectory, create_directory
 from .template import synthesized
@@ -59,8 +59,7 @@ class LocalService:
         os.environ.pop("AWS_SESSION_TOKEN", None)
         template = synthesized()
         serialize_dynamodb()
-        tables = create_tables(template, boto3.client("dynamodb"))
-        environment = function_environment(template, API_HANDLER, tables)
+        environment = dict(deploy(template).environment)
         environment["ALLOWED_ORIGIN"] = "*"  # the local web client may be served from any port
         os.environ.update(environment)
         from clinic.settings import settings
@@ -82,13 +81,16 @@ class LocalService:
 
     def _seed(self) -> None:
         from clinic.adapters.dynamodb import DynamoRepository
+        from clinic.adapters.stepfunctions import StepFunctionsEngine
         from clinic.service import ClinicService
         from clinic.settings import settings
 
         from .seed import seed
 
         config = settings()
-        seed(ClinicService(config.clinic_rules, DynamoRepository(boto3.resource("dynamodb").Table(config.table_name))))
+        repository = DynamoRepository(boto3.resource("dynamodb").Table(config.table_name))
+        engine = StepFunctionsEngine(boto3.client("stepfunctions"), config.state_machine_arn)
+        seed(ClinicService(config.clinic_rules, repository, engine))
 
     def invoke(self, method: str, path: str, query: str, headers: dict[str, str], body: str | None) -> tuple[int, dict[str, str], str]:
         """What API Gateway does with one request: authorizer, then the Lambda proxy."""
@@ -113,19 +115,19 @@ def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # request lines carry ids only, but stay quiet like API Gateway's access log would
 
-        def do_OPTIONS(self) -> None:  # noqa: N802
+        def do_OPTIONS(self) -> None:
             self._reply(204, {"Access-Control-Allow-Origin": "*", **CORS_HEADERS}, "")
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._dispatch("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._dispatch("POST")
 
-        def do_PUT(self) -> None:  # noqa: N802
+        def do_PUT(self) -> None:
             self._dispatch("PUT")
 
         def _dispatch(self, method: str) -> None:

@@ -45,10 +45,3 @@ def function_by_handler(template: dict[str, Any], handler: str) -> dict[str, Any
         if resource["Properties"]["Handler"] == handler:
             return resource["Properties"]
     raise KeyError(f"no Lambda function with handler {handler!r} in the template")
-
-
-def resolve(value: Any, physical_names: dict[str, str]) -> Any:
-    """Replaces {"Ref": LogicalId} with the name the local AWS gave that resource."""
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        return physical_names[value["Ref"]]
-    return value

@@ -19,9 +19,9 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-import pytest  # noqa: E402
+import pytest
 
-from local.template import synthesized  # noqa: E402
+from local.template import synthesized
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Protocol
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
 from .domain.appointments import (
     RELEASING,
@@ -16,15 +16,45 @@ from .domain.appointments import (
     Appointment,
     AuditEntry,
     Cancellation,
+    PhaseView,
     Status,
+    Workflow,
     is_late_cancellation,
     next_status,
+    phase_of,
 )
-from .domain.errors import Conflict, InvalidRequest, NotFound, SlotTaken
+from .domain.care import (
+    CLOCK_SKEW,
+    Attention,
+    BloodPressure,
+    Checklist,
+    Discharge,
+    Dose,
+    Measurements,
+    Override,
+    RemsForm,
+    Vitals,
+    assemble_rems_form,
+    check_discharge,
+    check_dose,
+    released_after_discharge,
+)
+from .domain.errors import (
+    Conflict,
+    IllegalTransition,
+    InvalidRequest,
+    NotFound,
+    SlotTaken,
+    StaleRecord,
+    TemporarilyUnavailable,
+)
+from .domain.followups import FollowUp, FollowUpStatus
+from .domain.links import Link
 from .domain.patients import Patient, PatientDetails
 from .domain.resources import Chair, Clinic, ClinicProfile, Provider
 from .domain.rules import ClinicRules
 from .domain.scheduling import AvailableSlot, Block, Grain, Scheduler, grains_for
+from .domain.workflow import Step, current, execution_input, progress
 
 Claim = tuple[Grain, int]  # a grain and the capacity of its resource
 
@@ -36,6 +66,12 @@ class Actor:
     user_id: str
     name: str
     groups: frozenset[str]
+
+
+# The care workflow acts in its own name when it changes an appointment (a missed check-in).
+WORKFLOW_ACTOR = Actor(user_id="care-workflow", name="Care workflow", groups=frozenset())
+# A change that loses a race with another writer is re-read and re-applied this many times.
+ATTEMPTS = 3
 
 
 class Repository(Protocol):
@@ -54,15 +90,34 @@ class Repository(Protocol):
         after: Appointment,
         claims: list[Claim],
         releases: list[Grain],
-        audit: AuditEntry,
+        audit: AuditEntry | None,
+        form: RemsForm | None = None,
     ) -> None: ...
     def board(self, clinic_id: str, day: date) -> list[Appointment]: ...
     def patient_appointments(self, patient_id: str) -> list[Appointment]: ...
     def audit_trail(self, appointment_id: str) -> list[AuditEntry]: ...
+    def add_vitals(self, appointment: Appointment, vitals: Vitals) -> None: ...
+    def vitals(self, appointment_id: str) -> list[Vitals]: ...
+    def rems_forms_due(self, clinic_id: str) -> list[RemsForm]: ...
+    def save_link(self, link: Link) -> None: ...
+    def message_sent(self, appointment_id: str, key: str) -> bool: ...
+    def record_message(self, appointment_id: str, key: str, channel: str, at: datetime) -> None: ...
+    def open_follow_up(self, follow_up: FollowUp) -> None: ...
+    def close_follow_up(self, appointment_id: str, number: int, status: FollowUpStatus, at: datetime) -> None: ...
+    def follow_ups(self, appointment_id: str) -> list[FollowUp]: ...
+
+
+class WorkflowEngine(Protocol):
+    """The appointment's execution. Each method raises TemporarilyUnavailable when the
+    engine cannot be reached; starting or stopping twice is harmless."""
+
+    def start(self, name: str, payload: dict[str, Any]) -> None: ...
+    def stop(self, name: str) -> None: ...
+    def resume(self, token: str, output: dict[str, Any]) -> None: ...
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -82,14 +137,21 @@ def _explained(scheduler: Scheduler) -> Iterator[None]:
 
 
 class ClinicService:
-    def __init__(self, rules: ClinicRules, repository: Repository, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        rules: ClinicRules,
+        repository: Repository,
+        workflow: WorkflowEngine,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.rules = rules
         self.repository = repository
+        self.workflow = workflow
         self._clock = clock
 
     def clock(self) -> datetime:
-        # Looked up at call time, so the local stack can run a faster clock.
-        return self._clock() if self._clock else utc_now()
+        # Looked up at call time, so the local stack can run a faster clock. Stored times are UTC.
+        return (self._clock() if self._clock else utc_now()).astimezone(UTC)
 
     # --- configuration -------------------------------------------------------------
     def clinic(self, clinic_id: str) -> Clinic:
@@ -147,6 +209,17 @@ class ClinicService:
         self.patient(patient_id)
         return self.repository.patient_appointments(patient_id)
 
+    def phase(self, appointment: Appointment) -> PhaseView:
+        return phase_of(appointment, self.rules.session_types[appointment.session_type])
+
+    def vitals(self, appointment_id: str) -> list[Vitals]:
+        self.appointment(appointment_id)
+        return self.repository.vitals(appointment_id)
+
+    def rems_forms_due(self, clinic_id: str) -> list[RemsForm]:
+        self.clinic(clinic_id)
+        return self.repository.rems_forms_due(clinic_id)
+
     # --- changes -------------------------------------------------------------------
     def register_patient(self, details: PatientDetails) -> Patient:
         patient = Patient(patient_id=new_id(), **details.model_dump())
@@ -192,7 +265,7 @@ class ClinicService:
         audit = self._audit(appointment, Action.BOOK, actor, None, now)
         with _explained(scheduler):
             self.repository.create_appointment(appointment, claims, audit)
-        return appointment
+        return self._start_workflow(appointment, now)
 
     def reschedule(
         self, actor: Actor, appointment_id: str, *, start: datetime, chair_id: str | None, provider_id: str | None
@@ -215,6 +288,9 @@ class ClinicService:
                 "local_date": scheduler.local_date(block.start).isoformat(),
                 "version": before.version + 1,
                 "updated_at": now,
+                "attention": None,
+                # The new times need a new execution; the old run ends itself if stopping it fails.
+                "workflow": Workflow(run=before.workflow.run + 1),
             }
         )
         old, new = self._claims(scheduler, before), self._claims(scheduler, after)
@@ -226,6 +302,8 @@ class ClinicService:
         audit = self._audit(after, Action.RESCHEDULE, actor, before.status, now, reason=None)
         with _explained(scheduler):
             self.repository.change_appointment(before, after, claims, releases, audit)
+        after = self._start_workflow(after, now)
+        self._stop_workflow(before)
         return after
 
     def check_in(self, actor: Actor, appointment_id: str) -> Appointment:
@@ -237,25 +315,242 @@ class ClinicService:
     def cancel(self, actor: Actor, appointment_id: str, reason: str) -> Appointment:
         return self._transition(actor, appointment_id, Action.CANCEL, reason=reason)
 
-    # --- internals -----------------------------------------------------------------
-    def _transition(self, actor: Actor, appointment_id: str, action: Action, reason: str | None = None) -> Appointment:
-        before = self.appointment(appointment_id)
-        scheduler = Scheduler(self.rules, self.clinic(before.clinic_id))
+    # --- the session ---------------------------------------------------------------
+    def record_dose(
+        self,
+        actor: Actor,
+        appointment_id: str,
+        *,
+        pre_dose_blood_pressure: BloodPressure,
+        started_at: datetime,
+        dose_mg: float,
+        device_count: int | None,
+        lot_number: str | None,
+        override_prescriber_id: str | None,
+        override_reason: str | None,
+    ) -> Appointment:
+        for _ in range(ATTEMPTS):
+            before = self.appointment(appointment_id)
+            if before.dose is not None:
+                if (before.dose.started_at, before.dose.dose_mg) == (started_at, dose_mg):
+                    self._resume(before, Step.DOSE)  # a repeated click: nothing to write
+                    return before
+                raise IllegalTransition("a dose is already recorded for this appointment")
+            if before.status is not Status.ARRIVED:
+                raise IllegalTransition(f"cannot record a dose for an appointment that is {before.status.value}")
+            clinic = self.clinic(before.clinic_id)
+            now = self.clock()
+            started_at = started_at.astimezone(UTC)
+            check_dose(
+                session_type=self.rules.session_types[before.session_type],
+                checked_in_at=before.checked_in_at,
+                pre_dose=pre_dose_blood_pressure,
+                started_at=started_at,
+                lot_number=lot_number,
+                prescriber_ids={p.provider_id for p in clinic.providers.values() if p.role == "prescriber" and p.active},
+                override_prescriber=override_prescriber_id,
+                limit=self.rules.care.pre_dose_blood_pressure_limit,
+                now=now,
+            )
+            override = None
+            if override_prescriber_id is not None:
+                override = Override(
+                    prescriber_id=override_prescriber_id, reason=override_reason or "", recorded_by=actor.user_id, at=now
+                )
+            dose = Dose(
+                pre_dose_blood_pressure=pre_dose_blood_pressure,
+                started_at=started_at,
+                dose_mg=dose_mg,
+                device_count=device_count,
+                lot_number=lot_number,
+                override=override,
+                recorded_by=actor.user_id,
+                recorded_at=now,
+            )
+            after = before.model_copy(update={"dose": dose, "version": before.version + 1, "updated_at": now})
+            audit = self._audit(after, Action.RECORD_DOSE, actor, before.status, now, reason=override_reason)
+            try:
+                self.repository.change_appointment(before, after, [], [], audit)
+            except StaleRecord:
+                continue
+            self._resume(after, Step.DOSE)
+            return after
+        raise Conflict("the appointment keeps changing; reload it and try again")
+
+    def record_vitals(
+        self, actor: Actor, appointment_id: str, measurements: Measurements, taken_at: datetime | None
+    ) -> Vitals:
+        appointment = self.appointment(appointment_id)
+        if appointment.status is not Status.ARRIVED:
+            raise IllegalTransition(f"cannot record vitals for an appointment that is {appointment.status.value}")
         now = self.clock()
-        target = next_status(before, action, now, scheduler.local_date(now).isoformat())
-        if target is None:
-            return before  # already done: a repeated click changes nothing
-        update: dict[str, object] = {"status": target, "version": before.version + 1, "updated_at": now}
-        if action is Action.CHECK_IN:
-            update["checked_in_at"] = now
-        if action is Action.CANCEL:
-            late = is_late_cancellation(before, now, self.rules.late_cancellation_hours)
-            update["cancellation"] = Cancellation(reason=reason or "", late=late, at=now)
-        after = before.model_copy(update=update)
-        releases = [grain for grain, _ in self._claims(scheduler, before)] if target in RELEASING else []
-        audit = self._audit(after, action, actor, before.status, now, reason=reason)
-        self.repository.change_appointment(before, after, [], releases, audit)
-        return after
+        taken_at = taken_at.astimezone(UTC) if taken_at else now
+        if taken_at > now + CLOCK_SKEW:
+            raise InvalidRequest("takenAt", "is in the future")
+        if appointment.checked_in_at and taken_at < appointment.checked_in_at - CLOCK_SKEW:
+            raise InvalidRequest("takenAt", "is before the patient was checked in")
+        vitals = Vitals(vitals_id=new_id(), taken_at=taken_at, recorded_by=actor.user_id, **dict(measurements))
+        self.repository.add_vitals(appointment, vitals)
+        return vitals
+
+    def discharge(self, actor: Actor, appointment_id: str, checklist: Checklist, adverse_events: str | None) -> Appointment:
+        for _ in range(ATTEMPTS):
+            before = self.appointment(appointment_id)
+            if before.discharge is not None:
+                self._resume(before, Step.DISCHARGE)  # a repeated click: nothing to write
+                return before
+            clinic = self.clinic(before.clinic_id)
+            scheduler = Scheduler(self.rules, clinic)
+            session_type = self.rules.session_types[before.session_type]
+            now = self.clock()
+            next_status(before, Action.DISCHARGE, now, scheduler.local_date(now).isoformat())
+            check_discharge(before.dose, session_type, checklist, now, clinic.profile.zone)
+            assert before.dose is not None  # check_discharge refuses a session without one
+            discharge = Discharge(at=now, by=actor.user_id, checklist=checklist, adverse_events=adverse_events)
+            after = before.model_copy(
+                update={
+                    "status": Status.FULFILLED,
+                    "discharge": discharge,
+                    "attention": None,
+                    "version": before.version + 1,
+                    "updated_at": now,
+                }
+            )
+            held = [grain for grain, _ in self._claims(scheduler, before)]
+            free_from = set(released_after_discharge([g.at for g in held], now, session_type))
+            releases = [grain for grain in held if grain.at in free_from]
+            form = None
+            if session_type.requires_rems:
+                form = assemble_rems_form(
+                    appointment_id=before.appointment_id,
+                    clinic_id=before.clinic_id,
+                    patient_id=before.patient_id,
+                    session_date=date.fromisoformat(before.local_date),
+                    session_type=session_type,
+                    dose=before.dose,
+                    discharge=discharge,
+                    vitals=self.repository.vitals(appointment_id),
+                    limit=self.rules.care.pre_dose_blood_pressure_limit,
+                    clinician_name=actor.name,
+                )
+            audit = self._audit(after, Action.DISCHARGE, actor, before.status, now)
+            try:
+                self.repository.change_appointment(before, after, [], releases, audit, form)
+            except StaleRecord:
+                continue
+            self._resume(after, Step.DISCHARGE)
+            return after
+        raise Conflict("the appointment keeps changing; reload it and try again")
+
+    # --- what the care workflow does ------------------------------------------------
+    def park(self, appointment_id: str, run: int, step: Step, token: str) -> dict[str, Any] | None:
+        """Records that run `run` waits at `step` with `token`; returns the output to resume
+        it with at once when the step is already done."""
+        for _ in range(ATTEMPTS):
+            before = current(self.repository.get_appointment(appointment_id), appointment_id, run)
+            output = progress(before, step, self.rules)
+            if output is not None:
+                return output
+            after = before.model_copy(
+                update={"workflow": Workflow(run=run, waiting_for=step.value, task_token=token), "version": before.version + 1}
+            )
+            try:
+                self.repository.change_appointment(before, after, [], [], None)
+                return None
+            except StaleRecord:
+                continue  # staff changed it meanwhile: look again, the step may be done now
+        raise Conflict("the appointment keeps changing")
+
+    def workflow_appointment(self, appointment_id: str, run: int) -> Appointment:
+        """The appointment a step of run `run` acts on; raises AppointmentClosed or Superseded when that run must end."""
+        return current(self.repository.get_appointment(appointment_id), appointment_id, run)
+
+    def missed_check_in(self, appointment_id: str, run: int) -> bool:
+        """At the end of the check-in grace: True if the patient arrived after all, else the
+        appointment becomes a no-show (releasing the chair) and False."""
+        appointment = self.workflow_appointment(appointment_id, run)
+        if appointment.checked_in_at is not None:
+            return True
+        self._transition(WORKFLOW_ACTOR, appointment_id, Action.NO_SHOW, reason="not checked in within the grace period")
+        return False
+
+    def needs_attention(self, appointment_id: str, reason: str) -> Appointment | None:
+        """Flags the appointment for staff (idempotent: the same reason is written once)."""
+        for _ in range(ATTEMPTS):
+            before = self.repository.get_appointment(appointment_id)
+            if before is None or (before.attention is not None and before.attention.reason == reason):
+                return before
+            now = self.clock()
+            after = before.model_copy(
+                update={"attention": Attention(reason=reason, since=now), "version": before.version + 1, "updated_at": now}
+            )
+            audit = self._audit(after, Action.ATTENTION, WORKFLOW_ACTOR, before.status, now, reason=reason)
+            try:
+                self.repository.change_appointment(before, after, [], [], audit)
+                return after
+            except StaleRecord:
+                continue
+        raise Conflict("the appointment keeps changing")
+
+    # --- internals -----------------------------------------------------------------
+    def _start_workflow(self, appointment: Appointment, now: datetime) -> Appointment:
+        try:
+            self.workflow.start(appointment.execution_name, execution_input(appointment, self.rules, now))
+            return appointment
+        except TemporarilyUnavailable:
+            # The booking stands; staff see why its reminders and callbacks will not run.
+            flagged = self.needs_attention(
+                appointment.appointment_id, "the care workflow could not be started: reschedule to start it again"
+            )
+            return flagged or appointment
+
+    def _stop_workflow(self, appointment: Appointment) -> None:
+        try:
+            self.workflow.stop(appointment.execution_name)
+        except TemporarilyUnavailable:
+            pass  # its next step finds the appointment closed or superseded and ends the run
+
+    def _resume(self, appointment: Appointment, step: Step) -> None:
+        token = appointment.workflow.task_token
+        if appointment.workflow.waiting_for != step.value or token is None:
+            return  # not parked there yet: it resumes itself when it arrives
+        output = progress(appointment, step, self.rules)
+        if output is None:
+            return
+        try:
+            self.workflow.resume(token, output)
+        except TemporarilyUnavailable:
+            pass  # the step's timeout looks at the appointment again and moves on
+
+    def _transition(self, actor: Actor, appointment_id: str, action: Action, reason: str | None = None) -> Appointment:
+        for _ in range(ATTEMPTS):
+            before = self.appointment(appointment_id)
+            scheduler = Scheduler(self.rules, self.clinic(before.clinic_id))
+            now = self.clock()
+            target = next_status(before, action, now, scheduler.local_date(now).isoformat())
+            if target is None:
+                if action is Action.CHECK_IN:
+                    self._resume(before, Step.CHECK_IN)
+                return before  # already done: a repeated click changes nothing
+            update: dict[str, object] = {"status": target, "version": before.version + 1, "updated_at": now}
+            if action is Action.CHECK_IN:
+                update["checked_in_at"] = now
+            if action is Action.CANCEL:
+                late = is_late_cancellation(before, now, self.rules.late_cancellation_hours)
+                update["cancellation"] = Cancellation(reason=reason or "", late=late, at=now)
+            after = before.model_copy(update=update)
+            releases = [grain for grain, _ in self._claims(scheduler, before)] if target in RELEASING else []
+            audit = self._audit(after, action, actor, before.status, now, reason=reason)
+            try:
+                self.repository.change_appointment(before, after, [], releases, audit)
+            except StaleRecord:
+                continue
+            if target in RELEASING and actor is not WORKFLOW_ACTOR:  # the workflow ends its own run
+                self._stop_workflow(after)
+            else:
+                self._resume(after, Step.CHECK_IN)
+            return after
+        raise Conflict("the appointment keeps changing; reload it and try again")
 
     def _claims(self, scheduler: Scheduler, appointment: Appointment) -> list[Claim]:
         capacity = {"chair": 1, "provider": scheduler.provider_capacity(appointment.provider_id)}

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ..nag import accept
 from ..settings import StageSettings
+from .functions import MANAGED, ClinicFunction
 from .logging import encrypted_log_group
-
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
-RUNTIME = lambda_.Runtime.PYTHON_3_13
-POWERTOOLS_VERSION = "3.37.0"  # the version pyproject.toml pins for tests
-MANAGED = "arn:<AWS::Partition>:iam::aws:policy/service-role"
 
 
 class ClinicApi(Construct):
@@ -34,40 +26,25 @@ class ClinicApi(Construct):
         table: dynamodb.ITable,
         idempotency_table: dynamodb.ITable,
         user_pool: cognito.IUserPool,
+        state_machine_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        # Powertools publishes its layer ARN per version in public SSM parameters.
-        powertools = lambda_.LayerVersion.from_layer_version_arn(
+        self.function = ClinicFunction(
             self,
-            "Powertools",
-            ssm.StringParameter.value_for_string_parameter(
-                self, f"/aws/service/powertools/python/x86_64/python3.13/{POWERTOOLS_VERSION}"
-            ),
-        )
-        log_group = encrypted_log_group(self, "FunctionLogs", key=key, retention_days=settings.log_retention_days)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.X86_64,
+            "Handler",
             handler="clinic.api.app.lambda_handler",
-            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=["**/__pycache__", "**/*.pyc"]),
-            layers=[powertools],
-            memory_size=512,
-            timeout=Duration.seconds(10),
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=log_group,
-            reserved_concurrent_executions=settings.api_reserved_concurrency,
+            service="clinic-api",
+            key=key,
+            log_retention_days=settings.log_retention_days,
+            reserved_concurrency=settings.api_reserved_concurrency,
             environment={
                 "TABLE_NAME": table.table_name,
                 "IDEMPOTENCY_TABLE_NAME": idempotency_table.table_name,
+                "STATE_MACHINE_ARN": state_machine_arn,
                 "CLINIC_RULES": settings.clinic_rules.model_dump_json(by_alias=True),
                 "ALLOWED_ORIGIN": settings.allowed_origin,
-                "POWERTOOLS_SERVICE_NAME": "clinic-api",
-                "POWERTOOLS_METRICS_NAMESPACE": "KetamineClinic",
-                "POWERTOOLS_LOG_LEVEL": "INFO",
             },
-        )
+        ).function
         table.grant_read_write_data(self.function)
         idempotency_table.grant_read_write_data(self.function)
 
@@ -128,12 +105,8 @@ class ClinicApi(Construct):
         accept(
             self.function,
             {
-                "AwsSolutions-L1": "Pinned to python3.13, the runtime the pinned Powertools layer is built and tested for; "
-                "move with the layer.",
                 "HIPAA.Security-LambdaDLQ": "Invoked synchronously by API Gateway only; a dead-letter queue applies to "
                 "asynchronous invocations, and the caller receives every error.",
-                "HIPAA.Security-LambdaInsideVPC": "Reaches only AWS public endpoints (DynamoDB, X-Ray) over TLS with IAM "
-                "auth; there is no VPC resource to reach, so a VPC adds NAT cost without narrowing exposure.",
             },
         )
         role = self.function.role
@@ -141,15 +114,8 @@ class ClinicApi(Construct):
         accept(
             role,
             {
-                f"AwsSolutions-IAM4[Policy::{MANAGED}/AWSLambdaBasicExecutionRole]": "Only allows writing the "
-                "function's own logs.",
                 f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]": "The table's own indexes (board, "
                 "patient history), granted by CDK.",
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "Scoped to the one clinic key, granted by CDK.",
-                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": "Scoped to the one clinic key, granted by CDK.",
-                "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords take no resource.",
-                "HIPAA.Security-IAMNoInlinePolicy": "CDK writes each grant into the role's own inline policy, scoped "
-                "to this one function's tables and key.",
             },
         )
         cloud_watch_role = self.rest_api.node.find_child("CloudWatchRole")

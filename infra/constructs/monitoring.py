@@ -11,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..settings import StageSettings
@@ -24,8 +25,9 @@ class Operations(Construct):
         *,
         settings: StageSettings,
         key: kms.IKey,
-        functions: list[lambda_.IFunction],
+        functions: dict[str, lambda_.IFunction],
         rest_api: apigw.RestApi,
+        state_machine: sfn.StateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "OperatorAlerts", master_key=key, enforce_ssl=True)
@@ -35,8 +37,7 @@ class Operations(Construct):
         alarm_action = actions.SnsAction(self.topic)
         five_minutes = Duration.minutes(5)
         alarms: list[cloudwatch.Alarm] = []
-        for function in functions:
-            name = function.node.id
+        for name, function in functions.items():
             alarms.append(
                 function.metric_errors(period=five_minutes).create_alarm(
                     self, f"{name}Errors", threshold=1, evaluation_periods=1, alarm_description=f"{name} raised errors"
@@ -59,6 +60,18 @@ class Operations(Construct):
                 threshold=settings.api_latency_p99_ms,
                 evaluation_periods=3,
                 alarm_description="API p99 latency above target",
+            )
+        )
+        # A failed execution has already flagged its appointment and paged the clinicians;
+        # the operator hears of it too, since it means a step failed for good.
+        alarms.append(
+            state_machine.metric_failed(period=five_minutes).create_alarm(
+                self, "WorkflowFailed", threshold=1, evaluation_periods=1, alarm_description="A care workflow failed"
+            )
+        )
+        alarms.append(
+            state_machine.metric_timed_out(period=five_minutes).create_alarm(
+                self, "WorkflowTimedOut", threshold=1, evaluation_periods=1, alarm_description="A care workflow timed out"
             )
         )
         for alarm in alarms:

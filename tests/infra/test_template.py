@@ -7,7 +7,8 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from local.template import resources
+from local.aws import API_HANDLER, WORKFLOW_HANDLER
+from local.template import function_by_handler, resources
 
 
 @pytest.fixture(scope="module")
@@ -86,21 +87,24 @@ def test_user_pool_has_no_self_sign_up_and_requires_mfa(stack: Template) -> None
     assert groups == {"front-desk", "clinician", "admin"}
 
 
-def test_api_function_is_traced_with_encrypted_retained_logs_and_no_phi_in_environment(template) -> None:
-    function = next(iter(resources(template, "AWS::Lambda::Function").values()))["Properties"]
+POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+
+
+@pytest.mark.parametrize(
+    ("handler", "variables"),
+    [
+        (API_HANDLER, {"TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "STATE_MACHINE_ARN", "CLINIC_RULES", "ALLOWED_ORIGIN"}),
+        (WORKFLOW_HANDLER, {"TABLE_NAME", "STATE_MACHINE_ARN", "CLINICIAN_TOPIC_ARN", "PATIENT_LINK_BASE_URL", "CLINIC_RULES"}),
+    ],
+)
+def test_functions_are_traced_with_encrypted_retained_logs_and_no_phi_in_environment(
+    template, handler: str, variables: set[str]
+) -> None:
+    function = function_by_handler(template, handler)
     assert function["TracingConfig"] == {"Mode": "Active"}
     assert function["Runtime"].startswith("python3.")
-    assert function["ReservedConcurrentExecutions"] == 20
-    variables = function["Environment"]["Variables"]
-    assert set(variables) == {
-        "TABLE_NAME",
-        "IDEMPOTENCY_TABLE_NAME",
-        "CLINIC_RULES",
-        "ALLOWED_ORIGIN",
-        "POWERTOOLS_SERVICE_NAME",
-        "POWERTOOLS_METRICS_NAMESPACE",
-        "POWERTOOLS_LOG_LEVEL",
-    }
+    assert set(function["Environment"]["Variables"]) == variables | POWERTOOLS
+    assert function_by_handler(template, API_HANDLER)["ReservedConcurrentExecutions"] == 20
     for group in resources(template, "AWS::Logs::LogGroup").values():
         assert "KmsKeyId" in group["Properties"] and group["Properties"]["RetentionInDays"] == 365
         assert group["DeletionPolicy"] == "Retain"

@@ -38,7 +38,7 @@ def request(service: LocalService, method: str, path: str, body=None, token: str
         all_headers["Authorization"] = token
     req = urllib.request.Request(service.url + path, data=data, method=method, headers=all_headers)
     try:
-        with urllib.request.urlopen(req) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(req) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import boto3
 from clinic.api import app as api_module
 from clinic.settings import settings
+from clinic.workflow import handler as workflow_handler
 
-from local.aws import API_HANDLER, create_tables, function_environment, serialize_dynamodb
+from local.aws import deploy, serialize_dynamodb
 from local.gateway import LambdaContext, rest_event
 
 CLINIC = "north"
@@ -56,16 +57,16 @@ class World:
     def __init__(self, template: dict[str, Any], monkeypatch: Any):
         serialize_dynamodb()
         self.dynamodb = boto3.client("dynamodb")
-        self.tables = create_tables(template, self.dynamodb)
-        self.environment = function_environment(template, API_HANDLER, self.tables)
-        for key, value in self.environment.items():
+        self.deployment = deploy(template)
+        for key, value in self.deployment.environment.items():
             monkeypatch.setenv(key, value)
         settings.cache_clear()
         monkeypatch.setattr(api_module, "_local", threading.local())
+        monkeypatch.setattr(workflow_handler, "_local", threading.local())
 
     @property
     def table_name(self) -> str:
-        return self.environment["TABLE_NAME"]
+        return self.deployment.table_name
 
     def call(
         self,

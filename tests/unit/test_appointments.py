@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from clinic.domain.appointments import Action, Appointment, Status, is_late_cancellation, next_status
 from clinic.domain.errors import IllegalTransition
 
-START = datetime(2026, 12, 7, 14, 0, tzinfo=timezone.utc)
+START = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 
 
 def appointment(status: Status) -> Appointment:

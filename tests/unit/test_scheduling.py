@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,7 +91,7 @@ def test_opening_stays_at_local_eight_across_dst_changes(day: date, expected_utc
     now = local(day - timedelta(days=1), 9)
     slots = Scheduler(RULES, clinic()).availability(day, SPRAVATO, {}, now)
     assert slots[0].start.astimezone(NEW_YORK).strftime("%H:%M") == "08:00"
-    assert slots[0].start.astimezone(timezone.utc).strftime("%H:%M") == expected_utc
+    assert slots[0].start.astimezone(UTC).strftime("%H:%M") == expected_utc
     assert slots[-1].start.astimezone(NEW_YORK).strftime("%H:%M") == "15:30"
 
 

@@ -10,12 +10,17 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | day board                        | Query GSI1                             | gsi1pk=BOARD#{clinic}#{date}, gsi1sk={utc}#{id} |
 | patient by id                    | GetItem                                | pk=PATIENT#{id}, sk=PROFILE                  |
 | patient's appointments           | Query GSI2                             | gsi2pk=PATIENT#{id}, gsi2sk=APPT#{utc}#{id}  |
+| an appointment's vitals          | Query pk                               | pk=APPT#{id}, sk=VITALS#{utc}#{vitals id}    |
+| REMS forms due per clinic        | Query GSI1                             | gsi1pk=REMS#{clinic}, gsi1sk={due date}#{id} |
+| patient link by token            | GetItem                                | pk=LINK#{sha256 of token}, sk=LINK           |
+| an appointment's follow-ups      | Query pk                               | pk=APPT#{id}, sk=FOLLOWUP#{nn}               |
+| was a message sent (once only)   | GetItem                                | pk=APPT#{id}, sk=MESSAGE#{key}               |
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +28,10 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from ..domain.appointments import Appointment, AuditEntry
-from ..domain.errors import Conflict, InvalidRequest, SlotTaken, TemporarilyUnavailable
+from ..domain.care import RemsForm, Vitals
+from ..domain.errors import Conflict, InvalidRequest, SlotTaken, StaleRecord, TemporarilyUnavailable
+from ..domain.followups import FollowUp, FollowUpStatus
+from ..domain.links import Link
 from ..domain.patients import Patient
 from ..domain.resources import Chair, Clinic, ClinicProfile, Provider
 from ..domain.scheduling import Grain
@@ -35,7 +43,7 @@ TRANSIENT = frozenset(
 )
 # Held-time records are only needed until the day is over; keep a week for investigations.
 HOLD_RETENTION = timedelta(days=7)
-BOARD_INDEX = "gsi1"
+BOARD_INDEX = "gsi1"  # also lists REMS forms due (keys overloaded by prefix)
 PATIENT_INDEX = "gsi2"
 
 
@@ -83,6 +91,17 @@ def _appointment_item(appointment: Appointment) -> dict[str, Any]:
 def _audit_item(entry: AuditEntry, version: int) -> dict[str, Any]:
     # One entry per version of the appointment: ordered, and never written twice.
     return _item(entry, pk=f"APPT#{entry.appointment_id}", sk=f"AUDIT#{version:06d}", type="audit")
+
+
+def _rems_form_item(form: RemsForm) -> dict[str, Any]:
+    return _item(
+        form,
+        pk=f"APPT#{form.appointment_id}",
+        sk="REMS",
+        type="rems-form",
+        gsi1pk=f"REMS#{form.clinic_id}",
+        gsi1sk=f"{form.due_date.isoformat()}#{form.appointment_id}",
+    )
 
 
 class DynamoRepository:
@@ -184,9 +203,10 @@ class DynamoRepository:
         after: Appointment,
         claims: list[tuple[Grain, int]],
         releases: list[Grain],
-        audit: AuditEntry,
+        audit: AuditEntry | None,
+        form: RemsForm | None = None,
     ) -> None:
-        operations = [
+        operations: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self.name,
@@ -195,9 +215,13 @@ class DynamoRepository:
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {":version": before.version, ":status": before.status.value},
                 }
-            },
-            {"Put": {"TableName": self.name, "Item": _audit_item(audit, after.version)}},
+            }
         ]
+        if audit is not None:
+            operations.append({"Put": {"TableName": self.name, "Item": _audit_item(audit, after.version)}})
+        if form is not None:
+            operations.append({"Put": {"TableName": self.name, "Item": _rems_form_item(form)}})
+        first_claim = len(operations)
         operations += self._claim_operations(after, claims)
         operations += [
             {
@@ -214,8 +238,8 @@ class DynamoRepository:
         if failed is None:
             return
         if failed == 0:
-            raise Conflict("the appointment was changed by someone else meanwhile; reload it and try again")
-        grain = claims[failed - 2][0]
+            raise StaleRecord("the appointment was changed by someone else meanwhile; reload it and try again")
+        grain = claims[failed - first_claim][0]
         raise SlotTaken(grain.kind, grain.resource_id, grain.at)
 
     def board(self, clinic_id: str, day: date) -> list[Appointment]:
@@ -241,10 +265,100 @@ class DynamoRepository:
         )
         return [AuditEntry.model_validate(_data(item)) for item in items]
 
+    # --- the session ---------------------------------------------------------------
+    def add_vitals(self, appointment: Appointment, vitals: Vitals) -> None:
+        key = f"VITALS#{_utc(vitals.taken_at)}#{vitals.vitals_id}"
+        operations = [
+            {
+                "ConditionCheck": {
+                    "TableName": self.name,
+                    "Key": {"pk": f"APPT#{appointment.appointment_id}", "sk": "APPT"},
+                    "ConditionExpression": "#status = :status",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":status": appointment.status.value},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.name,
+                    "Item": _item(vitals, pk=f"APPT#{appointment.appointment_id}", sk=key, type="vitals"),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        failed = self._transact(operations)
+        if failed == 0:
+            raise StaleRecord("the appointment changed meanwhile; reload it and try again")
+        if failed == 1:
+            raise Conflict(f"vitals {vitals.vitals_id!r} are already recorded")
+
+    def vitals(self, appointment_id: str) -> list[Vitals]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :vitals)",
+            ExpressionAttributeValues={":pk": f"APPT#{appointment_id}", ":vitals": "VITALS#"},
+        )
+        return [Vitals.model_validate(_data(item)) for item in items]
+
+    def rems_forms_due(self, clinic_id: str) -> list[RemsForm]:
+        items = self._query(
+            IndexName=BOARD_INDEX,
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": f"REMS#{clinic_id}"},
+        )
+        return [RemsForm.model_validate(_data(item)) for item in items]
+
+    # --- patient links ---------------------------------------------------------------
+    def save_link(self, link: Link) -> None:
+        # Expired links are deleted by TTL; the service checks expiry itself, since TTL lags.
+        item = _item(link, pk=f"LINK#{link.digest}", sk="LINK", type="link", expiresAt=int(link.valid_until.timestamp()))
+        self._call(self.table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    # --- follow-up and messages -------------------------------------------------------
+    def open_follow_up(self, follow_up: FollowUp) -> None:
+        # A re-run of the step opens the same follow-up again with its new task token.
+        item = _item(follow_up, pk=f"APPT#{follow_up.appointment_id}", sk=f"FOLLOWUP#{follow_up.number:02d}", type="follow-up")
+        self._call(
+            self.table.put_item,
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk) OR #status = :open",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":open": FollowUpStatus.OPEN.value},
+        )
+
+    def close_follow_up(self, appointment_id: str, number: int, status: FollowUpStatus, at: datetime) -> None:
+        try:
+            self._call(
+                self.table.update_item,
+                Key={"pk": f"APPT#{appointment_id}", "sk": f"FOLLOWUP#{number:02d}"},
+                UpdateExpression="SET #status = :status, closedAt = :at REMOVE taskToken",
+                ConditionExpression="#status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":status": status.value, ":at": _utc(at), ":open": FollowUpStatus.OPEN.value},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise  # otherwise already closed: a re-run changes nothing
+
+    def follow_ups(self, appointment_id: str) -> list[FollowUp]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": f"APPT#{appointment_id}", ":prefix": "FOLLOWUP#"},
+        )
+        return [FollowUp.model_validate(_data(item)) for item in items]
+
+    def message_sent(self, appointment_id: str, key: str) -> bool:
+        item = self._call(self.table.get_item, Key={"pk": f"APPT#{appointment_id}", "sk": f"MESSAGE#{key}"}).get("Item")
+        return item is not None
+
+    def record_message(self, appointment_id: str, key: str, channel: str, at: datetime) -> None:
+        """Which message went out when and how; never its text."""
+        item = {"pk": f"APPT#{appointment_id}", "sk": f"MESSAGE#{key}", "type": "message", "channel": channel, "at": _utc(at)}
+        self._call(self.table.put_item, Item=item)
+
     # --- plumbing ------------------------------------------------------------------
     def _claim_operations(self, appointment: Appointment, claims: list[tuple[Grain, int]]) -> list[dict[str, Any]]:
         day_after = date.fromisoformat(appointment.local_date) + timedelta(days=1)
-        expires = int(datetime.combine(day_after + HOLD_RETENTION, time(), tzinfo=timezone.utc).timestamp())
+        expires = int(datetime.combine(day_after + HOLD_RETENTION, time(), tzinfo=UTC).timestamp())
         return [
             {
                 "Update": {

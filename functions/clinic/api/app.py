@@ -17,7 +17,9 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from ..adapters.dynamodb import DynamoRepository
+from ..adapters.stepfunctions import StepFunctionsEngine
 from ..domain.appointments import Appointment
+from ..domain.care import Measurements
 from ..domain.patients import PatientDetails
 from ..domain.resources import Chair, ClinicProfile, Provider
 from ..service import ClinicService
@@ -32,8 +34,11 @@ from .models import (
     CancelRequest,
     ChairRequest,
     ClinicProfileRequest,
+    DischargeRequest,
+    DoseRequest,
     ProviderRequest,
     RescheduleRequest,
+    VitalsRequest,
 )
 
 logger = Logger(service="clinic-api")
@@ -41,6 +46,7 @@ tracer = Tracer(service="clinic-api")
 
 ROUTES: list[tuple[RoutePolicy, Callable[..., Any]]] = []
 FRONT_OFFICE = frozenset({FRONT_DESK, ADMIN})
+CLINICAL = frozenset({CLINICIAN})
 
 
 def route(method: str, path: str, groups: frozenset[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -82,7 +88,8 @@ class Container:
         # A session of its own: boto3's default session is not safe to share while threads create clients.
         session = boto3.session.Session()
         table = session.resource("dynamodb").Table(config.table_name)
-        self.service = ClinicService(config.clinic_rules, DynamoRepository(table))
+        engine = StepFunctionsEngine(session.client("stepfunctions"), config.state_machine_arn)
+        self.service = ClinicService(config.clinic_rules, DynamoRepository(table), engine)
         self.persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_session=session)
         cors = CORSConfig(allow_origin=config.allowed_origin, allow_headers=[HEADER], max_age=600)
         # Metrics of its own (Powertools' Metrics is shared process-wide), flushed per invocation.
@@ -112,7 +119,10 @@ def _event() -> Any:
 
 
 def _appointment(appointment: Appointment) -> dict[str, Any]:
-    return appointment.model_dump(mode="json", by_alias=True, exclude_none=True)
+    # The task token lets its holder drive the workflow: it stays between the table and Step Functions.
+    body = appointment.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"workflow": {"task_token"}})
+    body["phase"] = _service().phase(appointment).model_dump(mode="json", by_alias=True, exclude_none=True)
+    return body
 
 
 def _created(operation: str, payload: Any, action: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], int]:
@@ -270,6 +280,52 @@ def post_check_in(appointment_id: str) -> dict[str, Any]:
 @route("POST", "/appointments/<appointment_id>/no-show", FRONT_OFFICE)
 def post_no_show(appointment_id: str) -> dict[str, Any]:
     return _appointment(_service().no_show(actor_of(_event().raw_event), appointment_id))
+
+
+# --- the session (clinicians) ---------------------------------------------------------------
+@route("POST", "/appointments/<appointment_id>/dose", CLINICAL)
+def post_dose(appointment_id: str, body: Annotated[DoseRequest, Body()]) -> dict[str, Any]:
+    override = body.override
+    appointment = _service().record_dose(
+        actor_of(_event().raw_event),
+        appointment_id,
+        pre_dose_blood_pressure=body.pre_dose_blood_pressure,
+        started_at=body.started_at,
+        dose_mg=body.dose_mg,
+        device_count=body.device_count,
+        lot_number=body.lot_number,
+        override_prescriber_id=override.prescriber_id if override else None,
+        override_reason=override.reason if override else None,
+    )
+    return _appointment(appointment)
+
+
+@route("POST", "/appointments/<appointment_id>/vitals", CLINICAL)
+def post_vitals(appointment_id: str, body: Annotated[VitalsRequest, Body()]) -> tuple[dict[str, Any], int]:
+    def record() -> dict[str, Any]:
+        measurements = Measurements(**body.model_dump(exclude={"taken_at"}))
+        vitals = _service().record_vitals(actor_of(_event().raw_event), appointment_id, measurements, body.taken_at)
+        return vitals.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    return _created(f"record-vitals-{appointment_id}", body, record)
+
+
+@route("GET", "/appointments/<appointment_id>/vitals", STAFF)
+def get_vitals(appointment_id: str) -> dict[str, Any]:
+    vitals = _service().vitals(appointment_id)
+    return {"appointmentId": appointment_id, "vitals": [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in vitals]}
+
+
+@route("POST", "/appointments/<appointment_id>/discharge", CLINICAL)
+def post_discharge(appointment_id: str, body: Annotated[DischargeRequest, Body()]) -> dict[str, Any]:
+    actor = actor_of(_event().raw_event)
+    return _appointment(_service().discharge(actor, appointment_id, body.checklist, body.adverse_events))
+
+
+@route("GET", "/clinics/<clinic_id>/rems-forms", STAFF)
+def get_rems_forms(clinic_id: str) -> dict[str, Any]:
+    forms = _service().rems_forms_due(clinic_id)
+    return {"clinicId": clinic_id, "forms": [f.model_dump(mode="json", by_alias=True, exclude_none=True) for f in forms]}
 
 
 POLICIES = [policy for policy, _ in ROUTES]

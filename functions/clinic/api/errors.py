@@ -59,25 +59,26 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     return Response(status, content_types.APPLICATION_JSON, json.dumps(body), headers=headers)
 
 
+def _unprocessable(problems: list[dict[str, str]]) -> Response:
+    message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+    return _json(422, error_body("invalid_request", message, problems))
+
+
 def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _request_invalid(error: RequestValidationError) -> Response:
         errors = error.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return _json(400, error_body("malformed_json", "the request body is not valid JSON", [{"field": "body", "problem": "is not valid JSON"}]))
-        problems = _problems(errors)
-        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        return _json(422, error_body("invalid_request", message, problems))
+        return _unprocessable(_problems(errors))
 
     @app.exception_handler(InvalidFields)
     def _model_invalid(error: InvalidFields) -> Response:
-        problems = _problems(error.errors)
-        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        return _json(422, error_body("invalid_request", message, problems))
+        return _unprocessable(_problems(error.errors))
 
     @app.exception_handler(InvalidRequest)
     def _invalid(error: InvalidRequest) -> Response:
-        return _json(422, error_body("invalid_request", f"{error.field}: {error.message}", [{"field": error.field, "problem": error.message}]))
+        return _unprocessable([{"field": field, "problem": problem} for field, problem in error.problems])
 
     @app.exception_handler(NotFound)
     def _not_found(error: NotFound) -> Response:

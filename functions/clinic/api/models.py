@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from ..domain.care import BloodPressure, Checklist, Measurements
 from ..domain.resources import IDENTIFIER, WeeklyHours
 
 
@@ -55,3 +56,26 @@ class CancelRequest(_Request):
 
 class DayQuery(_Request):
     date: date
+
+
+class OverrideRequest(_Request):
+    prescriber_id: str = Field(pattern=IDENTIFIER, description="the prescriber who decided to go ahead")
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class DoseRequest(_Request):
+    pre_dose_blood_pressure: BloodPressure
+    started_at: AwareDatetime = Field(description="Spravato: the first device; IV: the infusion start (ISO 8601 with offset)")
+    dose_mg: float = Field(gt=0, le=1000)
+    device_count: int | None = Field(default=None, ge=1, le=3)
+    lot_number: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
+    override: OverrideRequest | None = None
+
+
+class VitalsRequest(Measurements):
+    taken_at: AwareDatetime | None = Field(default=None, description="defaults to now")
+
+
+class DischargeRequest(_Request):
+    checklist: Checklist
+    adverse_events: str | None = Field(default=None, max_length=1000, description="serious adverse events, if any")

@@ -8,7 +8,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from .care import Attention, Discharge, Dose, blood_pressure_due_at, discharge_allowed_at
 from .errors import IllegalTransition
+from .rules import SessionType
 
 
 class Status(StrEnum):
@@ -26,6 +28,9 @@ class Action(StrEnum):
     CHECK_IN = "check-in"
     NO_SHOW = "no-show"
     CANCEL = "cancel"
+    RECORD_DOSE = "record-dose"
+    DISCHARGE = "discharge"
+    ATTENTION = "needs-attention"
 
 
 # action -> (statuses it may start from, status it leads to)
@@ -34,8 +39,10 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.CHECK_IN: (frozenset({Status.BOOKED}), Status.ARRIVED),
     Action.NO_SHOW: (frozenset({Status.BOOKED}), Status.NOSHOW),
     Action.CANCEL: (frozenset({Status.BOOKED, Status.ARRIVED}), Status.CANCELLED),
+    Action.DISCHARGE: (frozenset({Status.ARRIVED}), Status.FULFILLED),
 }
-# After these the chair and provider time is no longer needed.
+# After these the chair and provider time is no longer needed, and the workflow has
+# nothing left to wait for.
 RELEASING = frozenset({Status.CANCELLED, Status.NOSHOW, Status.ENTERED_IN_ERROR})
 
 
@@ -47,6 +54,15 @@ class Cancellation(_Model):
     reason: str
     late: bool
     at: datetime
+
+
+class Workflow(_Model):
+    """The appointment's Step Functions execution: `run` names it (a reschedule starts the
+    next run) and `waiting_for` is the callback step it is parked at, with its task token."""
+
+    run: int = 1
+    waiting_for: str | None = None
+    task_token: str | None = None
 
 
 class Appointment(_Model):
@@ -65,6 +81,44 @@ class Appointment(_Model):
     updated_at: datetime
     checked_in_at: datetime | None = None
     cancellation: Cancellation | None = None
+    dose: Dose | None = None
+    discharge: Discharge | None = None
+    attention: Attention | None = None
+    workflow: Workflow = Workflow()
+
+    @property
+    def execution_name(self) -> str:
+        return f"{self.appointment_id}-{self.workflow.run}"
+
+
+class PhaseView(_Model):
+    """What the day board shows about where a session stands."""
+
+    name: str
+    since: datetime | None = None
+    discharge_allowed_at: datetime | None = None
+    blood_pressure_due_at: datetime | None = None
+    attention: Attention | None = None
+
+
+def phase_of(appointment: Appointment, session_type: SessionType) -> PhaseView:
+    status, dose = appointment.status, appointment.dose
+    if status is Status.ARRIVED and dose is not None:
+        view = PhaseView(
+            name="observing",
+            since=dose.started_at,
+            discharge_allowed_at=discharge_allowed_at(dose, session_type),
+            blood_pressure_due_at=blood_pressure_due_at(dose, session_type),
+        )
+    elif status is Status.ARRIVED:
+        view = PhaseView(name="awaiting-dose", since=appointment.checked_in_at)
+    elif status is Status.FULFILLED and appointment.discharge is not None:
+        view = PhaseView(name="discharged", since=appointment.discharge.at)
+    elif status is Status.BOOKED:
+        view = PhaseView(name="awaiting-check-in")
+    else:
+        view = PhaseView(name=status.value)
+    return view.model_copy(update={"attention": appointment.attention})
 
 
 class AuditEntry(_Model):
@@ -91,6 +145,8 @@ def next_status(appointment: Appointment, action: Action, now: datetime, local_t
         raise IllegalTransition("cannot mark a no-show before the appointment's start time")
     if action is Action.CHECK_IN and local_today != appointment.local_date:
         raise IllegalTransition(f"cannot check in on {local_today} for an appointment on {appointment.local_date}")
+    if action is Action.CANCEL and appointment.dose is not None:
+        raise IllegalTransition("cannot cancel after dosing: the patient must be observed and discharged")
     return target
 
 

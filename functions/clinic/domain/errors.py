@@ -12,11 +12,12 @@ class DomainError(Exception):
 
 
 class InvalidRequest(DomainError):
-    """Input that is well-formed but breaks a rule; names the field at fault."""
+    """Input that is well-formed but breaks a rule; names the field (or fields) at fault."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, *more: tuple[str, str]):
         super().__init__(message)
         self.field = field
+        self.problems = [(field, message), *more]
 
 
 class NotFound(DomainError):
@@ -43,3 +44,7 @@ class SlotTaken(Conflict):
 
 class TemporarilyUnavailable(DomainError):
     """A dependency is throttling or down; the caller may retry after a pause."""
+
+
+class StaleRecord(Conflict):
+    """Someone else changed the record between our read and our write."""

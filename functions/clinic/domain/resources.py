@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -40,8 +40,8 @@ def intervals_on(hours: WeeklyHours, day: date, zone: ZoneInfo) -> list[tuple[da
     ranges = hours.get(WEEKDAYS[day.weekday()], [])
     return [
         (
-            datetime.combine(day, r.start, tzinfo=zone).astimezone(timezone.utc),
-            datetime.combine(day, r.end, tzinfo=zone).astimezone(timezone.utc),
+            datetime.combine(day, r.start, tzinfo=zone).astimezone(UTC),
+            datetime.combine(day, r.end, tzinfo=zone).astimezone(UTC),
         )
         for r in ranges
     ]

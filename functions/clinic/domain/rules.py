@@ -7,6 +7,7 @@ Lambdas as JSON and this model validates them at synth time and at cold start al
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -37,11 +38,46 @@ class SessionType(_CamelModel):
     observation_minutes: int = Field(ge=0, le=480)
     turnover_minutes: int = Field(ge=0, le=120)
     requires_rems: bool = False
+    # Spravato's REMS counts the 2 h from the first device; an infusion's recovery starts when it ends.
+    observation_counts_from: Literal["dose-start", "dose-end"] = "dose-end"
+    blood_pressure_check_minutes: int = Field(default=40, ge=5, le=240, description="after the dose starts")
 
     @property
     def block(self) -> timedelta:
         """How long the chair is held: dosing, the observation window and turnover."""
         return timedelta(minutes=self.dosing_minutes + self.observation_minutes + self.turnover_minutes)
+
+    @property
+    def minimum_observation(self) -> timedelta:
+        """From the dose start until discharge may be considered."""
+        lead = 0 if self.observation_counts_from == "dose-start" else self.dosing_minutes
+        return timedelta(minutes=lead + self.observation_minutes)
+
+
+class BloodPressureLimit(_CamelModel):
+    systolic: int = Field(default=140, ge=90, le=250)
+    diastolic: int = Field(default=90, ge=50, le=150)
+
+
+class CareRules(_CamelModel):
+    """The workflow's timing and safety thresholds."""
+
+    reminder_hours_before: list[int] = Field(default=[48, 24], max_length=5)
+    check_in_grace_minutes: int = Field(default=30, ge=5, le=240)
+    pre_dose_blood_pressure_limit: BloodPressureLimit = Field(default_factory=BloodPressureLimit)
+    # A reading this many minutes before the post-dose check is due counts as that check.
+    blood_pressure_check_tolerance_minutes: int = Field(default=10, ge=0, le=60)
+    dose_overdue_minutes: int = Field(default=120, ge=15, le=720, description="after check-in, with no dose recorded")
+    discharge_overdue_minutes: int = Field(default=240, ge=30, le=720, description="after the dose starts")
+    follow_up_hours_after_discharge: list[int] = Field(default=[24, 168], max_length=10)
+    survey_expiry_hours: int = Field(default=72, ge=1, le=336)
+
+    @field_validator("reminder_hours_before", "follow_up_hours_after_discharge")
+    @classmethod
+    def _positive_hours(cls, hours: list[int]) -> list[int]:
+        if any(h < 1 or h > 24 * 90 for h in hours):
+            raise ValueError("each offset must be between 1 hour and 90 days")
+        return sorted(set(hours), reverse=False)
 
 
 def _default_session_types() -> dict[str, SessionType]:
@@ -52,6 +88,7 @@ def _default_session_types() -> dict[str, SessionType]:
             observation_minutes=120,
             turnover_minutes=15,
             requires_rems=True,
+            observation_counts_from="dose-start",
         ),
         "iv-ketamine": SessionType(
             label="IV ketamine infusion",
@@ -71,6 +108,7 @@ class ClinicRules(_CamelModel):
     booking_horizon_days: int = Field(default=180, ge=1, le=730)
     default_provider_capacity: int = Field(default=2, ge=1, le=20)
     session_types: dict[str, SessionType] = Field(default_factory=_default_session_types)
+    care: CareRules = Field(default_factory=CareRules)
 
     _known_zone = field_validator("default_time_zone")(known_zone)
 
@@ -80,6 +118,9 @@ class ClinicRules(_CamelModel):
             raise ValueError("slotStepMinutes must be a multiple of grainMinutes")
         if not self.session_types:
             raise ValueError("at least one session type is required")
+        for code, session_type in self.session_types.items():
+            if session_type.minimum_observation >= timedelta(minutes=self.care.discharge_overdue_minutes):
+                raise ValueError(f"care.dischargeOverdueMinutes must exceed session type {code!r}'s minimum observation")
         for code, session_type in self.session_types.items():
             grains = -(-int(session_type.block.total_seconds()) // (self.grain_minutes * 60))
             if 4 * grains + RECORDS_PER_RESCHEDULE > MAX_TRANSACTION_ITEMS:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from .errors import InvalidRequest
@@ -19,7 +19,7 @@ from .resources import Chair, Clinic, Provider, covered, intervals_on
 from .rules import ClinicRules, SessionType
 
 ResourceKind = Literal["chair", "provider"]
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, order=True)
@@ -61,7 +61,7 @@ def grains_for(block: Block, chair_id: str, provider_id: str, grain: timedelta) 
 def require_aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidRequest(field, "must include a UTC offset, e.g. 2026-12-01T09:00:00-05:00")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,35 @@
+"""Patient links: an unguessable token in the URL, only its hash in storage."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+TOKEN_BYTES = 32  # 256 random bits
+
+
+class LinkKind(StrEnum):
+    CONFIRM = "confirm"
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    digest: str
+    kind: LinkKind
+    appointment_id: str
+    valid_until: datetime
+    used_at: datetime | None = None
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,75 @@
+"""Lambda entry point of the care workflow's tasks: `event["step"]` names the step, the
+rest are its arguments (ids and numbers only). Errors propagate: their class name is the
+error the state machine retries (TemporarilyUnavailable) or catches (AppointmentClosed,
+Superseded, anything else → needs attention)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+
+from ..adapters.dynamodb import DynamoRepository
+from ..adapters.notifications import Notifier
+from ..adapters.stepfunctions import StepFunctionsEngine
+from ..service import ClinicService
+from ..settings import settings
+from .steps import WorkflowSteps
+
+logger = Logger(service="care-workflow")
+tracer = Tracer(service="care-workflow")
+
+
+def _build() -> WorkflowSteps:
+    config = settings()
+    # A session of its own: the local stack runs Map iterations on several threads.
+    session = boto3.session.Session()
+    repository = DynamoRepository(session.resource("dynamodb").Table(config.table_name))
+    engine = StepFunctionsEngine(session.client("stepfunctions"), config.state_machine_arn)
+    service = ClinicService(config.clinic_rules, repository, engine)
+    notifier = Notifier(session.client("sns"), session.client("ses"), config.clinician_topic_arn, config.email_sender)
+    return WorkflowSteps(service, notifier, config.patient_link_base_url)
+
+
+_local = threading.local()
+
+
+def steps() -> WorkflowSteps:
+    current = getattr(_local, "steps", None)
+    if current is None:
+        current = _local.steps = _build()
+    return current
+
+
+def _dispatch(event: dict[str, Any]) -> dict[str, Any]:
+    workflow = steps()
+    appointment_id, run = event["appointmentId"], int(event["run"])
+    match event["step"]:
+        case "remind":
+            return workflow.remind(appointment_id, run, int(event["hoursBefore"]))
+        case "park":
+            return workflow.park(appointment_id, run, event["waitFor"], event["taskToken"])
+        case "missed-check-in":
+            return workflow.missed_check_in(appointment_id, run)
+        case "observation-check":
+            return workflow.observation_check(appointment_id, run)
+        case "overdue":
+            return workflow.overdue(appointment_id, run, event["waitFor"])
+        case "open-follow-up":
+            return workflow.open_follow_up(appointment_id, run, int(event["number"]), int(event["hoursAfter"]), event["taskToken"])
+        case "follow-up-missed":
+            return workflow.follow_up_missed(appointment_id, run, int(event["number"]))
+        case "needs-attention":
+            return workflow.needs_attention(appointment_id, run, event["failedStep"], event["failure"].get("Error", "unknown"))
+    raise ValueError(f"unknown workflow step {event['step']!r}")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(step=event.get("step"), appointment_id=event.get("appointmentId"), run=event.get("run"))
+    result = _dispatch(event)
+    logger.info("workflow step done", extra={"result": result})
+    return result

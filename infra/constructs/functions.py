@@ -1,0 +1,89 @@
+"""The one way this app makes a Lambda function: Python with the Powertools layer, the
+functions/ directory as its code, X-Ray on and an encrypted log group of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from ..nag import accept
+from .logging import encrypted_log_group
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+POWERTOOLS_VERSION = "3.37.0"  # the version pyproject.toml pins for tests
+MANAGED = "arn:<AWS::Partition>:iam::aws:policy/service-role"
+
+
+class ClinicFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        service: str,
+        key: kms.IKey,
+        log_retention_days: int,
+        environment: dict[str, str],
+        reserved_concurrency: int | None = None,
+        timeout_seconds: int = 10,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Powertools publishes its layer ARN per version in public SSM parameters.
+        powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            ssm.StringParameter.value_for_string_parameter(
+                self, f"/aws/service/powertools/python/x86_64/python3.13/{POWERTOOLS_VERSION}"
+            ),
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=["**/__pycache__", "**/*.pyc"]),
+            layers=[powertools],
+            memory_size=512,
+            timeout=Duration.seconds(timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=encrypted_log_group(self, "Logs", key=key, retention_days=log_retention_days),
+            reserved_concurrent_executions=reserved_concurrency,
+            environment={
+                **environment,
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": "KetamineClinic",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        accept(
+            self.function,
+            {
+                "AwsSolutions-L1": "Pinned to python3.13, the runtime the pinned Powertools layer is built and tested for; "
+                "move with the layer.",
+                "HIPAA.Security-LambdaInsideVPC": "Reaches only AWS public endpoints (DynamoDB, Step Functions, SNS, "
+                "X-Ray) over TLS with IAM auth; there is no VPC resource to reach, so a VPC adds NAT cost without "
+                "narrowing exposure.",
+            },
+        )
+        role = self.function.role
+        assert role is not None
+        accept(
+            role,
+            {
+                f"AwsSolutions-IAM4[Policy::{MANAGED}/AWSLambdaBasicExecutionRole]": "Only allows writing the "
+                "function's own logs.",
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "Scoped to the one clinic key, granted by CDK.",
+                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": "Scoped to the one clinic key, granted by CDK.",
+                "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords take no resource.",
+                "HIPAA.Security-IAMNoInlinePolicy": "CDK writes each grant into the role's own inline policy, scoped "
+                "to this one function's resources.",
+            },
+        )

@@ -1,0 +1,307 @@
+"""The care workflow: one Standard Step Functions execution per appointment run, from
+booking through reminders, check-in, dosing, observation and discharge to follow-up.
+
+Human steps are task-token callbacks ("park" steps): the execution stores its token on the
+appointment and the API route that records the step resumes it. Every park has a timeout
+whose handler looks at the appointment again, so a lost callback delays, never strands, an
+execution. Every task retries transient errors; anything else marks the appointment
+"needs attention", pages the clinicians and ends the execution as failed (which alarms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from ..nag import accept
+from ..settings import StageSettings
+from .functions import ClinicFunction
+from .logging import encrypted_log_group
+from .messaging import Messaging
+
+TRANSIENT = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "TemporarilyUnavailable",  # our own: DynamoDB, SNS or Step Functions throttled us
+]
+ENDED = ["AppointmentClosed", "Superseded"]  # cancelled, no-show or rescheduled meanwhile
+
+
+def state_machine_name(stack: Stack) -> str:
+    return f"{stack.stack_name}-care"
+
+
+def state_machine_arn(stack: Stack) -> str:
+    """Built from the name, not the resource: the functions the machine calls need it too."""
+    return stack.format_arn(
+        service="states", resource="stateMachine", resource_name=state_machine_name(stack), arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
+
+
+class CareWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: StageSettings,
+        key: kms.IKey,
+        table: dynamodb.ITable,
+        messaging: Messaging,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        care = self._care = settings.clinic_rules.care
+        environment = {
+            "TABLE_NAME": table.table_name,
+            "STATE_MACHINE_ARN": state_machine_arn(stack),
+            "CLINICIAN_TOPIC_ARN": messaging.clinician_topic.topic_arn,
+            "PATIENT_LINK_BASE_URL": settings.patient_link_base_url,
+            "CLINIC_RULES": settings.clinic_rules.model_dump_json(by_alias=True),
+        }
+        if messaging.email_sender:
+            environment["EMAIL_SENDER"] = messaging.email_sender
+        self.function = ClinicFunction(
+            self,
+            "Steps",
+            handler="clinic.workflow.handler.lambda_handler",
+            service="care-workflow",
+            key=key,
+            log_retention_days=settings.log_retention_days,
+            environment=environment,
+            reserved_concurrency=settings.workflow_reserved_concurrency,
+            timeout_seconds=30,
+        ).function
+        table.grant_read_write_data(self.function)
+        messaging.grant_send(self.function)
+        # A step already done when the execution parks resumes it at once. (The ARN from the
+        # name: a reference to the machine would make it depend on itself through this role.)
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=[state_machine_arn(stack)]
+            )
+        )
+
+        self._closed = sfn.Succeed(self, "Closed", comment="cancelled, no-show or rescheduled: nothing left to do")
+        failed = sfn.Fail(self, "WorkflowFailed", error="NeedsAttention", cause="a step failed; the appointment is flagged")
+        self._flag = self._task(
+            "FlagNeedsAttention", "needs-attention", {"failedStep.$": "$.failedStep", "failure.$": "$.failure"}, catch=False
+        )
+        self._flag.add_catch(failed, errors=["States.ALL"], result_path="$.flagFailure")
+        self._flag.next(failed)
+
+        definition = (
+            self._reminders()
+            .next(sfn.Wait(self, "WaitForStart", time=sfn.WaitTime.timestamp_path("$.start")))
+            .next(self._check_in(care.check_in_grace_minutes))
+        )
+        self._dose(care.dose_overdue_minutes, definition)
+
+        log_group = encrypted_log_group(self, "ExecutionLogs", key=key, retention_days=settings.log_retention_days)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=state_machine_name(stack),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            tracing_enabled=True,
+            # Inputs and outputs are ids and times by design; still, keep them out of the logs.
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        function_id = stack.resolve(self.function.node.default_child.logical_id)  # type: ignore[union-attr]
+        accept(
+            self.state_machine.role,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "CloudWatch Logs delivery and X-Ray actions take no resource.",
+                f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]": "The steps function's own versions, "
+                "granted by CDK.",
+                "HIPAA.Security-IAMNoInlinePolicy": "CDK writes the machine's grants (invoke the steps function, "
+                "logs, X-Ray) into its role's inline policy.",
+            },
+        )
+        table_id = stack.resolve(table.node.default_child.logical_id)  # type: ignore[union-attr]
+        accept(
+            self.function.role,  # type: ignore[arg-type]
+            {f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]": "The table's own indexes, granted by CDK."},
+        )
+        accept(
+            self.function,
+            {
+                "HIPAA.Security-LambdaDLQ": "Invoked synchronously by Step Functions, which retries and catches "
+                "every error itself."
+            },
+        )
+
+    # --- the journey -----------------------------------------------------------------
+    def _reminders(self) -> sfn.Map:
+        reminders = sfn.Map(
+            self,
+            "Reminders",
+            items_path="$.reminders",
+            item_selector={
+                "appointmentId.$": "$.appointmentId",
+                "run.$": "$.run",
+                "at.$": "$$.Map.Item.Value.at",
+                "hoursBefore.$": "$$.Map.Item.Value.hoursBefore",
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        reminders.item_processor(
+            sfn.Wait(self, "WaitForReminder", time=sfn.WaitTime.timestamp_path("$.at")).next(
+                self._task("Remind", "remind", {"hoursBefore.$": "$.hoursBefore"}, catch=False)
+            )
+        )
+        self._on_failure(reminders, "Reminders")
+        return reminders
+
+    def _check_in(self, grace_minutes: int) -> sfn.IChainable:
+        missed = self._task("MissedCheckIn", "missed-check-in", {}, result_path="$.checkIn")
+        no_show = sfn.Succeed(self, "NoShow", comment="not checked in within the grace period; the chair is released")
+        self._arrived_late = sfn.Choice(self, "ArrivedLate?")
+        missed.next(self._arrived_late.otherwise(no_show))
+        return self._park("AwaitCheckIn", "check-in", Duration.minutes(grace_minutes), sfn.JsonPath.DISCARD, missed)
+
+    def _dose(self, overdue_minutes: int, chain: sfn.Chain) -> None:
+        after_dose = self._observation()
+        await_dose = self._overdue_park("Dose", "dose", Duration.minutes(overdue_minutes), "$.dose", after_dose)
+        self._arrived_late.when(sfn.Condition.boolean_equals("$.checkIn.arrived", True), await_dose)
+        chain.next(await_dose)
+
+    def _observation(self) -> sfn.IChainable:
+        wait = sfn.Wait(self, "WaitForBloodPressureCheck", time=sfn.WaitTime.timestamp_path("$.dose.bloodPressureDueAt"))
+        check = self._task("ObservationCheck", "observation-check", {}, result_path="$.observation")
+        follow_ups = self._follow_ups()
+        await_discharge = self._overdue_park(
+            "Discharge", "discharge", sfn.Timeout.at("$.observation.overdueInSeconds"), "$.discharge", follow_ups
+        )
+        wait.next(check).next(await_discharge)
+        return wait
+
+    def _follow_ups(self) -> sfn.IChainable:
+        follow_ups = sfn.Map(
+            self,
+            "FollowUps",
+            items_path="$.discharge.followUps",
+            max_concurrency=1,
+            item_selector={
+                "appointmentId.$": "$.appointmentId",
+                "run.$": "$.run",
+                "number.$": "$$.Map.Item.Value.number",
+                "at.$": "$$.Map.Item.Value.at",
+                "hoursAfter.$": "$$.Map.Item.Value.hoursAfter",
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        # Hand-off point for the questionnaires: the follow-up is open until answered or expired.
+        missed = self._task("FollowUpMissed", "follow-up-missed", {"number.$": "$.number"}, catch=False)
+        await_answers = self._task(
+            "AwaitFollowUp",
+            "open-follow-up",
+            {"number.$": "$.number", "hoursAfter.$": "$.hoursAfter", "taskToken": sfn.JsonPath.task_token},
+            catch=False,
+            wait_for_token=True,
+            timeout=sfn.Timeout.duration(Duration.hours(self._care.survey_expiry_hours)),
+            on_timeout=missed,
+        )
+        follow_ups.item_processor(
+            sfn.Wait(self, "WaitForFollowUp", time=sfn.WaitTime.timestamp_path("$.at")).next(await_answers)
+        )
+        self._on_failure(follow_ups, "FollowUps")
+        return follow_ups.next(sfn.Succeed(self, "Done"))
+
+    # --- building blocks ---------------------------------------------------------------
+    def _overdue_park(
+        self, name: str, step: str, timeout: Duration | sfn.Timeout, result_path: str, then: sfn.IChainable
+    ) -> sfn.IChainable:
+        """Parks at `step`; when it runs late, flags the appointment, pages, and keeps waiting."""
+        overdue = self._task(f"{name}Overdue", "overdue", {"waitFor": step}, result_path=result_path)
+        park = self._park(f"Await{name}", step, timeout, result_path, overdue)
+        late = self._park(f"AwaitLate{name}", step, None, result_path)
+        overdue.next(
+            sfn.Choice(self, f"{name}Done?")
+            .when(sfn.Condition.boolean_equals(f"{result_path}.done", True), then)
+            .otherwise(late)
+        )
+        late.next(then)
+        park.next(then)
+        return park
+
+    def _park(
+        self,
+        name: str,
+        step: str,
+        timeout: Duration | sfn.Timeout | None,
+        result_path: str,
+        on_timeout: sfn.IChainable | None = None,
+    ) -> tasks.LambdaInvoke:
+        if isinstance(timeout, Duration):
+            timeout = sfn.Timeout.duration(timeout)
+        return self._task(
+            name,
+            "park",
+            {"waitFor": step, "taskToken": sfn.JsonPath.task_token},
+            result_path=result_path,
+            wait_for_token=True,
+            timeout=timeout,
+            on_timeout=on_timeout,
+        )
+
+    def _task(
+        self,
+        name: str,
+        step: str,
+        arguments: dict[str, Any],
+        *,
+        result_path: str = sfn.JsonPath.DISCARD,
+        catch: bool = True,
+        wait_for_token: bool = False,
+        timeout: sfn.Timeout | None = None,
+        on_timeout: sfn.IChainable | None = None,
+    ) -> tasks.LambdaInvoke:
+        payload = {"step": step, "appointmentId.$": "$.appointmentId", "run.$": "$.run", **arguments}
+        # A plain call returns the function's result as is; a parked one, the callback's output.
+        pattern: dict[str, Any] = (
+            {"integration_pattern": sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN}
+            if wait_for_token
+            else {"payload_response_only": True}
+        )
+        task = tasks.LambdaInvoke(
+            self,
+            name,
+            lambda_function=self.function,
+            payload=sfn.TaskInput.from_object(payload),
+            **pattern,
+            retry_on_service_exceptions=False,
+            result_path=result_path,
+            task_timeout=timeout,
+        )
+        task.add_retry(
+            errors=TRANSIENT,
+            interval=Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        if on_timeout is not None:  # before the catch-alls: the first matching catcher wins
+            task.add_catch(on_timeout, errors=["States.Timeout"], result_path=sfn.JsonPath.DISCARD)
+        if catch:
+            self._on_failure(task, name)
+        return task
+
+    def _on_failure(self, state: tasks.LambdaInvoke | sfn.Map, name: str) -> None:
+        state.add_catch(self._closed, errors=ENDED, result_path=sfn.JsonPath.DISCARD)
+        record = sfn.Pass(
+            self,
+            f"{name}Failed",
+            parameters={"appointmentId.$": "$.appointmentId", "run.$": "$.run", "failedStep": name, "failure.$": "$.failure"},
+        )
+        record.next(self._flag)
+        state.add_catch(record, errors=["States.ALL"], result_path="$.failure")

@@ -1,0 +1,129 @@
+"""The care workflow as deployed: its state machine, its role and its alarms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from local.template import resources
+
+TRANSIENT = {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "TemporarilyUnavailable"}
+
+
+@pytest.fixture(scope="module")
+def machine(template) -> dict[str, Any]:
+    (resource,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    return resource["Properties"]
+
+
+@pytest.fixture(scope="module")
+def states(machine) -> dict[str, Any]:
+    text = "".join(part if isinstance(part, str) else "arn-of-a-resource" for part in machine["DefinitionString"]["Fn::Join"][1])
+    definition = json.loads(text)
+    found: dict[str, Any] = {}
+
+    def collect(block: dict[str, Any]) -> None:
+        for name, state in block["States"].items():
+            found[name] = state
+            if "ItemProcessor" in state:
+                collect(state["ItemProcessor"])
+
+    collect(definition)
+    return found
+
+
+def _policy_of(template, role_logical_id: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
+def test_state_machine_is_standard_logs_everything_and_is_traced(machine) -> None:
+    assert machine["StateMachineType"] == "STANDARD"
+    assert machine["TracingConfiguration"] == {"Enabled": True}
+    logging = machine["LoggingConfiguration"]
+    assert logging["Level"] == "ALL"
+    assert logging["IncludeExecutionData"] is False  # ids only by design, and still kept out of logs
+
+
+def test_every_task_retries_transient_errors_with_backoff(states) -> None:
+    tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    assert len(tasks) >= 10
+    for name, task in tasks.items():
+        retry = task["Retry"][0]
+        assert TRANSIENT <= set(retry["ErrorEquals"]), name
+        assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 3, name
+
+
+def test_no_task_can_fail_without_a_catch_except_inside_a_caught_map(states) -> None:
+    inside_maps = {name for s in states.values() if s["Type"] == "Map" for name in s["ItemProcessor"]["States"]}
+    for name, state in states.items():
+        if state["Type"] not in ("Task", "Map") or name in inside_maps:
+            continue
+        catchers = state.get("Catch", [])
+        assert catchers and catchers[-1]["ErrorEquals"] == ["States.ALL"], name
+    for map_state in (s for s in states.values() if s["Type"] == "Map"):
+        assert map_state["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
+
+
+def test_every_failure_path_flags_the_appointment_before_failing(states) -> None:
+    for name, state in states.items():
+        for catcher in state.get("Catch", []):
+            if catcher["ErrorEquals"] == ["States.ALL"] and name != "FlagNeedsAttention":
+                recorder = states[catcher["Next"]]
+                assert recorder["Type"] == "Pass" and recorder["Next"] == "FlagNeedsAttention", name
+    assert states["FlagNeedsAttention"]["Next"] == "WorkflowFailed"
+    assert states["WorkflowFailed"]["Type"] == "Fail"
+
+
+def test_human_steps_are_callbacks_with_timeouts_from_configuration(states) -> None:
+    check_in = states["AwaitCheckIn"]
+    assert check_in["Resource"].endswith("lambda:invoke.waitForTaskToken")
+    assert check_in["TimeoutSeconds"] == 30 * 60
+    assert check_in["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "MissedCheckIn"}
+    assert states["AwaitDose"]["TimeoutSeconds"] == 120 * 60
+    assert states["AwaitDischarge"]["TimeoutSecondsPath"] == "$.observation.overdueInSeconds"
+    assert states["AwaitFollowUp"]["TimeoutSeconds"] == 72 * 3600
+
+
+def test_state_machine_role_may_only_invoke_the_steps_function(template, machine) -> None:
+    statements = _policy_of(template, machine["RoleArn"]["Fn::GetAtt"][0])
+    invoke = [s for s in statements if "lambda:InvokeFunction" in _actions(s)]
+    assert len(invoke) == 1
+    targets = json.dumps(invoke[0]["Resource"])
+    assert "WorkflowSteps" in targets and "ApiHandler" not in targets
+    for statement in statements:
+        assert not any(a.startswith(("dynamodb:", "sns:", "states:")) for a in _actions(statement)), statement
+
+
+def test_api_may_start_stop_and_resume_only_care_executions(template) -> None:
+    api_role = next(name for name in resources(template, "AWS::IAM::Role") if name.startswith("ApiHandler"))
+    statements = [s for s in _policy_of(template, api_role) if any(a.startswith("states:") for a in _actions(s))]
+    actions = {a for s in statements for a in _actions(s)}
+    assert {"states:StartExecution", "states:StopExecution", "states:SendTaskSuccess"} <= actions
+    for statement in statements:
+        assert "WorkflowStateMachine" in json.dumps(statement["Resource"]), statement
+
+
+def test_failed_and_timed_out_executions_alarm_the_operator(template) -> None:
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    workflow_alarms = {a["MetricName"] for a in alarms if a.get("Namespace") == "AWS/States"}
+    assert workflow_alarms == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    assert all(a["AlarmActions"] for a in alarms)
+
+
+def test_clinician_pages_go_to_an_encrypted_topic_and_sms_only_to_phone_numbers(template) -> None:
+    topics = resources(template, "AWS::SNS::Topic")
+    assert len(topics) == 2 and all("KmsMasterKeyId" in t["Properties"] for t in topics.values())
+    steps_role = next(name for name in resources(template, "AWS::IAM::Role") if name.startswith("WorkflowSteps"))
+    publish = [s for s in _policy_of(template, steps_role) if "sns:Publish" in _actions(s)]
+    assert any(s.get("NotResource") == "arn:*:sns:*:*:*" for s in publish)
+    assert all("Resource" not in s or s["Resource"] != "*" for s in publish)

@@ -1,0 +1,259 @@
+"""The session's clinical rules and the workflow's view of an appointment, without AWS."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from clinic.domain.appointments import Action, Appointment, Status, Workflow, next_status, phase_of
+from clinic.domain.care import (
+    BloodPressure,
+    Checklist,
+    Discharge,
+    Dose,
+    Vitals,
+    assemble_rems_form,
+    check_discharge,
+    check_dose,
+    follow_up_times,
+    released_after_discharge,
+    reminder_times,
+)
+from clinic.domain.errors import IllegalTransition, InvalidRequest
+from clinic.domain.rules import BloodPressureLimit, CareRules, ClinicRules
+from clinic.domain.workflow import AppointmentClosed, Step, Superseded, current, execution_input, progress
+
+RULES = ClinicRules()
+SPRAVATO = RULES.session_types["spravato"]
+IV = RULES.session_types["iv-ketamine"]
+LIMIT = BloodPressureLimit()
+ZONE = ZoneInfo("America/New_York")
+START = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
+FIRST_DEVICE = START + timedelta(minutes=5)
+COMPLETE = Checklist(vitals_acceptable=True, sedation_resolved=True, dissociation_resolved=True, ride_present=True)
+
+
+def dose(started_at: datetime = FIRST_DEVICE, pressure: tuple[int, int] = (128, 82)) -> Dose:
+    return Dose(
+        pre_dose_blood_pressure=BloodPressure(systolic=pressure[0], diastolic=pressure[1]),
+        started_at=started_at,
+        dose_mg=56,
+        device_count=2,
+        lot_number="LOT-1",
+        recorded_by="nurse",
+        recorded_at=started_at,
+    )
+
+
+def appointment(**changes: object) -> Appointment:
+    base = Appointment(
+        appointment_id="a1",
+        clinic_id="north",
+        patient_id="p1",
+        session_type="spravato",
+        chair_id="chair-1",
+        provider_id="nurse-a",
+        start=START,
+        end=START + timedelta(minutes=150),
+        local_date="2026-12-07",
+        status=Status.BOOKED,
+        version=1,
+        created_at=START - timedelta(days=3),
+        updated_at=START - timedelta(days=3),
+    )
+    return base.model_copy(update=changes)
+
+
+def dose_problems(**overrides: object) -> list[str]:
+    arguments: dict[str, object] = {
+        "session_type": SPRAVATO,
+        "checked_in_at": START - timedelta(minutes=10),
+        "pre_dose": BloodPressure(systolic=128, diastolic=82),
+        "started_at": FIRST_DEVICE,
+        "lot_number": "LOT-1",
+        "prescriber_ids": {"dr-b"},
+        "override_prescriber": None,
+        "limit": LIMIT,
+        "now": FIRST_DEVICE + timedelta(minutes=1),
+    }
+    arguments.update(overrides)
+    try:
+        check_dose(**arguments)  # type: ignore[arg-type]
+    except InvalidRequest as refused:
+        return [field for field, _ in refused.problems]
+    return []
+
+
+# --- dosing ------------------------------------------------------------------------------
+def test_a_dose_within_the_rules_is_accepted() -> None:
+    assert dose_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("pressure", "needs_override"),
+    [((140, 90), False), ((141, 80), True), ((130, 91), True), ((165, 100), True)],
+)
+def test_a_pre_dose_pressure_above_140_over_90_needs_a_prescriber_override(pressure: tuple[int, int], needs_override: bool) -> None:
+    high = BloodPressure(systolic=pressure[0], diastolic=pressure[1])
+    assert dose_problems(pre_dose=high) == (["override"] if needs_override else [])
+    assert dose_problems(pre_dose=high, override_prescriber="dr-b") == []
+
+
+def test_only_a_prescriber_of_the_clinic_can_override() -> None:
+    high = BloodPressure(systolic=150, diastolic=95)
+    assert dose_problems(pre_dose=high, override_prescriber="nurse-a") == ["override.prescriberId"]
+
+
+def test_the_guide_comes_from_configuration() -> None:
+    stricter = BloodPressureLimit(systolic=130, diastolic=85)
+    assert dose_problems(pre_dose=BloodPressure(systolic=135, diastolic=80), limit=stricter) == ["override"]
+
+
+def test_spravato_needs_a_lot_number_and_iv_does_not() -> None:
+    assert dose_problems(lot_number=None) == ["lotNumber"]
+    assert dose_problems(lot_number=None, session_type=IV) == []
+
+
+def test_a_dose_cannot_start_in_the_future_or_before_check_in() -> None:
+    now = FIRST_DEVICE
+    assert dose_problems(started_at=now + timedelta(minutes=10), now=now) == ["startedAt"]
+    assert dose_problems(started_at=START - timedelta(hours=1), now=now) == ["startedAt"]
+
+
+def test_every_problem_is_named_at_once() -> None:
+    high = BloodPressure(systolic=150, diastolic=95)
+    assert dose_problems(pre_dose=high, lot_number=None) == ["lotNumber", "override"]
+
+
+# --- observation and discharge -------------------------------------------------------------
+def test_spravato_discharge_is_refused_at_119_minutes_and_allowed_at_120_from_the_first_device() -> None:
+    with pytest.raises(IllegalTransition, match="allowed from 11:05 \\(America/New_York\\)"):
+        check_discharge(dose(), SPRAVATO, COMPLETE, FIRST_DEVICE + timedelta(minutes=119), ZONE)
+    check_discharge(dose(), SPRAVATO, COMPLETE, FIRST_DEVICE + timedelta(minutes=120), ZONE)
+
+
+def test_iv_observation_starts_when_the_infusion_ends() -> None:
+    assert IV.minimum_observation == timedelta(minutes=IV.dosing_minutes + IV.observation_minutes)
+    with pytest.raises(IllegalTransition):
+        check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + IV.minimum_observation - timedelta(minutes=1), ZONE)
+    check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + IV.minimum_observation, ZONE)
+
+
+def test_an_incomplete_checklist_names_every_unchecked_item() -> None:
+    partial = COMPLETE.model_copy(update={"ride_present": False, "sedation_resolved": False})
+    with pytest.raises(InvalidRequest) as refused:
+        check_discharge(dose(), SPRAVATO, partial, FIRST_DEVICE + timedelta(hours=3), ZONE)
+    assert [field for field, _ in refused.value.problems] == ["checklist.sedationResolved", "checklist.ridePresent"]
+
+
+def test_discharge_needs_a_recorded_dose() -> None:
+    with pytest.raises(IllegalTransition, match="before the dose"):
+        check_discharge(None, SPRAVATO, COMPLETE, FIRST_DEVICE + timedelta(hours=3), ZONE)
+
+
+def test_discharge_frees_the_chair_after_turnover() -> None:
+    grains = [START + timedelta(minutes=15 * n) for n in range(10)]
+    discharged = START + timedelta(minutes=100)  # 15:40 UTC; turnover 15 min -> free from 15:55
+    assert released_after_discharge(grains, discharged, SPRAVATO) == [START + timedelta(minutes=15 * n) for n in (8, 9)]
+
+
+def test_a_dosed_appointment_cannot_be_cancelled() -> None:
+    arrived = appointment(status=Status.ARRIVED, dose=dose())
+    with pytest.raises(IllegalTransition, match="after dosing"):
+        next_status(arrived, Action.CANCEL, FIRST_DEVICE, "2026-12-07")
+
+
+def test_rems_form_takes_the_three_pressures_and_the_worst_observations() -> None:
+    readings = [
+        Vitals(vitals_id="v1", taken_at=FIRST_DEVICE + timedelta(minutes=38), blood_pressure=BloodPressure(systolic=150, diastolic=92), moaas=4, recorded_by="n"),
+        Vitals(vitals_id="v2", taken_at=FIRST_DEVICE + timedelta(minutes=60), spo2=93, dissociation=12, recorded_by="n"),
+        Vitals(vitals_id="v3", taken_at=FIRST_DEVICE + timedelta(minutes=115), blood_pressure=BloodPressure(systolic=126, diastolic=80), moaas=5, recorded_by="n"),
+    ]
+    discharged = Discharge(at=FIRST_DEVICE + timedelta(minutes=125), by="nurse", checklist=COMPLETE)
+    form = assemble_rems_form(
+        appointment_id="a1",
+        clinic_id="north",
+        patient_id="p1",
+        session_date=date(2026, 12, 7),
+        session_type=SPRAVATO,
+        dose=dose(),
+        discharge=discharged,
+        vitals=readings,
+        limit=LIMIT,
+        clinician_name="Nurse A",
+    )
+    assert form.due_date == date(2026, 12, 14)
+    assert form.minutes_monitored == 125
+    assert (form.post_dose_blood_pressure.systolic, form.pre_discharge_blood_pressure.systolic) == (150, 126)
+    assert (form.lowest_moaas, form.highest_dissociation, form.lowest_spo2) == (4, 12, 93)
+    assert form.vitals_acceptable_before_dosing and form.vitals_acceptable_before_leaving
+    assert form.lot_number == "LOT-1" and form.concomitant_sedating_medicines is None
+
+
+# --- schedules -----------------------------------------------------------------------------
+def test_reminders_still_ahead_are_scheduled_and_passed_ones_skipped() -> None:
+    care = CareRules()
+    assert reminder_times(START, care, START - timedelta(days=5)) == [
+        (START - timedelta(hours=48), 48),
+        (START - timedelta(hours=24), 24),
+    ]
+    assert reminder_times(START, care, START - timedelta(hours=30)) == [(START - timedelta(hours=24), 24)]
+    assert reminder_times(START, care, START - timedelta(hours=2)) == []
+
+
+def test_follow_ups_follow_discharge_at_the_configured_offsets() -> None:
+    care = CareRules(follow_up_hours_after_discharge=[168, 24, 72])
+    discharged = START + timedelta(hours=2)
+    assert [hours for _, hours in follow_up_times(discharged, care)] == [24, 72, 168]
+    assert follow_up_times(discharged, care)[0][0] == discharged + timedelta(hours=24)
+
+
+def test_phase_shows_observation_and_when_discharge_is_allowed() -> None:
+    assert phase_of(appointment(), SPRAVATO).name == "awaiting-check-in"
+    arrived = appointment(status=Status.ARRIVED, checked_in_at=START)
+    assert phase_of(arrived, SPRAVATO).name == "awaiting-dose"
+    observing = phase_of(arrived.model_copy(update={"dose": dose()}), SPRAVATO)
+    assert observing.name == "observing" and observing.since == FIRST_DEVICE
+    assert observing.discharge_allowed_at == FIRST_DEVICE + timedelta(minutes=120)
+    assert observing.blood_pressure_due_at == FIRST_DEVICE + timedelta(minutes=40)
+
+
+# --- the workflow's view ------------------------------------------------------------------
+def test_execution_input_carries_ids_and_times_only() -> None:
+    payload = execution_input(appointment(), RULES, START - timedelta(days=3))
+    assert payload == {
+        "appointmentId": "a1",
+        "run": 1,
+        "start": "2026-12-07T14:00:00Z",
+        "reminders": [{"at": "2026-12-05T14:00:00Z", "hoursBefore": 48}, {"at": "2026-12-06T14:00:00Z", "hoursBefore": 24}],
+    }
+
+
+def test_a_step_resumes_only_once_its_work_is_done() -> None:
+    booked = appointment()
+    assert progress(booked, Step.CHECK_IN, RULES) is None
+    arrived = booked.model_copy(update={"status": Status.ARRIVED, "checked_in_at": START})
+    assert progress(arrived, Step.CHECK_IN, RULES) == {}
+    assert progress(arrived, Step.DOSE, RULES) is None
+    dosed = arrived.model_copy(update={"dose": dose()})
+    assert progress(dosed, Step.DOSE, RULES) == {"bloodPressureDueAt": "2026-12-07T14:45:00Z"}
+    discharged = dosed.model_copy(
+        update={"status": Status.FULFILLED, "discharge": Discharge(at=START + timedelta(hours=2), by="n", checklist=COMPLETE)}
+    )
+    assert progress(discharged, Step.DISCHARGE, RULES) == {
+        "followUps": [
+            {"number": 1, "at": "2026-12-08T16:00:00Z", "hoursAfter": 24},
+            {"number": 2, "at": "2026-12-14T16:00:00Z", "hoursAfter": 168},
+        ]
+    }
+
+
+def test_a_closed_or_superseded_appointment_ends_its_run() -> None:
+    with pytest.raises(AppointmentClosed):
+        current(appointment(status=Status.CANCELLED), "a1", 1)
+    with pytest.raises(AppointmentClosed):
+        current(None, "a1", 1)
+    with pytest.raises(Superseded):
+        current(appointment(workflow=Workflow(run=2)), "a1", 1)
+    assert current(appointment(workflow=Workflow(run=2)), "a1", 2).workflow.run == 2

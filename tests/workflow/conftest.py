@@ -1,0 +1,130 @@
+"""The care workflow executed for real: the state machine from the synthesized template runs
+under moto, its tasks call the real handlers in-process, and time is a ManualClock the test
+moves (a 2 h observation or a 7-day follow-up takes milliseconds)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import boto3
+import pytest
+from clinic import service as service_module
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sns.models import sns_backends
+
+from local.stepfunctions import ManualClock, in_process_lambdas, stop_all, virtual_time
+from tests.support.world import World, at
+
+T = TypeVar("T")
+# A Tuesday noon; the clinic in tests.support.world is open every day 08:00-18:00 New York time.
+NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+CHECKLIST = {"vitalsAcceptable": True, "sedationResolved": True, "dissociationResolved": True, "ridePresent": True}
+
+
+def eventually(condition: Callable[[], T], timeout: float = 5.0, what: str = "") -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.005)
+    pytest.fail(f"still not true after {timeout}s: {what or condition}")
+
+
+class CareWorld(World):
+    def __init__(self, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch, clock: ManualClock):
+        super().__init__(template, monkeypatch)
+        self.clock = clock
+        self.sfn = boto3.client("stepfunctions")
+        self.set_up_clinic()
+
+    # --- driving ---------------------------------------------------------------------------
+    def book_session(self, days_ahead: int = 5, hour: int = 10, key: str = "care-booking", **kwargs: Any) -> dict[str, Any]:
+        patient = self.register_patient(key=f"{key}-patient")
+        day = NOW.date() + timedelta(days=days_ahead)
+        reply = self.book(patient["patientId"], at(day, hour), key=key, **kwargs)
+        assert reply.status == 201, reply.body
+        return reply.body
+
+    def act(self, appointment: dict[str, Any], action: str, body: Any = None, role: str = "clinician", **kwargs: Any):
+        return self.call("POST", f"/appointments/{appointment['appointmentId']}/{action}", body, role=role, **kwargs)
+
+    def advance_to(self, instant: datetime) -> None:
+        self.clock.advance_to(instant)
+
+    def dose(self, appointment: dict[str, Any], first_device: datetime, **changes: Any):
+        body = {
+            "preDoseBloodPressure": {"systolic": 128, "diastolic": 82},
+            "startedAt": first_device.isoformat(),
+            "doseMg": 56,
+            "deviceCount": 2,
+            "lotNumber": "LOT-7",
+            **changes,
+        }
+        return self.act(appointment, "dose", body)
+
+    # --- observing -------------------------------------------------------------------------
+    def appointment(self, appointment_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/appointments/{appointment_id}").body
+
+    def parked_at(self, appointment: dict[str, Any], step: str, run: int = 1) -> dict[str, Any]:
+        """Waits until the execution is parked at `step` (its token stored on the appointment)."""
+        return eventually(
+            lambda: (a := self.appointment(appointment["appointmentId"]))["workflow"] == {"run": run, "waitingFor": step}
+            and a,
+            what=f"parked at {step}",
+        )
+
+    def sleeping_until(self, instant: datetime) -> None:
+        """Waits until some execution sleeps until `instant` (a Wait state or a timeout)."""
+        eventually(lambda: instant.astimezone(UTC) in self.clock.deadlines(), what=f"a timer at {instant}")
+
+    def execution_arn(self, appointment: dict[str, Any], run: int = 1) -> str:
+        prefix = self.deployment.state_machine_arn.replace(":stateMachine:", ":execution:")
+        return f"{prefix}:{appointment['appointmentId']}-{run}"
+
+    def status(self, appointment: dict[str, Any], run: int = 1) -> str:
+        return self.sfn.describe_execution(executionArn=self.execution_arn(appointment, run))["status"]
+
+    def finished(self, appointment: dict[str, Any], run: int = 1) -> str:
+        return eventually(lambda: (s := self.status(appointment, run)) != "RUNNING" and s, what="execution finished")
+
+    def history(self, appointment: dict[str, Any], run: int = 1) -> list[dict[str, Any]]:
+        pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=self.execution_arn(appointment, run))
+        return [event for page in pages for event in page["events"]]
+
+    def states_entered(self, appointment: dict[str, Any], run: int = 1) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history(appointment, run) if "stateEnteredEventDetails" in e]
+
+    def follow_up(self, appointment: dict[str, Any], number: int) -> dict[str, Any] | None:
+        key = {"pk": {"S": f"APPT#{appointment['appointmentId']}"}, "sk": {"S": f"FOLLOWUP#{number:02d}"}}
+        item = self.dynamodb.get_item(TableName=self.table_name, Key=key).get("Item")
+        return {k: v.get("S", v.get("N")) for k, v in item.items()} if item else None
+
+    def sms(self) -> list[tuple[str, str]]:
+        return list(sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values())
+
+    def pages(self) -> list[tuple[str, str]]:
+        """(subject, message) of every page to the clinician topic."""
+        topic = self.deployment.environment["CLINICIAN_TOPIC_ARN"]
+        sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[topic].sent_notifications
+        return [(subject, message) for _, message, subject, *_ in sent]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def care(template, monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> Iterator[CareWorld]:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), virtual_time(clock), in_process_lambdas():
+        monkeypatch.setattr(service_module, "utc_now", clock.now)
+        world = CareWorld(template, monkeypatch, clock)
+        try:
+            yield world
+        finally:
+            stop_all(world.sfn)

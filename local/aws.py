@@ -90,6 +90,18 @@ class LocalDeployment:
         return self.environment["TABLE_NAME"]
 
 
+def reset_functions() -> None:
+    """Makes the in-process functions start cold: they read their environment again and
+    build new clients (after a new moto, or new environment variables)."""
+    from clinic.api import app
+    from clinic.settings import settings
+    from clinic.workflow import handler
+
+    settings.cache_clear()
+    app.ENVIRONMENTS.clear()
+    handler.ENVIRONMENTS.clear()
+
+
 def deploy(template: dict[str, Any], prefix: str = "local") -> LocalDeployment:
     """Creates the stack's tables, topics, functions and state machine in moto, from the
     synthesized template. The functions run in this process and share its environment, so

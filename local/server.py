@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from .aws import deploy, serialize_dynamodb
+from .aws import deploy, reset_functions, serialize_dynamodb
 from .gateway import LambdaContext, rest_event
 from .identity import InvalidToken, StaffDirectory, create_directory
 from .template import synthesized
@@ -62,9 +62,7 @@ class LocalService:
         environment = dict(deploy(template).environment)
         environment["ALLOWED_ORIGIN"] = "*"  # the local web client may be served from any port
         os.environ.update(environment)
-        from clinic.settings import settings
-
-        settings.cache_clear()
+        reset_functions()
         self.directory = create_directory(template, boto3.client("cognito-idp"), endpoint)
         if self.seed:
             self._seed()

@@ -11,9 +11,8 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from clinic.api import app as api_module
-from clinic.settings import settings
 
+from local.aws import reset_functions
 from local.identity import DEMO_PASSWORD
 from local.server import LocalService
 from tests.support.world import patient_details
@@ -27,8 +26,7 @@ def service():
             yield running
         finally:
             running.stop()
-    settings.cache_clear()
-    api_module._local.__dict__.clear()
+    reset_functions()
 
 
 def request(service: LocalService, method: str, path: str, body=None, token: str | None = None, headers=None):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,10 +10,8 @@ from zoneinfo import ZoneInfo
 
 import boto3
 from clinic.api import app as api_module
-from clinic.settings import settings
-from clinic.workflow import handler as workflow_handler
 
-from local.aws import deploy, serialize_dynamodb
+from local.aws import deploy, reset_functions, serialize_dynamodb
 from local.gateway import LambdaContext, rest_event
 
 CLINIC = "north"
@@ -60,9 +57,7 @@ class World:
         self.deployment = deploy(template)
         for key, value in self.deployment.environment.items():
             monkeypatch.setenv(key, value)
-        settings.cache_clear()
-        monkeypatch.setattr(api_module, "_local", threading.local())
-        monkeypatch.setattr(workflow_handler, "_local", threading.local())
+        reset_functions()
 
     @property
     def table_name(self) -> str:

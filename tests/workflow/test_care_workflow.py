@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from clinic.domain.errors import TemporarilyUnavailable
+from clinic.workflow.steps import WorkflowSteps
+
 from tests.workflow.conftest import CHECKLIST, CareWorld, eventually
 
 
@@ -26,6 +29,17 @@ def checked_in_and_dosed(care: CareWorld, appointment: dict) -> datetime:
     return first_device
 
 
+def observing(care: CareWorld, appointment: dict) -> datetime:
+    """Runs the execution to its wait for discharge, the post-dose pressure taken on time."""
+    first_device = checked_in_and_dosed(care, appointment)
+    care.advance_to(first_device + timedelta(minutes=38))
+    bp = {"bloodPressure": {"systolic": 132, "diastolic": 84}}
+    assert care.act(appointment, "vitals", bp, headers={"Idempotency-Key": "bp-after-dose"}).status == 201
+    care.advance_to(first_device + timedelta(minutes=40))
+    care.parked_at(appointment, "discharge")
+    return first_device
+
+
 def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
     appointment = care.book_session()
     start = start_of(appointment)
@@ -41,13 +55,8 @@ def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
     assert "/confirm#" in text and "Alex" not in text and "Rivera" not in text
 
     # Checked in before the start: the execution finds it done when it gets there.
-    first_device = checked_in_and_dosed(care, appointment)
-
     # The post-dose pressure is taken on time, so no prompt; the execution parks for discharge.
-    care.advance_to(first_device + timedelta(minutes=40))
-    reply = care.act(appointment, "vitals", {"bloodPressure": {"systolic": 132, "diastolic": 84}}, headers={"Idempotency-Key": "bp-at-40-min"})
-    assert reply.status == 201
-    care.parked_at(appointment, "discharge")
+    first_device = observing(care, appointment)
     assert care.pages() == []
 
     care.advance_to(first_device + timedelta(minutes=120))
@@ -87,3 +96,197 @@ def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
     stored = care.appointment(appointment["appointmentId"])
     assert stored["status"] == "fulfilled" and "attention" not in stored
     assert care.follow_up(appointment, 2)["status"] == "missed"
+
+
+def test_no_show_after_the_grace_period_releases_the_chair_and_ends_the_execution(care: CareWorld) -> None:
+    appointment = care.book_session()
+    start = start_of(appointment)
+    care.advance_to(start)
+    care.parked_at(appointment, "check-in")
+    care.advance_to(start + timedelta(minutes=29))
+    assert care.status(appointment) == "RUNNING"
+    care.advance_to(start + timedelta(minutes=30))
+
+    assert care.finished(appointment) == "SUCCEEDED"
+    assert care.states_entered(appointment)[-3:] == ["MissedCheckIn", "ArrivedLate?", "NoShow"]
+    stored = care.appointment(appointment["appointmentId"])
+    assert stored["status"] == "noshow"
+    audit = care.call("GET", f"/appointments/{appointment['appointmentId']}/audit").body["entries"][-1]
+    assert (audit["actorId"], audit["toStatus"]) == ("care-workflow", "noshow")
+    assert not [i for i in care.items() if i["pk"]["S"].startswith("HOLD#") and i.get("holders")]
+
+
+def test_a_patient_checked_in_just_as_the_grace_ran_out_is_not_a_no_show(care: CareWorld, monkeypatch) -> None:
+    appointment = care.book_session()
+    start = start_of(appointment)
+    care.advance_to(start)
+    care.parked_at(appointment, "check-in")
+    # The check-in lands but its callback is lost: the timeout's handler finds the patient arrived.
+    monkeypatch.setattr("clinic.adapters.stepfunctions.StepFunctionsEngine.resume", unavailable)
+    care.advance_to(start + timedelta(minutes=20))
+    assert care.act(appointment, "check-in", role="front-desk").status == 200
+    care.advance_to(start + timedelta(minutes=30))
+    monkeypatch.undo()
+    care.parked_at(appointment, "dose")
+    assert care.states_entered(appointment)[-3:] == ["MissedCheckIn", "ArrivedLate?", "AwaitDose"]
+    assert care.appointment(appointment["appointmentId"])["status"] == "arrived"
+
+
+def test_cancel_mid_way_stops_the_execution_and_the_remaining_reminders(care: CareWorld) -> None:
+    appointment = care.book_session()
+    start = start_of(appointment)
+    care.sleeping_until(start - timedelta(hours=48))
+    care.advance_to(start - timedelta(hours=48))
+    eventually(lambda: len(care.sms()) == 1, what="first reminder")
+    assert care.act(appointment, "cancel", {"reason": "patient unwell"}, role="front-desk").status == 200
+
+    assert care.finished(appointment) == "ABORTED"
+    care.advance_to(start)
+    assert len(care.sms()) == 1
+    assert care.appointment(appointment["appointmentId"])["status"] == "cancelled"
+
+
+def test_reschedule_ends_the_old_run_and_the_new_one_follows_the_new_time(care: CareWorld) -> None:
+    appointment = care.book_session(days_ahead=5)
+    new_start = start_of(appointment) + timedelta(days=2)
+    reply = care.act(appointment, "reschedule", {"start": new_start.isoformat()}, role="front-desk")
+    assert reply.status == 200, reply.body
+
+    assert care.finished(appointment, run=1) == "ABORTED"
+    assert care.status(appointment, run=2) == "RUNNING"
+    care.sleeping_until(new_start - timedelta(hours=48))
+    care.advance_to(new_start)
+    care.parked_at(appointment, "check-in", run=2)
+    assert len(care.sms()) == 2  # the new run's two reminders, none from the old run
+
+
+def test_discharge_is_refused_at_119_minutes_and_resumes_the_execution_at_120(care: CareWorld) -> None:
+    appointment = care.book_session()
+    first_device = observing(care, appointment)
+
+    care.advance_to(first_device + timedelta(minutes=119))
+    refused = care.act(appointment, "discharge", {"checklist": CHECKLIST})
+    assert refused.status == 409
+    assert care.parked_at(appointment, "discharge")["status"] == "arrived"
+
+    care.advance_to(first_device + timedelta(minutes=120))
+    accepted = care.act(appointment, "discharge", {"checklist": CHECKLIST})
+    assert accepted.status == 200
+    care.sleeping_until(first_device + timedelta(minutes=120, hours=24))
+    assert "FollowUps" in care.states_entered(appointment)
+    again = care.act(appointment, "discharge", {"checklist": CHECKLIST})  # a double click
+    assert again.status == 200 and again.body["version"] == accepted.body["version"]
+    assert care.status(appointment) == "RUNNING"
+
+
+def test_an_incomplete_checklist_leaves_the_execution_waiting(care: CareWorld) -> None:
+    appointment = care.book_session()
+    first_device = observing(care, appointment)
+    care.advance_to(first_device + timedelta(minutes=150))
+    reply = care.act(appointment, "discharge", {"checklist": {**CHECKLIST, "ridePresent": False}})
+    assert reply.status == 422 and reply.body["fields"][0]["field"] == "checklist.ridePresent"
+    assert care.parked_at(appointment, "discharge")["status"] == "arrived"
+    assert "FollowUps" not in care.states_entered(appointment)
+
+
+def test_a_high_pre_dose_pressure_holds_the_workflow_until_a_prescriber_overrides(care: CareWorld) -> None:
+    appointment = care.book_session()
+    start = start_of(appointment)
+    care.advance_to(start - timedelta(minutes=10))
+    care.act(appointment, "check-in", role="front-desk")
+    care.advance_to(start)
+    care.parked_at(appointment, "dose")
+    high = {"systolic": 158, "diastolic": 96}
+    refused = care.dose(appointment, start, preDoseBloodPressure=high)
+    assert refused.status == 422 and refused.body["fields"][0]["field"] == "override"
+    assert care.parked_at(appointment, "dose")["phase"]["name"] == "awaiting-dose"
+
+    override = {"prescriberId": "dr-b", "reason": "known hypertension, within patient's baseline"}
+    assert care.dose(appointment, start, preDoseBloodPressure=high, override=override).status == 200
+    care.sleeping_until(start + timedelta(minutes=40))
+    assert care.states_entered(appointment)[-1] == "WaitForBloodPressureCheck"
+
+
+def test_a_missing_post_dose_pressure_prompts_the_clinicians(care: CareWorld) -> None:
+    appointment = care.book_session()
+    first_device = checked_in_and_dosed(care, appointment)
+    care.advance_to(first_device + timedelta(minutes=40))
+    care.parked_at(appointment, "discharge")
+    ((subject, message),) = care.pages()
+    assert subject == "Blood pressure check due"
+    assert "chair-1" in message and appointment["appointmentId"] in message and "Alex" not in message
+
+
+def test_an_overdue_discharge_alerts_and_flags_then_a_late_discharge_carries_on(care: CareWorld) -> None:
+    appointment = care.book_session()
+    first_device = observing(care, appointment)
+    care.advance_to(first_device + timedelta(minutes=240))
+    flagged = eventually(lambda: (a := care.appointment(appointment["appointmentId"])).get("attention") and a)
+    assert flagged["attention"]["reason"] == "not discharged 240 min after the dose started"
+    assert flagged["phase"]["attention"] == flagged["attention"]
+    page = ("Needs attention", f"Chair chair-1: {flagged['attention']['reason']}. Appointment {appointment['appointmentId']}.")
+    eventually(lambda: page in care.pages(), what="the overdue page")
+    care.parked_at(appointment, "discharge")  # still waiting, now without a deadline
+
+    care.advance_to(first_device + timedelta(minutes=260))
+    discharged = care.act(appointment, "discharge", {"checklist": CHECKLIST})
+    assert discharged.status == 200 and "attention" not in discharged.body
+    care.sleeping_until(first_device + timedelta(minutes=260, hours=24))
+    assert care.states_entered(appointment)[-5:] == ["DischargeOverdue", "DischargeDone?", "AwaitLateDischarge", "FollowUps", "WaitForFollowUp"]
+
+
+def test_a_lost_discharge_callback_is_recovered_when_the_deadline_looks_again(care: CareWorld, monkeypatch) -> None:
+    appointment = care.book_session()
+    first_device = observing(care, appointment)
+    care.advance_to(first_device + timedelta(minutes=130))
+    monkeypatch.setattr("clinic.adapters.stepfunctions.StepFunctionsEngine.resume", unavailable)
+    assert care.act(appointment, "discharge", {"checklist": CHECKLIST}).status == 200
+    monkeypatch.undo()
+    care.advance_to(first_device + timedelta(minutes=240))
+    care.sleeping_until(first_device + timedelta(minutes=130, hours=24))
+    assert care.states_entered(appointment)[-4:] == ["DischargeOverdue", "DischargeDone?", "FollowUps", "WaitForFollowUp"]
+    assert "attention" not in care.appointment(appointment["appointmentId"])
+    assert care.pages() == []
+
+
+def test_a_step_failing_twice_is_retried_and_the_journey_continues(care: CareWorld, monkeypatch) -> None:
+    failures = iter([TemporarilyUnavailable("throttled"), TemporarilyUnavailable("throttled")])
+    real = WorkflowSteps.remind
+
+    def flaky(self, *args, **kwargs):
+        if (error := next(failures, None)) is not None:
+            raise error
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(WorkflowSteps, "remind", flaky)
+    appointment = care.book_session(days_ahead=1, hour=14)  # booked 26 h ahead: only the 24 h reminder is due
+    start = start_of(appointment)
+    care.sleeping_until(start - timedelta(hours=24))
+    care.advance_to(start - timedelta(hours=24))
+    eventually(lambda: len(care.sms()) == 1, what="the reminder, third time lucky")
+    events = [e["type"] for e in care.history(appointment)]
+    assert events.count("LambdaFunctionFailed") == 2
+    assert events.count("LambdaFunctionSucceeded") == 1
+    care.advance_to(start)
+    care.parked_at(appointment, "check-in")
+
+
+def test_a_step_failing_for_good_flags_the_appointment_pages_and_fails_the_execution(care: CareWorld, monkeypatch) -> None:
+    def broken(self, *args, **kwargs):
+        raise KeyError("the vitals record is corrupt")
+
+    monkeypatch.setattr(WorkflowSteps, "observation_check", broken)
+    appointment = care.book_session()
+    first_device = checked_in_and_dosed(care, appointment)
+    care.advance_to(first_device + timedelta(minutes=40))
+
+    assert care.finished(appointment) == "FAILED"
+    assert care.states_entered(appointment)[-3:] == ["ObservationCheckFailed", "FlagNeedsAttention", "WorkflowFailed"]
+    stored = care.appointment(appointment["appointmentId"])
+    assert stored["attention"]["reason"] == "the care workflow stopped at 'ObservationCheck' (KeyError); check the appointment"
+    ((subject, message),) = care.pages()
+    assert subject == "Appointment needs attention" and "corrupt" not in message
+
+
+def unavailable(self, *args, **kwargs):
+    raise TemporarilyUnavailable("Step Functions is throttling")

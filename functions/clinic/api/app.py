@@ -22,6 +22,7 @@ from ..domain.appointments import Appointment
 from ..domain.care import Measurements
 from ..domain.patients import PatientDetails
 from ..domain.resources import Chair, ClinicProfile, Provider
+from ..environments import Environments
 from ..service import ClinicService
 from ..settings import settings
 from . import errors
@@ -80,8 +81,7 @@ class PerThreadRestResolver(APIGatewayRestResolver):
 
 
 class Container:
-    """What one Lambda execution environment holds between invocations. Locally, each
-    server thread gets its own, as each concurrent Lambda invocation would."""
+    """What one Lambda execution environment holds between invocations."""
 
     def __init__(self) -> None:
         config = settings()
@@ -100,14 +100,11 @@ class Container:
             self.resolver.route(policy.path, policy.method)(handler)
 
 
-_local = threading.local()
+ENVIRONMENTS = Environments(Container)
 
 
 def container() -> Container:
-    current = getattr(_local, "container", None)
-    if current is None:
-        current = _local.container = Container()
-    return current
+    return ENVIRONMENTS.current()
 
 
 def _service() -> ClinicService:
@@ -347,8 +344,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except AccessDenied as denied:
         return _denied(denied.status, denied.message)
     IDEMPOTENCY_CONFIG.register_lambda_context(context)
-    current = container()
-    try:
-        return current.resolver.resolve(event, context)
-    finally:
-        current.metrics.flush_metrics()
+    with ENVIRONMENTS.use() as current:
+        try:
+            return current.resolver.resolve(event, context)
+        finally:
+            current.metrics.flush_metrics()

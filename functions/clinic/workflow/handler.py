@@ -5,7 +5,6 @@ Superseded, anything else → needs attention)."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import boto3
@@ -14,6 +13,7 @@ from aws_lambda_powertools import Logger, Tracer
 from ..adapters.dynamodb import DynamoRepository
 from ..adapters.notifications import Notifier
 from ..adapters.stepfunctions import StepFunctionsEngine
+from ..environments import Environments
 from ..service import ClinicService
 from ..settings import settings
 from .steps import WorkflowSteps
@@ -24,7 +24,7 @@ tracer = Tracer(service="care-workflow")
 
 def _build() -> WorkflowSteps:
     config = settings()
-    # A session of its own: the local stack runs Map iterations on several threads.
+    # A session of its own: boto3's default session is not safe to share while threads create clients.
     session = boto3.session.Session()
     repository = DynamoRepository(session.resource("dynamodb").Table(config.table_name))
     engine = StepFunctionsEngine(session.client("stepfunctions"), config.state_machine_arn)
@@ -33,18 +33,10 @@ def _build() -> WorkflowSteps:
     return WorkflowSteps(service, notifier, config.patient_link_base_url)
 
 
-_local = threading.local()
+ENVIRONMENTS = Environments(_build)
 
 
-def steps() -> WorkflowSteps:
-    current = getattr(_local, "steps", None)
-    if current is None:
-        current = _local.steps = _build()
-    return current
-
-
-def _dispatch(event: dict[str, Any]) -> dict[str, Any]:
-    workflow = steps()
+def _dispatch(workflow: WorkflowSteps, event: dict[str, Any]) -> dict[str, Any]:
     appointment_id, run = event["appointmentId"], int(event["run"])
     match event["step"]:
         case "remind":
@@ -70,6 +62,7 @@ def _dispatch(event: dict[str, Any]) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(step=event.get("step"), appointment_id=event.get("appointmentId"), run=event.get("run"))
-    result = _dispatch(event)
+    with ENVIRONMENTS.use() as workflow:
+        result = _dispatch(workflow, event)
     logger.info("workflow step done", extra={"result": result})
     return result

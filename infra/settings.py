@@ -27,6 +27,8 @@ class StageSettings:
     mfa_required: bool
     api_rate_limit: int
     api_burst_limit: int
+    public_rate_limit: int
+    public_burst_limit: int
     api_reserved_concurrency: int
     workflow_reserved_concurrency: int
     log_retention_days: int
@@ -70,6 +72,8 @@ def load(scope: Construct) -> StageSettings:
         mfa_required=bool(setting("mfaRequired", True)),
         api_rate_limit=int(setting("apiRateLimit", 50)),
         api_burst_limit=int(setting("apiBurstLimit", 100)),
+        public_rate_limit=int(setting("publicRateLimit", 5)),
+        public_burst_limit=int(setting("publicBurstLimit", 10)),
         api_reserved_concurrency=int(setting("apiReservedConcurrency", 20)),
         workflow_reserved_concurrency=int(setting("workflowReservedConcurrency", 10)),
         log_retention_days=int(setting("logRetentionDays", 365)),

@@ -92,9 +92,9 @@ class LocalService:
 
     def invoke(self, method: str, path: str, query: str, headers: dict[str, str], body: str | None) -> tuple[int, dict[str, str], str]:
         """What API Gateway does with one request: authorizer, then the Lambda proxy."""
-        from clinic.api.app import lambda_handler
-
         assert self.directory is not None
+        if path.startswith("/public/"):  # patient links: no authorizer, as deployed
+            return self._proxy(method, path, query, headers, body, claims=None)
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not token:
             return 401, {}, json.dumps({"message": "Unauthorized"})
@@ -102,6 +102,14 @@ class LocalService:
             claims = self.directory.verify(token)
         except InvalidToken:
             return 401, {}, json.dumps({"message": "Unauthorized"})
+        return self._proxy(method, path, query, headers, body, claims=claims)
+
+    @staticmethod
+    def _proxy(
+        method: str, path: str, query: str, headers: dict[str, str], body: str | None, claims: dict[str, Any] | None
+    ) -> tuple[int, dict[str, str], str]:
+        from clinic.api.app import lambda_handler
+
         event = rest_event(method, path, body=body, claims=claims, headers=headers, query=query or None)
         response = lambda_handler(event, LambdaContext())
         reply_headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}

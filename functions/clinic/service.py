@@ -16,6 +16,7 @@ from .domain.appointments import (
     Appointment,
     AuditEntry,
     Cancellation,
+    Confirmation,
     PhaseView,
     Status,
     Workflow,
@@ -43,13 +44,15 @@ from .domain.errors import (
     Conflict,
     IllegalTransition,
     InvalidRequest,
+    LinkGone,
+    LinkInvalid,
     NotFound,
     SlotTaken,
     StaleRecord,
     TemporarilyUnavailable,
 )
 from .domain.followups import FollowUp, FollowUpStatus
-from .domain.links import Link
+from .domain.links import Link, LinkKind, digest
 from .domain.patients import Patient, PatientDetails
 from .domain.resources import Chair, Clinic, ClinicProfile, Provider
 from .domain.rules import ClinicRules
@@ -70,6 +73,7 @@ class Actor:
 
 # The care workflow acts in its own name when it changes an appointment (a missed check-in).
 WORKFLOW_ACTOR = Actor(user_id="care-workflow", name="Care workflow", groups=frozenset())
+PATIENT_LINK_ACTOR = Actor(user_id="patient-link", name="Patient (reminder link)", groups=frozenset())
 # A change that loses a race with another writer is re-read and re-applied this many times.
 ATTEMPTS = 3
 
@@ -91,8 +95,11 @@ class Repository(Protocol):
         claims: list[Claim],
         releases: list[Grain],
         audit: AuditEntry | None,
+        *,
         form: RemsForm | None = None,
+        consumed_link: tuple[str, datetime] | None = None,
     ) -> None: ...
+    def get_link(self, link_digest: str) -> Link | None: ...
     def board(self, clinic_id: str, day: date) -> list[Appointment]: ...
     def patient_appointments(self, patient_id: str) -> list[Appointment]: ...
     def audit_trail(self, appointment_id: str) -> list[AuditEntry]: ...
@@ -435,12 +442,46 @@ class ClinicService:
                 )
             audit = self._audit(after, Action.DISCHARGE, actor, before.status, now)
             try:
-                self.repository.change_appointment(before, after, [], releases, audit, form)
+                self.repository.change_appointment(before, after, [], releases, audit, form=form)
             except StaleRecord:
                 continue
             self._resume(after, Step.DISCHARGE)
             return after
         raise Conflict("the appointment keeps changing; reload it and try again")
+
+    def confirm_attendance(self, token: str, attending: bool, ride_arranged: bool) -> Appointment:
+        """The patient's answer to a reminder's link; the link works once. An answer that
+        needs the front desk (not coming, no ride home) flags the appointment."""
+        now = self.clock()
+        link = self.repository.get_link(digest(token))
+        if link is None or link.kind is not LinkKind.CONFIRM:
+            raise LinkInvalid("this link is not valid; please call the clinic")
+        if link.used_at is not None:
+            raise LinkGone("this link was already used; please call the clinic to change your answer")
+        if now >= link.valid_until:
+            raise LinkGone("this link has expired; please call the clinic")
+        problem = None if attending else "the patient says they will not come"
+        if attending and not ride_arranged:
+            problem = "the patient has no ride home arranged"
+        for _ in range(ATTEMPTS):
+            before = self.appointment(link.appointment_id)
+            if before.status is not Status.BOOKED:
+                raise LinkGone("this appointment is no longer open; please call the clinic")
+            update: dict[str, Any] = {
+                "confirmation": Confirmation(attending=attending, ride_arranged=ride_arranged, at=now),
+                "version": before.version + 1,
+                "updated_at": now,
+            }
+            if problem:
+                update["attention"] = Attention(reason=f"{problem}: call them", since=now)
+            after = before.model_copy(update=update)
+            audit = self._audit(after, Action.CONFIRM, PATIENT_LINK_ACTOR, before.status, now, reason=problem)
+            try:
+                self.repository.change_appointment(before, after, [], [], audit, consumed_link=(link.digest, now))
+                return after
+            except StaleRecord:
+                continue
+        raise Conflict("the appointment keeps changing; try again")
 
     # --- what the care workflow does ------------------------------------------------
     def park(self, appointment_id: str, run: int, step: Step, token: str) -> dict[str, Any] | None:

@@ -63,6 +63,12 @@ class ClinicApi(Construct):
                 data_trace_enabled=False,  # full request logging would write PHI to logs
                 throttling_rate_limit=settings.api_rate_limit,
                 throttling_burst_limit=settings.api_burst_limit,
+                method_options={
+                    "/public/{proxy+}/*": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=settings.public_rate_limit,
+                        throttling_burst_limit=settings.public_burst_limit,
+                    )
+                },
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
                     caller=False,
@@ -76,10 +82,6 @@ class ClinicApi(Construct):
                     user=True,
                 ),
             ),
-            default_method_options=apigw.MethodOptions(
-                authorizer=apigw.CognitoUserPoolsAuthorizer(scope, "StaffAuthorizer", cognito_user_pools=[user_pool]),
-                authorization_type=apigw.AuthorizationType.COGNITO,
-            ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=[settings.allowed_origin],
                 allow_methods=apigw.Cors.ALL_METHODS,
@@ -87,20 +89,33 @@ class ClinicApi(Construct):
                 max_age=Duration.minutes(10),
             ),
         )
-        # One proxy resource: the Lambda routes (Powertools) and checks groups; API Gateway
-        # checks the token on every method, the root's included. Bodies are validated against
-        # the OpenAPI models in the Lambda.
+        # Two proxy resources, both routed by the Lambda (Powertools), which checks groups.
+        # Staff routes: API Gateway checks the Cognito token first. /public: patient links,
+        # whose single-use token the Lambda checks; throttled harder than staff routes.
+        # Bodies are validated against the OpenAPI models in the Lambda.
         validator = self.rest_api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
-        proxy = self.rest_api.root.add_proxy(
-            default_integration=apigw.LambdaIntegration(self.function),
-            default_method_options=apigw.MethodOptions(request_validator=validator),
+        integration = apigw.LambdaIntegration(self.function)
+        staff_options = {
+            "authorizer": apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool]),
+            "authorization_type": apigw.AuthorizationType.COGNITO,
+            "request_validator": validator,
+        }
+        staff = apigw.MethodOptions(**staff_options)
+        # A proxy under the root also adds its method to the root, without options: add it first.
+        self.rest_api.root.add_method("ANY", integration, **staff_options)
+        proxy = self.rest_api.root.add_proxy(default_integration=integration, default_method_options=staff, any_method=True)
+        public = self.rest_api.root.add_resource("public").add_proxy(
+            default_integration=integration,
+            default_method_options=apigw.MethodOptions(
+                authorization_type=apigw.AuthorizationType.NONE, request_validator=validator
+            ),
             any_method=True,
         )
-        self._accept_findings(proxy, table)
+        self._accept_findings(proxy, public, table)
 
-    def _accept_findings(self, proxy: apigw.ProxyResource, table: dynamodb.ITable) -> None:
+    def _accept_findings(self, proxy: apigw.ProxyResource, public: apigw.ProxyResource, table: dynamodb.ITable) -> None:
         table_id = Stack.of(self).resolve(table.node.default_child.logical_id)  # type: ignore[union-attr]
         accept(
             self.function,
@@ -126,7 +141,15 @@ class ClinicApi(Construct):
                 "account-level logging role; this is the policy AWS provides for it."
             },
         )
-        for resource in (self.rest_api.root, proxy):
+        accept(
+            public.node.find_child("ANY"),
+            {
+                "AwsSolutions-APIG4": "Patient links: the patient has no account; each request carries a single-use "
+                "256-bit token that the Lambda checks against its stored hash, and the route is throttled.",
+                "AwsSolutions-COG4": "Patients do not sign in to Cognito; the link's token is the credential.",
+            },
+        )
+        for resource in (self.rest_api.root, self.rest_api.root.node.find_child("public"), proxy, public):
             accept(
                 resource.node.find_child("OPTIONS"),
                 {
@@ -138,8 +161,8 @@ class ClinicApi(Construct):
         accept(
             self.rest_api.deployment_stage,
             {
-                "AwsSolutions-APIG3": "No WAF by default: every route needs a Cognito token and the stage is "
-                "throttled; operators can attach a web ACL to the stage.",
+                "AwsSolutions-APIG3": "No WAF by default: staff routes need a Cognito token, patient links a "
+                "single-use token, and both are throttled; operators can attach a web ACL to the stage.",
                 "HIPAA.Security-APIGWCacheEnabledAndEncrypted": "Caching is off on purpose: responses carry PHI "
                 "and must never be served from a cache.",
                 "HIPAA.Security-APIGWSSLEnabled": "The backend is a Lambda proxy integration, not an HTTP endpoint "

@@ -49,16 +49,31 @@ def test_table_is_in_a_backup_plan(stack: Template) -> None:
     stack.resource_count_is("AWS::Backup::BackupSelection", 1)
 
 
-def test_every_api_method_but_cors_preflight_needs_a_cognito_token(template) -> None:
+def test_every_staff_method_needs_a_cognito_token_and_only_patient_links_are_public(template) -> None:
     methods = resources(template, "AWS::ApiGateway::Method").values()
     for method in methods:
         props = method["Properties"]
         if props["HttpMethod"] == "OPTIONS":
             assert props["Integration"]["Type"] == "MOCK"
+        elif "public" in json.dumps(props["ResourceId"]).lower():
+            assert props["AuthorizationType"] == "NONE"
         else:
             assert props["AuthorizationType"] == "COGNITO_USER_POOLS"
             assert "AuthorizerId" in props
-    assert len([m for m in methods if m["Properties"]["HttpMethod"] == "ANY"]) == 2
+    anys = [m["Properties"] for m in methods if m["Properties"]["HttpMethod"] == "ANY"]
+    assert len(anys) == 3  # the root, /{proxy+} and /public/{proxy+}
+    assert len([m for m in anys if m["AuthorizationType"] == "NONE"]) == 1
+
+
+def test_patient_links_are_throttled_harder_than_staff_routes(stack: Template) -> None:
+    stack.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "MethodSettings": Match.array_with(
+                [Match.object_like({"ResourcePath": "/~1public~1{proxy+}", "ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 10})]
+            )
+        },
+    )
 
 
 def test_stage_logs_access_traces_and_throttles_without_logging_bodies(stack: Template) -> None:

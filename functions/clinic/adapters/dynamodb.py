@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from ..domain.appointments import Appointment, AuditEntry
 from ..domain.care import RemsForm, Vitals
-from ..domain.errors import Conflict, InvalidRequest, SlotTaken, StaleRecord, TemporarilyUnavailable
+from ..domain.errors import Conflict, InvalidRequest, LinkGone, SlotTaken, StaleRecord, TemporarilyUnavailable
 from ..domain.followups import FollowUp, FollowUpStatus
 from ..domain.links import Link
 from ..domain.patients import Patient
@@ -204,7 +204,9 @@ class DynamoRepository:
         claims: list[tuple[Grain, int]],
         releases: list[Grain],
         audit: AuditEntry | None,
+        *,
         form: RemsForm | None = None,
+        consumed_link: tuple[str, datetime] | None = None,
     ) -> None:
         operations: list[dict[str, Any]] = [
             {
@@ -221,6 +223,20 @@ class DynamoRepository:
             operations.append({"Put": {"TableName": self.name, "Item": _audit_item(audit, after.version)}})
         if form is not None:
             operations.append({"Put": {"TableName": self.name, "Item": _rems_form_item(form)}})
+        link_index = len(operations) if consumed_link else None
+        if consumed_link is not None:
+            link_digest, used_at = consumed_link
+            operations.append(
+                {
+                    "Update": {
+                        "TableName": self.name,
+                        "Key": {"pk": f"LINK#{link_digest}", "sk": "LINK"},
+                        "UpdateExpression": "SET usedAt = :at",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(usedAt)",
+                        "ExpressionAttributeValues": {":at": _utc(used_at)},
+                    }
+                }
+            )
         first_claim = len(operations)
         operations += self._claim_operations(after, claims)
         operations += [
@@ -239,6 +255,8 @@ class DynamoRepository:
             return
         if failed == 0:
             raise StaleRecord("the appointment was changed by someone else meanwhile; reload it and try again")
+        if failed == link_index:
+            raise LinkGone("this link was already used; please call the clinic to change your answer")
         grain = claims[failed - first_claim][0]
         raise SlotTaken(grain.kind, grain.resource_id, grain.at)
 
@@ -312,6 +330,10 @@ class DynamoRepository:
         # Expired links are deleted by TTL; the service checks expiry itself, since TTL lags.
         item = _item(link, pk=f"LINK#{link.digest}", sk="LINK", type="link", expiresAt=int(link.valid_until.timestamp()))
         self._call(self.table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def get_link(self, link_digest: str) -> Link | None:
+        item = self._call(self.table.get_item, Key={"pk": f"LINK#{link_digest}", "sk": "LINK"}).get("Item")
+        return Link.model_validate(_data(item)) if item else None
 
     # --- follow-up and messages -------------------------------------------------------
     def open_follow_up(self, follow_up: FollowUp) -> None:

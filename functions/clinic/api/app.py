@@ -26,7 +26,7 @@ from ..environments import Environments
 from ..service import ClinicService
 from ..settings import settings
 from . import errors
-from .auth import ADMIN, CLINICIAN, FRONT_DESK, STAFF, AccessDenied, RoutePolicy, actor_of, authorize
+from .auth import ADMIN, CLINICIAN, FRONT_DESK, PUBLIC, STAFF, AccessDenied, RoutePolicy, actor_of, authorize
 from .errors import from_request
 from .idempotency import CONFIG as IDEMPOTENCY_CONFIG
 from .idempotency import HEADER, run_once, valid_key
@@ -34,6 +34,7 @@ from .models import (
     BookingRequest,
     CancelRequest,
     ChairRequest,
+    ConfirmationRequest,
     ClinicProfileRequest,
     DischargeRequest,
     DoseRequest,
@@ -323,6 +324,19 @@ def post_discharge(appointment_id: str, body: Annotated[DischargeRequest, Body()
 def get_rems_forms(clinic_id: str) -> dict[str, Any]:
     forms = _service().rems_forms_due(clinic_id)
     return {"clinicId": clinic_id, "forms": [f.model_dump(mode="json", by_alias=True, exclude_none=True) for f in forms]}
+
+
+# --- patient links (no staff identity: the link's token is the credential) -------------------
+@route("POST", "/public/confirmations", PUBLIC)
+def post_confirmation(body: Annotated[ConfirmationRequest, Body()]) -> dict[str, Any]:
+    _service().confirm_attendance(body.token, body.attending, body.ride_arranged)
+    if not body.attending:
+        message = "Thank you for letting us know. The clinic will call you to find another time."
+    elif not body.ride_arranged:
+        message = "Please arrange for someone to drive you home: you must not drive until the next day. The clinic will call you."
+    else:
+        message = "Thank you, see you soon. Remember: no driving until the next day."
+    return {"recorded": True, "message": message}
 
 
 POLICIES = [policy for policy, _ in ROUTES]

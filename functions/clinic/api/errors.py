@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
-from ..domain.errors import Conflict, InvalidRequest, NotFound, TemporarilyUnavailable
+from ..domain.errors import Conflict, InvalidRequest, LinkGone, LinkInvalid, NotFound, TemporarilyUnavailable
 
 logger = Logger(service="clinic-api")
 M = TypeVar("M", bound=BaseModel)
@@ -79,6 +79,14 @@ def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(InvalidRequest)
     def _invalid(error: InvalidRequest) -> Response:
         return _unprocessable([{"field": field, "problem": problem} for field, problem in error.problems])
+
+    @app.exception_handler(LinkInvalid)
+    def _link_invalid(error: LinkInvalid) -> Response:
+        return _json(401, error_body("link_invalid", error.message))
+
+    @app.exception_handler(LinkGone)
+    def _link_gone(error: LinkGone) -> Response:
+        return _json(410, error_body("link_gone", error.message))
 
     @app.exception_handler(NotFound)
     def _not_found(error: NotFound) -> Response:

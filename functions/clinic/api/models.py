@@ -79,3 +79,9 @@ class VitalsRequest(Measurements):
 class DischargeRequest(_Request):
     checklist: Checklist
     adverse_events: str | None = Field(default=None, max_length=1000, description="serious adverse events, if any")
+
+
+class ConfirmationRequest(_Request):
+    token: str = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="from the reminder's link")
+    attending: bool
+    ride_arranged: bool = Field(description="someone drives the patient home: no driving until the next day")

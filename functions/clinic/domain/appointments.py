@@ -28,6 +28,7 @@ class Action(StrEnum):
     CHECK_IN = "check-in"
     NO_SHOW = "no-show"
     CANCEL = "cancel"
+    CONFIRM = "confirm"
     RECORD_DOSE = "record-dose"
     DISCHARGE = "discharge"
     ATTENTION = "needs-attention"
@@ -56,6 +57,14 @@ class Cancellation(_Model):
     at: datetime
 
 
+class Confirmation(_Model):
+    """The patient's answer to a reminder's link."""
+
+    attending: bool
+    ride_arranged: bool
+    at: datetime
+
+
 class Workflow(_Model):
     """The appointment's Step Functions execution: `run` names it (a reschedule starts the
     next run) and `waiting_for` is the callback step it is parked at, with its task token."""
@@ -81,6 +90,7 @@ class Appointment(_Model):
     updated_at: datetime
     checked_in_at: datetime | None = None
     cancellation: Cancellation | None = None
+    confirmation: Confirmation | None = None
     dose: Dose | None = None
     discharge: Discharge | None = None
     attention: Attention | None = None

@@ -48,3 +48,11 @@ class TemporarilyUnavailable(DomainError):
 
 class StaleRecord(Conflict):
     """Someone else changed the record between our read and our write."""
+
+
+class LinkInvalid(DomainError):
+    """A patient link token that matches nothing we issued."""
+
+
+class LinkGone(DomainError):
+    """A patient link that was valid but is used up or expired."""

@@ -1,0 +1,83 @@
+"""The reminder's link: the patient confirms attendance and a ride home, once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.workflow.conftest import CareWorld, eventually
+
+
+@pytest.fixture
+def reminded(care: CareWorld) -> tuple[CareWorld, dict, str]:
+    appointment = care.book_session()
+    start = datetime.fromisoformat(appointment["start"])
+    care.sleeping_until(start - timedelta(hours=48))
+    care.advance_to(start - timedelta(hours=48))
+    _, text = eventually(lambda: care.sms() and care.sms()[0], what="the reminder")
+    return care, appointment, text.split("/confirm#")[1]
+
+
+def confirm(care: CareWorld, token: str, attending: bool = True, ride: bool = True):
+    body = {"token": token, "attending": attending, "rideArranged": ride}
+    return care.call("POST", "/public/confirmations", body, role=None)
+
+
+def test_the_patient_confirms_without_signing_in_and_the_link_then_is_spent(reminded) -> None:
+    care, appointment, token = reminded
+    reply = confirm(care, token)
+    assert reply.status == 200 and reply.body["recorded"] is True
+    stored = care.appointment(appointment["appointmentId"])
+    assert stored["confirmation"]["attending"] is True and stored["confirmation"]["rideArranged"] is True
+    assert "attention" not in stored
+    entry = care.call("GET", f"/appointments/{appointment['appointmentId']}/audit").body["entries"][-1]
+    assert (entry["action"], entry["actorId"]) == ("confirm", "patient-link")
+
+    again = confirm(care, token, attending=False)
+    assert again.status == 410 and again.body["code"] == "link_gone"
+    assert care.appointment(appointment["appointmentId"])["confirmation"]["attending"] is True
+
+
+def test_only_the_hash_of_the_token_is_stored(reminded) -> None:
+    care, _, token = reminded
+    assert len(token) >= 43  # 256 random bits, base64url
+    assert token not in str(care.items())
+
+
+@pytest.mark.parametrize(
+    ("attending", "ride", "reason"),
+    [(False, False, "the patient says they will not come: call them"), (True, False, "the patient has no ride home arranged: call them")],
+)
+def test_an_answer_that_needs_the_front_desk_flags_the_appointment(reminded, attending, ride, reason) -> None:
+    care, appointment, token = reminded
+    reply = confirm(care, token, attending, ride)
+    assert reply.status == 200 and "call you" in reply.body["message"]
+    stored = care.appointment(appointment["appointmentId"])
+    assert stored["attention"]["reason"] == reason
+    board = care.call("GET", "/clinics/north/board", query={"date": stored["localDate"]}).body["appointments"]
+    assert board[0]["phase"]["attention"]["reason"] == reason
+
+
+def test_a_wrong_or_malformed_token_is_refused_and_changes_nothing(reminded) -> None:
+    care, _, token = reminded
+    before = care.items()
+    wrong = confirm(care, token[:-4] + "AAAA")
+    assert wrong.status == 401 and wrong.body["code"] == "link_invalid"
+    short = confirm(care, "abc")
+    assert short.status == 422 and short.body["fields"][0]["field"] == "token"
+    assert care.items() == before
+
+
+def test_a_link_expires_at_the_appointment_start(reminded) -> None:
+    care, appointment, token = reminded
+    care.advance_to(datetime.fromisoformat(appointment["start"]))
+    reply = confirm(care, token)
+    assert reply.status == 410 and "expired" in reply.body["message"]
+
+
+def test_a_cancelled_appointment_s_link_is_gone(reminded) -> None:
+    care, appointment, token = reminded
+    assert care.act(appointment, "cancel", {"reason": "clinic closed"}, role="front-desk").status == 200
+    reply = confirm(care, token)
+    assert reply.status == 410 and "no longer open" in reply.body["message"]

@@ -192,9 +192,9 @@ class ClinicService:
             raise InvalidRequest("date", "is in the past")
         return clinic, scheduler.availability(day, kind, self.repository.occupancy(clinic_id, day), now)
 
-    def board(self, clinic_id: str, day: date) -> list[Appointment]:
-        self.clinic(clinic_id)
-        return self.repository.board(clinic_id, day)
+    def board(self, clinic_id: str, day: date) -> tuple[Clinic, list[Appointment]]:
+        """The clinic (for its time zone) and the day's appointments."""
+        return self.clinic(clinic_id), self.repository.board(clinic_id, day)
 
     def appointment(self, appointment_id: str) -> Appointment:
         appointment = self.repository.get_appointment(appointment_id)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from clinic.domain.resources import TimeRange
 from clinic.domain.rules import ClinicRules
@@ -33,3 +36,32 @@ def test_unknown_time_zone_is_refused() -> None:
 def test_a_time_range_must_end_after_it_starts() -> None:
     with pytest.raises(ValidationError, match="end must be after start"):
         TimeRange(start="17:00", end="08:00")
+
+
+def test_care_settings_default_to_the_clinical_guides() -> None:
+    care = ClinicRules().care
+    assert care.reminder_hours_before == [48, 24]
+    assert care.check_in_grace_minutes == 30
+    assert (care.pre_dose_blood_pressure_limit.systolic, care.pre_dose_blood_pressure_limit.diastolic) == (140, 90)
+    assert care.discharge_overdue_minutes == 240
+    assert care.follow_up_hours_after_discharge == [24, 168]
+
+
+def test_discharge_overdue_must_leave_room_for_the_minimum_observation() -> None:
+    with pytest.raises(ValidationError, match="must exceed session type 'spravato'"):
+        ClinicRules.model_validate({"care": {"dischargeOverdueMinutes": 120}})
+
+
+@pytest.mark.parametrize(
+    ("hours", "problem"), [([0], "between 1 hour and 90 days"), ([24 * 91], "between 1 hour"), ([24, 24], "once")]
+)
+def test_offsets_are_distinct_and_between_an_hour_and_ninety_days(hours: list[int], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        ClinicRules.model_validate({"care": {"followUpHoursAfterDischarge": hours}})
+
+
+def test_cdk_json_spravato_counts_observation_from_the_first_device() -> None:
+    context = json.loads((Path(__file__).parents[2] / "cdk.json").read_text())["context"]
+    rules = ClinicRules.model_validate(context["clinicRules"])
+    assert rules.session_types["spravato"].minimum_observation.total_seconds() == 120 * 60
+    assert rules.care == ClinicRules().care  # cdk.json states the defaults explicitly

@@ -97,6 +97,11 @@ def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
     assert stored["status"] == "fulfilled" and "attention" not in stored
     assert care.follow_up(appointment, 2)["status"] == "missed"
 
+    # What a session costs: every state entered is a billed transition; Lambda calls by event.
+    events = [e["type"] for e in care.history(appointment)]
+    invocations = events.count("LambdaFunctionScheduled") + events.count("TaskScheduled")
+    assert (len(entered), invocations) == (18, 9)
+
 
 def test_no_show_after_the_grace_period_releases_the_chair_and_ends_the_execution(care: CareWorld) -> None:
     appointment = care.book_session()

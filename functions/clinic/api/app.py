@@ -208,8 +208,13 @@ def get_availability(
 
 @route("GET", "/clinics/<clinic_id>/board", STAFF)
 def get_board(clinic_id: str, day: Annotated[date, Query(alias="date")]) -> dict[str, Any]:
-    appointments = _service().board(clinic_id, day)
-    return {"clinicId": clinic_id, "date": day.isoformat(), "appointments": [_appointment(a) for a in appointments]}
+    clinic, appointments = _service().board(clinic_id, day)
+    return {
+        "clinicId": clinic_id,
+        "date": day.isoformat(),
+        "timeZone": clinic.profile.zone.key,  # times are UTC; the board shows them in the clinic's zone
+        "appointments": [_appointment(a) for a in appointments],
+    }
 
 
 # --- patients -----------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def reminder_times(start: datetime, care: CareRules, now: datetime) -> list[tupl
 
 
 def follow_up_times(discharged_at: datetime, care: CareRules) -> list[tuple[datetime, int]]:
-    return [(discharged_at + timedelta(hours=hours), hours) for hours in care.follow_up_hours_after_discharge]
+    return sorted((discharged_at + timedelta(hours=hours), hours) for hours in care.follow_up_hours_after_discharge)
 
 
 def released_after_discharge(grain_starts: list[datetime], discharged_at: datetime, session_type: SessionType) -> list[datetime]:

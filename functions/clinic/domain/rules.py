@@ -77,7 +77,9 @@ class CareRules(_CamelModel):
     def _positive_hours(cls, hours: list[int]) -> list[int]:
         if any(h < 1 or h > 24 * 90 for h in hours):
             raise ValueError("each offset must be between 1 hour and 90 days")
-        return sorted(set(hours), reverse=False)
+        if len(set(hours)) != len(hours):
+            raise ValueError("each offset may appear once")
+        return hours
 
 
 def _default_session_types() -> dict[str, SessionType]:

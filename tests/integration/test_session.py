@@ -12,7 +12,7 @@ from clinic import service as service_module
 from clinic.adapters.stepfunctions import StepFunctionsEngine
 from clinic.domain.errors import TemporarilyUnavailable
 
-from tests.support.world import CLINIC, World, at, clinic_day
+from tests.support.world import CLINIC, World, at, clinic_day, dose_body
 
 DAY = clinic_day()
 START = at(DAY, 9)
@@ -24,16 +24,8 @@ def utc(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def dose_body(**changes: object) -> dict:
-    body = {
-        "preDoseBloodPressure": {"systolic": 128, "diastolic": 82},
-        "startedAt": FIRST_DEVICE.isoformat(),
-        "doseMg": 56,
-        "deviceCount": 2,
-        "lotNumber": "LOT-42",
-        **changes,
-    }
-    return {k: v for k, v in body.items() if v is not None}
+def dose(**changes: object) -> dict:
+    return dose_body(FIRST_DEVICE, **changes)
 
 
 class Session:
@@ -59,7 +51,7 @@ class Session:
 
     def dosed(self) -> Session:
         self.checked_in().at(FIRST_DEVICE)
-        reply = self.post("dose", dose_body())
+        reply = self.post("dose", dose())
         assert reply.status == 200, reply.body
         return self
 
@@ -132,13 +124,13 @@ def test_only_clinicians_record_a_dose(session: Session) -> None:
     session.checked_in().at(FIRST_DEVICE)
     before = session.world.items()
     for role in ("front-desk", "admin"):
-        assert session.post("dose", dose_body(), role=role).status == 403
+        assert session.post("dose", dose(), role=role).status == 403
     assert session.world.items() == before
 
 
 def test_a_dose_needs_the_patient_checked_in(session: Session) -> None:
     session.at(at(DAY, 8, 50))
-    reply = session.post("dose", dose_body())
+    reply = session.post("dose", dose())
     assert reply.status == 409
     assert reply.body["message"] == "cannot record a dose for an appointment that is booked"
 
@@ -146,15 +138,15 @@ def test_a_dose_needs_the_patient_checked_in(session: Session) -> None:
 def test_high_pre_dose_pressure_needs_a_prescriber_override_recorded_with_who_and_why(session: Session) -> None:
     session.checked_in().at(FIRST_DEVICE)
     high = {"systolic": 152, "diastolic": 94}
-    refused = session.post("dose", dose_body(preDoseBloodPressure=high))
+    refused = session.post("dose", dose(preDoseBloodPressure=high))
     assert refused.status == 422
     assert [f["field"] for f in refused.body["fields"]] == ["override"]
     assert "152" not in refused.body["message"]  # errors never echo the values sent
-    by_nurse = session.post("dose", dose_body(preDoseBloodPressure=high, override={"prescriberId": "nurse-a", "reason": "reviewed"}))
+    by_nurse = session.post("dose", dose(preDoseBloodPressure=high, override={"prescriberId": "nurse-a", "reason": "reviewed"}))
     assert [f["field"] for f in by_nurse.body["fields"]] == ["override.prescriberId"]
 
     override = {"prescriberId": "dr-b", "reason": "baseline hypertension, reviewed"}
-    reply = session.post("dose", dose_body(preDoseBloodPressure=high, override=override), user="nurse-lee")
+    reply = session.post("dose", dose(preDoseBloodPressure=high, override=override), user="nurse-lee")
     assert reply.status == 200, reply.body
     recorded = reply.body["dose"]["override"]
     assert (recorded["prescriberId"], recorded["reason"], recorded["recordedBy"]) == ("dr-b", override["reason"], "sub-nurse-lee")
@@ -165,18 +157,18 @@ def test_high_pre_dose_pressure_needs_a_prescriber_override_recorded_with_who_an
 def test_a_repeated_dose_click_writes_nothing_and_a_different_dose_is_refused(session: Session) -> None:
     session.dosed()
     before = session.world.items()
-    again = session.post("dose", dose_body())
+    again = session.post("dose", dose())
     assert again.status == 200 and again.body["version"] == 3
     assert session.world.items() == before
-    other = session.post("dose", dose_body(doseMg=84, deviceCount=3))
+    other = session.post("dose", dose(doseMg=84, deviceCount=3))
     assert other.status == 409 and other.body["message"] == "a dose is already recorded for this appointment"
 
 
 def test_spravato_dose_needs_a_lot_number_and_a_time_with_offset(session: Session) -> None:
     session.checked_in().at(FIRST_DEVICE)
-    reply = session.post("dose", dose_body(lotNumber=None))
+    reply = session.post("dose", dose(lotNumber=None))
     assert reply.status == 422 and reply.body["fields"][0]["field"] == "lotNumber"
-    naive = session.post("dose", dose_body(startedAt="2026-12-07T09:10:00"))
+    naive = session.post("dose", dose(startedAt="2026-12-07T09:10:00"))
     assert naive.status == 422 and naive.body["fields"][0]["field"] == "startedAt"
 
 
@@ -236,7 +228,7 @@ def test_an_incomplete_checklist_is_refused_naming_each_item(session: Session) -
 
 def test_discharge_frees_the_rest_of_the_chair_s_block_after_turnover(session: Session) -> None:
     session.checked_in().at(START)
-    assert session.post("dose", dose_body(startedAt=START.isoformat())).status == 200
+    assert session.post("dose", dose(startedAt=START.isoformat())).status == 200
     # The 09:00 block holds chair-1 until 11:30; discharged at 11:00 plus 15 min turnover, it is free from 11:15.
     assert chair_held(session, at(DAY, 11)) and chair_held(session, at(DAY, 11, 15))
     session.at(START + timedelta(minutes=120))

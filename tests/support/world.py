@@ -33,6 +33,19 @@ def patient_details(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in details.items() if v is not None}
 
 
+def dose_body(started_at: datetime, **changes: Any) -> dict[str, Any]:
+    """A valid Spravato dose; an override of None drops that field."""
+    body = {
+        "preDoseBloodPressure": {"systolic": 128, "diastolic": 82},
+        "startedAt": started_at.isoformat(),
+        "doseMg": 56,
+        "deviceCount": 2,
+        "lotNumber": "LOT-42",
+        **changes,
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
 def claims_for(role: str | None, user: str | None = None) -> dict[str, Any] | None:
     if role is None:
         return None

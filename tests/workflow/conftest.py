@@ -4,10 +4,9 @@ moves (a 2 h observation or a 7-day follow-up takes milliseconds)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
@@ -17,21 +16,12 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
 from local.stepfunctions import ManualClock, in_process_lambdas, stop_all, virtual_time
-from tests.support.world import World, at
+from tests.support.timing import eventually
+from tests.support.world import World, at, dose_body
 
-T = TypeVar("T")
 # A Tuesday noon; the clinic in tests.support.world is open every day 08:00-18:00 New York time.
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 CHECKLIST = {"vitalsAcceptable": True, "sedationResolved": True, "dissociationResolved": True, "ridePresent": True}
-
-
-def eventually(condition: Callable[[], T], timeout: float = 5.0, what: str = "") -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.005)
-    pytest.fail(f"still not true after {timeout}s: {what or condition}")
 
 
 class CareWorld(World):
@@ -56,15 +46,14 @@ class CareWorld(World):
         self.clock.advance_to(instant)
 
     def dose(self, appointment: dict[str, Any], first_device: datetime, **changes: Any):
-        body = {
-            "preDoseBloodPressure": {"systolic": 128, "diastolic": 82},
-            "startedAt": first_device.isoformat(),
-            "doseMg": 56,
-            "deviceCount": 2,
-            "lotNumber": "LOT-7",
-            **changes,
-        }
-        return self.act(appointment, "dose", body)
+        return self.act(appointment, "dose", dose_body(first_device, **changes))
+
+    def first_reminder(self, appointment: dict[str, Any]) -> str:
+        """Runs the execution to its first reminder (48 h before); returns the SMS text."""
+        start = datetime.fromisoformat(appointment["start"])
+        self.sleeping_until(start - timedelta(hours=48))
+        self.advance_to(start - timedelta(hours=48))
+        return eventually(lambda: self.sms() and self.sms()[0][1], what="the first reminder")
 
     # --- observing -------------------------------------------------------------------------
     def appointment(self, appointment_id: str) -> dict[str, Any]:

@@ -9,21 +9,27 @@ from datetime import datetime, timedelta
 from clinic.domain.errors import TemporarilyUnavailable
 from clinic.workflow.steps import WorkflowSteps
 
-from tests.workflow.conftest import CHECKLIST, CareWorld, eventually
+from tests.support.timing import eventually
+from tests.workflow.conftest import CHECKLIST, CareWorld
 
 
 def start_of(appointment: dict) -> datetime:
     return datetime.fromisoformat(appointment["start"])
 
 
-def checked_in_and_dosed(care: CareWorld, appointment: dict) -> datetime:
-    """Runs the execution to observation: reminders, check-in, dose. Returns the first device time."""
+def checked_in(care: CareWorld, appointment: dict) -> datetime:
+    """Runs the execution to its wait for the dose, the patient checked in early. Returns the start."""
     start = start_of(appointment)
     care.advance_to(start - timedelta(minutes=10))
     assert care.act(appointment, "check-in", role="front-desk").status == 200
     care.advance_to(start)
     care.parked_at(appointment, "dose")
-    first_device = start + timedelta(minutes=5)
+    return start
+
+
+def checked_in_and_dosed(care: CareWorld, appointment: dict) -> datetime:
+    """Runs the execution to observation: reminders, check-in, dose. Returns the first device time."""
+    first_device = checked_in(care, appointment) + timedelta(minutes=5)
     care.advance_to(first_device)
     assert care.dose(appointment, first_device).status == 200
     return first_device
@@ -45,9 +51,7 @@ def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
     start = start_of(appointment)
 
     # Reminders 48 h and 24 h before: a link, nothing about the patient.
-    care.sleeping_until(start - timedelta(hours=48))
-    care.advance_to(start - timedelta(hours=48))
-    eventually(lambda: len(care.sms()) == 1, what="first reminder")
+    care.first_reminder(appointment)
     care.advance_to(start - timedelta(hours=24))
     eventually(lambda: len(care.sms()) == 2, what="second reminder")
     phone, text = care.sms()[0]
@@ -140,9 +144,7 @@ def test_a_patient_checked_in_just_as_the_grace_ran_out_is_not_a_no_show(care: C
 def test_cancel_mid_way_stops_the_execution_and_the_remaining_reminders(care: CareWorld) -> None:
     appointment = care.book_session()
     start = start_of(appointment)
-    care.sleeping_until(start - timedelta(hours=48))
-    care.advance_to(start - timedelta(hours=48))
-    eventually(lambda: len(care.sms()) == 1, what="first reminder")
+    care.first_reminder(appointment)
     assert care.act(appointment, "cancel", {"reason": "patient unwell"}, role="front-desk").status == 200
 
     assert care.finished(appointment) == "ABORTED"
@@ -196,11 +198,7 @@ def test_an_incomplete_checklist_leaves_the_execution_waiting(care: CareWorld) -
 
 def test_a_high_pre_dose_pressure_holds_the_workflow_until_a_prescriber_overrides(care: CareWorld) -> None:
     appointment = care.book_session()
-    start = start_of(appointment)
-    care.advance_to(start - timedelta(minutes=10))
-    care.act(appointment, "check-in", role="front-desk")
-    care.advance_to(start)
-    care.parked_at(appointment, "dose")
+    start = checked_in(care, appointment)
     high = {"systolic": 158, "diastolic": 96}
     refused = care.dose(appointment, start, preDoseBloodPressure=high)
     assert refused.status == 422 and refused.body["fields"][0]["field"] == "override"

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
-from tests.workflow.conftest import CareWorld, eventually
+from tests.workflow.conftest import CareWorld
 
 
 @pytest.fixture
 def reminded(care: CareWorld) -> tuple[CareWorld, dict, str]:
     appointment = care.book_session()
-    start = datetime.fromisoformat(appointment["start"])
-    care.sleeping_until(start - timedelta(hours=48))
-    care.advance_to(start - timedelta(hours=48))
-    _, text = eventually(lambda: care.sms() and care.sms()[0], what="the reminder")
-    return care, appointment, text.split("/confirm#")[1]
+    return care, appointment, care.first_reminder(appointment).split("/confirm#")[1]
 
 
 def confirm(care: CareWorld, token: str, attending: bool = True, ride: bool = True):

@@ -7,9 +7,9 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
@@ -26,6 +26,7 @@ from local.stepfunctions import (
     stop_all,
     virtual_time,
 )
+from tests.support.timing import eventually
 from tests.workflow import toy_handler
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
@@ -34,7 +35,6 @@ TOY = "@TOY@"
 INVOKE = "arn:@PARTITION@:states:::lambda:invoke"
 _INTRINSICS = {TOY: {"Fn::GetAtt": ["ToyFunction", "Arn"]}, "@PARTITION@": {"Ref": "AWS::Partition"}}
 
-T = TypeVar("T")
 
 
 def toy_template(definition: dict[str, Any]) -> dict[str, Any]:
@@ -83,15 +83,6 @@ def park(**fields: Any) -> dict[str, Any]:
         "Parameters": {"FunctionName": TOY, "Payload": {"action": "park", "token.$": "$$.Task.Token"}},
         **fields,
     }
-
-
-def eventually(condition: Callable[[], T], timeout: float = 5.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.005)
-    pytest.fail(f"still false after {timeout}s: {condition}")
 
 
 @pytest.fixture

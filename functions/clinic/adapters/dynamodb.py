@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -43,6 +43,7 @@ TRANSIENT = frozenset(
 )
 # Held-time records are only needed until the day is over; keep a week for investigations.
 HOLD_RETENTION = timedelta(days=7)
+M = TypeVar("M", bound=BaseModel)
 BOARD_INDEX = "gsi1"  # also lists REMS forms due (keys overloaded by prefix)
 PATIENT_INDEX = "gsi2"
 
@@ -277,11 +278,7 @@ class DynamoRepository:
         return [Appointment.model_validate(_data(item)) for item in items]
 
     def audit_trail(self, appointment_id: str) -> list[AuditEntry]:
-        items = self._query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :audit)",
-            ExpressionAttributeValues={":pk": f"APPT#{appointment_id}", ":audit": "AUDIT#"},
-        )
-        return [AuditEntry.model_validate(_data(item)) for item in items]
+        return self._records_of(appointment_id, "AUDIT#", AuditEntry)
 
     # --- the session ---------------------------------------------------------------
     def add_vitals(self, appointment: Appointment, vitals: Vitals) -> None:
@@ -311,11 +308,7 @@ class DynamoRepository:
             raise Conflict(f"vitals {vitals.vitals_id!r} are already recorded")
 
     def vitals(self, appointment_id: str) -> list[Vitals]:
-        items = self._query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :vitals)",
-            ExpressionAttributeValues={":pk": f"APPT#{appointment_id}", ":vitals": "VITALS#"},
-        )
-        return [Vitals.model_validate(_data(item)) for item in items]
+        return self._records_of(appointment_id, "VITALS#", Vitals)
 
     def rems_forms_due(self, clinic_id: str) -> list[RemsForm]:
         items = self._query(
@@ -362,11 +355,7 @@ class DynamoRepository:
                 raise  # otherwise already closed: a re-run changes nothing
 
     def follow_ups(self, appointment_id: str) -> list[FollowUp]:
-        items = self._query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": f"APPT#{appointment_id}", ":prefix": "FOLLOWUP#"},
-        )
-        return [FollowUp.model_validate(_data(item)) for item in items]
+        return self._records_of(appointment_id, "FOLLOWUP#", FollowUp)
 
     def message_sent(self, appointment_id: str, key: str) -> bool:
         item = self._call(self.table.get_item, Key={"pk": f"APPT#{appointment_id}", "sk": f"MESSAGE#{key}"}).get("Item")
@@ -414,6 +403,14 @@ class DynamoRepository:
             if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
                 raise Conflict("another change to the same records was in progress; try again") from error
             raise
+
+    def _records_of(self, appointment_id: str, prefix: str, model: type[M]) -> list[M]:
+        """One kind of an appointment's own records (audit, vitals, follow-ups), in key order."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": f"APPT#{appointment_id}", ":prefix": prefix},
+        )
+        return [model.model_validate(_data(item)) for item in items]
 
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

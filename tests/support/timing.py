@@ -1,0 +1,21 @@
+"""Waiting for what other threads (the state machine's) do, in real time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+
+T = TypeVar("T")
+
+
+def eventually(condition: Callable[[], T], timeout: float = 5.0, what: str = "") -> T:
+    """The first truthy value of `condition()`, polled every 5 ms; fails the test after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.005)
+    pytest.fail(f"still not true after {timeout}s: {what or condition}")

@@ -36,7 +36,6 @@ INVOKE = "arn:@PARTITION@:states:::lambda:invoke"
 _INTRINSICS = {TOY: {"Fn::GetAtt": ["ToyFunction", "Arn"]}, "@PARTITION@": {"Ref": "AWS::Partition"}}
 
 
-
 def toy_template(definition: dict[str, Any]) -> dict[str, Any]:
     """One function and a state machine whose definition is an Fn::Join, as CDK synthesizes it."""
     pieces = re.split(f"({'|'.join(_INTRINSICS)})", json.dumps(definition))

@@ -41,7 +41,7 @@ class ClinicStack(Stack):
             state_machine_arn=state_machine_arn(self),
         )
         workflow.state_machine.grant_start_execution(api.function)
-        workflow.state_machine.grant_task_response(api.function)
+        workflow.state_machine.grant(api.function, "states:SendTaskSuccess")  # resumes, never fails, a callback
         workflow.state_machine.grant_execution(api.function, "states:StopExecution")
         machine_id = self.resolve(workflow.state_machine.node.default_child.logical_id)  # type: ignore[union-attr]
         machine_name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + machine_id + '"}]}]}'

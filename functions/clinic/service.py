@@ -20,13 +20,16 @@ from .domain.appointments import (
     PhaseView,
     Status,
     Workflow,
+    attention_after,
     is_late_cancellation,
     next_status,
     phase_of,
+    raise_attention,
 )
 from .domain.care import (
     CLOCK_SKEW,
     Attention,
+    AttentionKind,
     BloodPressure,
     Checklist,
     Discharge,
@@ -295,7 +298,8 @@ class ClinicService:
                 "local_date": scheduler.local_date(block.start).isoformat(),
                 "version": before.version + 1,
                 "updated_at": now,
-                "attention": None,
+                "attention": attention_after(before, Action.RESCHEDULE),
+                "confirmation": None,  # the patient confirmed the old time, not this one
                 # The new times need a new execution; the old run ends itself if stopping it fails.
                 "workflow": Workflow(run=before.workflow.run + 1),
             }
@@ -353,6 +357,8 @@ class ClinicService:
                 checked_in_at=before.checked_in_at,
                 pre_dose=pre_dose_blood_pressure,
                 started_at=started_at,
+                dose_mg=dose_mg,
+                device_count=device_count,
                 lot_number=lot_number,
                 prescriber_ids={p.provider_id for p in clinic.providers.values() if p.role == "prescriber" and p.active},
                 override_prescriber=override_prescriber_id,
@@ -374,7 +380,13 @@ class ClinicService:
                 recorded_by=actor.user_id,
                 recorded_at=now,
             )
-            after = before.model_copy(update={"dose": dose, "version": before.version + 1, "updated_at": now})
+            update = {
+                "dose": dose,
+                "attention": attention_after(before, Action.RECORD_DOSE),
+                "version": before.version + 1,
+                "updated_at": now,
+            }
+            after = before.model_copy(update=update)
             audit = self._audit(after, Action.RECORD_DOSE, actor, before.status, now, reason=override_reason)
             try:
                 self.repository.change_appointment(before, after, [], [], audit)
@@ -400,7 +412,14 @@ class ClinicService:
         self.repository.add_vitals(appointment, vitals)
         return vitals
 
-    def discharge(self, actor: Actor, appointment_id: str, checklist: Checklist, adverse_events: str | None) -> Appointment:
+    def discharge(
+        self,
+        actor: Actor,
+        appointment_id: str,
+        checklist: Checklist,
+        adverse_events: str | None,
+        ready_at: datetime | None = None,
+    ) -> Appointment:
         for _ in range(ATTEMPTS):
             before = self.appointment(appointment_id)
             if before.discharge is not None:
@@ -413,12 +432,18 @@ class ClinicService:
             next_status(before, Action.DISCHARGE, now, scheduler.local_date(now).isoformat())
             check_discharge(before.dose, session_type, checklist, now, clinic.profile.zone)
             assert before.dose is not None  # check_discharge refuses a session without one
-            discharge = Discharge(at=now, by=actor.user_id, checklist=checklist, adverse_events=adverse_events)
+            if ready_at is not None:
+                ready_at = ready_at.astimezone(timezone.utc)
+                if not before.dose.started_at <= ready_at <= now + CLOCK_SKEW:
+                    raise InvalidRequest("readyAt", "must be between the dose start and now")
+            discharge = Discharge(
+                at=now, by=actor.user_id, checklist=checklist, ready_at=ready_at, adverse_events=adverse_events
+            )
             after = before.model_copy(
                 update={
                     "status": Status.FULFILLED,
                     "discharge": discharge,
-                    "attention": None,
+                    "attention": attention_after(before, Action.DISCHARGE),
                     "version": before.version + 1,
                     "updated_at": now,
                 }
@@ -467,13 +492,17 @@ class ClinicService:
             before = self.appointment(link.appointment_id)
             if before.status is not Status.BOOKED:
                 raise LinkGone("this appointment is no longer open; please call the clinic")
+            if before.workflow.run != link.run:
+                raise LinkGone("this appointment has moved; please use the link of the latest reminder")
             update: dict[str, Any] = {
                 "confirmation": Confirmation(attending=attending, ride_arranged=ride_arranged, at=now),
                 "version": before.version + 1,
                 "updated_at": now,
             }
+            update["attention"] = attention_after(before, Action.CONFIRM)
             if problem:
-                update["attention"] = Attention(reason=f"{problem}: call them", since=now)
+                flag = Attention(kind=AttentionKind.PATIENT_ANSWER, reason=f"{problem}: call them", since=now)
+                update["attention"] = raise_attention(update["attention"], flag)
             after = before.model_copy(update=update)
             audit = self._audit(after, Action.CONFIRM, PATIENT_LINK_ACTOR, before.status, now, reason=problem)
             try:
@@ -512,19 +541,28 @@ class ClinicService:
         appointment = self.workflow_appointment(appointment_id, run)
         if appointment.checked_in_at is not None:
             return True
-        self._transition(WORKFLOW_ACTOR, appointment_id, Action.NO_SHOW, reason="not checked in within the grace period")
-        return False
+        try:
+            after = self._transition(
+                WORKFLOW_ACTOR, appointment_id, Action.NO_SHOW, reason="not checked in within the grace period"
+            )
+        except IllegalTransition:
+            after = self.workflow_appointment(appointment_id, run)  # checked in at the last moment
+        return after.checked_in_at is not None
 
-    def needs_attention(self, appointment_id: str, reason: str) -> Appointment | None:
-        """Flags the appointment for staff (idempotent: the same reason is written once)."""
+    def needs_attention(self, appointment_id: str, kind: AttentionKind, reason: str) -> Appointment | None:
+        """Flags the appointment for staff (idempotent: the same flag is written once)."""
         for _ in range(ATTEMPTS):
             before = self.repository.get_appointment(appointment_id)
-            if before is None or (before.attention is not None and before.attention.reason == reason):
-                return before
+            if before is None:
+                return None
             now = self.clock()
-            after = before.model_copy(
-                update={"attention": Attention(reason=reason, since=now), "version": before.version + 1, "updated_at": now}
-            )
+            attention = raise_attention(before.attention, Attention(kind=kind, reason=reason, since=now))
+            if before.attention is not None and (before.attention.kind, before.attention.reason) == (
+                attention.kind,
+                attention.reason,
+            ):
+                return before
+            after = before.model_copy(update={"attention": attention, "version": before.version + 1, "updated_at": now})
             audit = self._audit(after, Action.ATTENTION, WORKFLOW_ACTOR, before.status, now, reason=reason)
             try:
                 self.repository.change_appointment(before, after, [], [], audit)
@@ -541,7 +579,9 @@ class ClinicService:
         except TemporarilyUnavailable:
             # The booking stands; staff see why its reminders and callbacks will not run.
             flagged = self.needs_attention(
-                appointment.appointment_id, "the care workflow could not be started: reschedule to start it again"
+                appointment.appointment_id,
+                AttentionKind.WORKFLOW,
+                "the care workflow could not be started: reschedule to start it again",
             )
             return flagged or appointment
 
@@ -573,7 +613,12 @@ class ClinicService:
                 if action is Action.CHECK_IN:
                     self._resume(before, Step.CHECK_IN)
                 return before  # already done: a repeated click changes nothing
-            update: dict[str, object] = {"status": target, "version": before.version + 1, "updated_at": now}
+            update: dict[str, object] = {
+                "status": target,
+                "attention": attention_after(before, action),
+                "version": before.version + 1,
+                "updated_at": now,
+            }
             if action is Action.CHECK_IN:
                 update["checked_in_at"] = now
             if action is Action.CANCEL:

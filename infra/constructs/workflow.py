@@ -3,8 +3,8 @@ booking through reminders, check-in, dosing, observation and discharge to follow
 
 Human steps are task-token callbacks ("park" steps): the execution stores its token on the
 appointment and the API route that records the step resumes it. Every park has a timeout
-whose handler looks at the appointment again, so a lost callback delays, never strands, an
-execution. Every task retries transient errors; anything else marks the appointment
+whose handler looks at the appointment again (and late parks keep re-checking), so a lost
+callback delays, never strands, an execution. Every task retries transient errors; anything else marks the appointment
 "needs attention", pages the clinicians and ends the execution as failed (which alarms)."""
 
 from __future__ import annotations
@@ -85,15 +85,13 @@ class CareWorkflow(Construct):
         # A step already done when the execution parks resumes it at once. (The ARN from the
         # name: a reference to the machine would make it depend on itself through this role.)
         self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=[state_machine_arn(stack)]
-            )
+            iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[state_machine_arn(stack)])
         )
 
         self._closed = sfn.Succeed(self, "Closed", comment="cancelled, no-show or rescheduled: nothing left to do")
         failed = sfn.Fail(self, "WorkflowFailed", error="NeedsAttention", cause="a step failed; the appointment is flagged")
         self._flag = self._task(
-            "FlagNeedsAttention", "needs-attention", {"failedStep.$": "$.failedStep", "failure.$": "$.failure"}, catch=False
+            "FlagNeedsAttention", "needs-attention", {"failedStep.$": "$.failedStep", "error.$": "$.error"}, catch=False
         )
         self._flag.add_catch(failed, errors=["States.ALL"], result_path="$.flagFailure")
         self._flag.next(failed)
@@ -154,10 +152,13 @@ class CareWorkflow(Construct):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
+        remind = self._task("Remind", "remind", {"hoursBefore.$": "$.hoursBefore"}, catch=False)
+        # A reminder that cannot go out flags the appointment; the session itself goes on.
+        remind.add_catch(sfn.Succeed(self, "ReminderNotNeeded"), errors=ENDED, result_path=sfn.JsonPath.DISCARD)
+        failed = self._task("ReminderFailed", "reminder-failed", {"error.$": "$.failure.Error"}, catch=False)
+        remind.add_catch(failed, errors=["States.ALL"], result_path="$.failure")
         reminders.item_processor(
-            sfn.Wait(self, "WaitForReminder", time=sfn.WaitTime.timestamp_path("$.at")).next(
-                self._task("Remind", "remind", {"hoursBefore.$": "$.hoursBefore"}, catch=False)
-            )
+            sfn.Wait(self, "WaitForReminder", time=sfn.WaitTime.timestamp_path("$.at")).next(remind)
         )
         self._on_failure(reminders, "Reminders")
         return reminders
@@ -221,10 +222,12 @@ class CareWorkflow(Construct):
     def _overdue_park(
         self, name: str, step: str, timeout: Duration | sfn.Timeout, result_path: str, then: sfn.IChainable
     ) -> sfn.IChainable:
-        """Parks at `step`; when it runs late, flags the appointment, pages, and keeps waiting."""
+        """Parks at `step`; when it runs late, flags the appointment, pages, and keeps waiting,
+        looking at the appointment again every `overdueRecheckMinutes` (a lost callback)."""
         overdue = self._task(f"{name}Overdue", "overdue", {"waitFor": step}, result_path=result_path)
         park = self._park(f"Await{name}", step, timeout, result_path, overdue)
-        late = self._park(f"AwaitLate{name}", step, None, result_path)
+        recheck = Duration.minutes(self._care.overdue_recheck_minutes)
+        late = self._park(f"AwaitLate{name}", step, recheck, result_path, overdue)
         overdue.next(
             sfn.Choice(self, f"{name}Done?")
             .when(sfn.Condition.boolean_equals(f"{result_path}.done", True), then)
@@ -298,10 +301,11 @@ class CareWorkflow(Construct):
 
     def _on_failure(self, state: tasks.LambdaInvoke | sfn.Map, name: str) -> None:
         state.add_catch(self._closed, errors=ENDED, result_path=sfn.JsonPath.DISCARD)
+        # Only the error's name goes on: its cause may quote data.
         record = sfn.Pass(
             self,
             f"{name}Failed",
-            parameters={"appointmentId.$": "$.appointmentId", "run.$": "$.run", "failedStep": name, "failure.$": "$.failure"},
+            parameters={"appointmentId.$": "$.appointmentId", "run.$": "$.run", "failedStep": name, "error.$": "$.failure.Error"},
         )
         record.next(self._flag)
         state.add_catch(record, errors=["States.ALL"], result_path="$.failure")

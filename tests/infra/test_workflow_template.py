@@ -58,9 +58,9 @@ def test_every_task_retries_transient_errors_with_backoff(states) -> None:
     tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
     assert len(tasks) >= 10
     for name, task in tasks.items():
-        retry = task["Retry"][0]
+        (retry,) = task["Retry"]
         assert TRANSIENT <= set(retry["ErrorEquals"]), name
-        assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 3, name
+        assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 3 and retry["JitterStrategy"] == "FULL", name
 
 
 def test_no_task_can_fail_without_a_catch_except_inside_a_caught_map(states) -> None:
@@ -77,9 +77,14 @@ def test_no_task_can_fail_without_a_catch_except_inside_a_caught_map(states) -> 
 def test_every_failure_path_flags_the_appointment_before_failing(states) -> None:
     for name, state in states.items():
         for catcher in state.get("Catch", []):
-            if catcher["ErrorEquals"] == ["States.ALL"] and name != "FlagNeedsAttention":
-                recorder = states[catcher["Next"]]
-                assert recorder["Type"] == "Pass" and recorder["Next"] == "FlagNeedsAttention", name
+            if catcher["ErrorEquals"] != ["States.ALL"] or name == "FlagNeedsAttention":
+                continue
+            if name == "Remind":  # a failed reminder flags the appointment and the session goes on
+                assert catcher["Next"] == "ReminderFailed" and states["ReminderFailed"]["End"] is True
+                continue
+            recorder = states[catcher["Next"]]
+            assert recorder["Type"] == "Pass" and recorder["Next"] == "FlagNeedsAttention", name
+            assert recorder["Parameters"]["error.$"] == "$.failure.Error"  # the name only, never the cause
     assert states["FlagNeedsAttention"]["Next"] == "WorkflowFailed"
     assert states["WorkflowFailed"]["Type"] == "Fail"
 
@@ -92,6 +97,16 @@ def test_human_steps_are_callbacks_with_timeouts_from_configuration(states) -> N
     assert states["AwaitDose"]["TimeoutSeconds"] == 120 * 60
     assert states["AwaitDischarge"]["TimeoutSecondsPath"] == "$.observation.overdueInSeconds"
     assert states["AwaitFollowUp"]["TimeoutSeconds"] == 72 * 3600
+
+
+def test_no_callback_waits_without_a_deadline_that_looks_again(states) -> None:
+    callbacks = {name: s for name, s in states.items() if s.get("Resource", "").endswith(".waitForTaskToken")}
+    assert len(callbacks) == 6
+    for name, state in callbacks.items():
+        assert "TimeoutSeconds" in state or "TimeoutSecondsPath" in state, name
+        assert state["Catch"][0]["ErrorEquals"] == ["States.Timeout"], name
+    assert states["AwaitLateDischarge"]["TimeoutSeconds"] == 60 * 60
+    assert states["AwaitLateDischarge"]["Catch"][0]["Next"] == "DischargeOverdue"  # re-checks until done
 
 
 def test_state_machine_role_may_only_invoke_the_steps_function(template, machine) -> None:
@@ -108,7 +123,7 @@ def test_api_may_start_stop_and_resume_only_care_executions(template) -> None:
     api_role = next(name for name in resources(template, "AWS::IAM::Role") if name.startswith("ApiHandler"))
     statements = [s for s in _policy_of(template, api_role) if any(a.startswith("states:") for a in _actions(s))]
     actions = {a for s in statements for a in _actions(s)}
-    assert {"states:StartExecution", "states:StopExecution", "states:SendTaskSuccess"} <= actions
+    assert actions == {"states:StartExecution", "states:StopExecution", "states:SendTaskSuccess"}
     for statement in statements:
         assert "WorkflowStateMachine" in json.dumps(statement["Resource"]), statement
 

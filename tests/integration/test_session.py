@@ -12,12 +12,11 @@ from clinic import service as service_module
 from clinic.adapters.stepfunctions import StepFunctionsEngine
 from clinic.domain.errors import TemporarilyUnavailable
 
-from tests.support.world import CLINIC, World, at, clinic_day, dose_body
+from tests.support.world import CHECKLIST, CLINIC, World, at, clinic_day, dose_body
 
 DAY = clinic_day()
 START = at(DAY, 9)
 FIRST_DEVICE = at(DAY, 9, 10)
-CHECKLIST = {"vitalsAcceptable": True, "sedationResolved": True, "dissociationResolved": True, "ridePresent": True}
 
 
 def utc(instant: datetime) -> str:

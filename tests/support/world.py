@@ -33,6 +33,16 @@ def patient_details(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in details.items() if v is not None}
 
 
+# Every discharge checklist item confirmed.
+CHECKLIST = {
+    "vitalsAcceptable": True,
+    "sedationResolved": True,
+    "dissociationResolved": True,
+    "breathingNormal": True,
+    "ridePresent": True,
+}
+
+
 def dose_body(started_at: datetime, **changes: Any) -> dict[str, Any]:
     """A valid Spravato dose; an override of None drops that field."""
     body = {

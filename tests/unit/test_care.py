@@ -31,7 +31,9 @@ LIMIT = BloodPressureLimit()
 ZONE = ZoneInfo("America/New_York")
 START = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 FIRST_DEVICE = START + timedelta(minutes=5)
-COMPLETE = Checklist(vitals_acceptable=True, sedation_resolved=True, dissociation_resolved=True, ride_present=True)
+COMPLETE = Checklist(
+    vitals_acceptable=True, sedation_resolved=True, dissociation_resolved=True, breathing_normal=True, ride_present=True
+)
 
 
 def dose(started_at: datetime = FIRST_DEVICE, pressure: tuple[int, int] = (128, 82)) -> Dose:
@@ -71,6 +73,8 @@ def dose_problems(**overrides: object) -> list[str]:
         "checked_in_at": START - timedelta(minutes=10),
         "pre_dose": BloodPressure(systolic=128, diastolic=82),
         "started_at": FIRST_DEVICE,
+        "dose_mg": 56,
+        "device_count": 2,
         "lot_number": "LOT-1",
         "prescriber_ids": {"dr-b"},
         "override_prescriber": None,
@@ -115,6 +119,14 @@ def test_spravato_needs_a_lot_number_and_iv_does_not() -> None:
     assert dose_problems(lot_number=None, session_type=IV) == []
 
 
+def test_spravato_doses_are_whole_devices_of_28_mg() -> None:
+    assert dose_problems(dose_mg=84, device_count=3) == []
+    assert dose_problems(dose_mg=1000, device_count=2) == ["doseMg"]
+    assert dose_problems(device_count=None) == ["deviceCount"]
+    assert dose_problems(device_count=4, dose_mg=112) == ["deviceCount"]
+    assert dose_problems(session_type=IV, dose_mg=35.5, device_count=None, lot_number=None) == []
+
+
 def test_a_dose_cannot_start_in_the_future_or_before_check_in() -> None:
     now = FIRST_DEVICE
     assert dose_problems(started_at=now + timedelta(minutes=10), now=now) == ["startedAt"]
@@ -141,10 +153,14 @@ def test_iv_observation_starts_when_the_infusion_ends() -> None:
 
 
 def test_an_incomplete_checklist_names_every_unchecked_item() -> None:
-    partial = COMPLETE.model_copy(update={"ride_present": False, "sedation_resolved": False})
+    partial = COMPLETE.model_copy(update={"ride_present": False, "sedation_resolved": False, "breathing_normal": False})
     with pytest.raises(InvalidRequest) as refused:
         check_discharge(dose(), SPRAVATO, partial, FIRST_DEVICE + timedelta(hours=3), ZONE)
-    assert [field for field, _ in refused.value.problems] == ["checklist.sedationResolved", "checklist.ridePresent"]
+    assert [field for field, _ in refused.value.problems] == [
+        "checklist.sedationResolved",
+        "checklist.breathingNormal",
+        "checklist.ridePresent",
+    ]
 
 
 def test_discharge_needs_a_recorded_dose() -> None:
@@ -166,11 +182,14 @@ def test_a_dosed_appointment_cannot_be_cancelled() -> None:
 
 def test_rems_form_takes_the_three_pressures_and_the_worst_observations() -> None:
     readings = [
+        Vitals(vitals_id="v0", taken_at=FIRST_DEVICE - timedelta(minutes=10), blood_pressure=BloodPressure(systolic=138, diastolic=88), moaas=5, spo2=88, recorded_by="n"),
         Vitals(vitals_id="v1", taken_at=FIRST_DEVICE + timedelta(minutes=38), blood_pressure=BloodPressure(systolic=150, diastolic=92), moaas=4, recorded_by="n"),
-        Vitals(vitals_id="v2", taken_at=FIRST_DEVICE + timedelta(minutes=60), spo2=93, dissociation=12, recorded_by="n"),
+        Vitals(vitals_id="v2", taken_at=FIRST_DEVICE + timedelta(minutes=60), spo2=93, dissociation=12, respiratory_rate=11, recorded_by="n"),
         Vitals(vitals_id="v3", taken_at=FIRST_DEVICE + timedelta(minutes=115), blood_pressure=BloodPressure(systolic=126, diastolic=80), moaas=5, recorded_by="n"),
     ]
-    discharged = Discharge(at=FIRST_DEVICE + timedelta(minutes=125), by="nurse", checklist=COMPLETE)
+    discharged = Discharge(
+        at=FIRST_DEVICE + timedelta(minutes=125), by="nurse", checklist=COMPLETE, ready_at=FIRST_DEVICE + timedelta(minutes=95)
+    )
     form = assemble_rems_form(
         appointment_id="a1",
         clinic_id="north",
@@ -184,9 +203,11 @@ def test_rems_form_takes_the_three_pressures_and_the_worst_observations() -> Non
         clinician_name="Nurse A",
     )
     assert form.due_date == date(2026, 12, 14)
-    assert form.minutes_monitored == 125
+    assert (form.minutes_monitored, form.minutes_until_ready) == (125, 95)
+    # The reading before the dose is not the post-dose one, nor counted in the session's worst values.
     assert (form.post_dose_blood_pressure.systolic, form.pre_discharge_blood_pressure.systolic) == (150, 126)
-    assert (form.lowest_moaas, form.highest_dissociation, form.lowest_spo2) == (4, 12, 93)
+    assert (form.lowest_moaas, form.highest_dissociation, form.lowest_spo2, form.lowest_respiratory_rate) == (4, 12, 93, 11)
+    assert form.breathing_normal_at_discharge
     assert form.vitals_acceptable_before_dosing and form.vitals_acceptable_before_leaving
     assert form.lot_number == "LOT-1" and form.concomitant_sedating_medicines is None
 

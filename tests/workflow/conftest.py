@@ -21,7 +21,6 @@ from tests.support.world import World, at, dose_body
 
 # A Tuesday noon; the clinic in tests.support.world is open every day 08:00-18:00 New York time.
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
-CHECKLIST = {"vitalsAcceptable": True, "sedationResolved": True, "dissociationResolved": True, "ridePresent": True}
 
 
 class CareWorld(World):

@@ -10,7 +10,8 @@ from clinic.domain.errors import TemporarilyUnavailable
 from clinic.workflow.steps import WorkflowSteps
 
 from tests.support.timing import eventually
-from tests.workflow.conftest import CHECKLIST, CareWorld
+from tests.support.world import CHECKLIST
+from tests.workflow.conftest import CareWorld
 
 
 def start_of(appointment: dict) -> datetime:

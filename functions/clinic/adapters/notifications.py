@@ -7,8 +7,21 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..domain.errors import TemporarilyUnavailable
+from ..domain.errors import TemporarilyUnavailable, Undeliverable
 from ..domain.patients import Patient
+
+# What a retry after a pause can cure; any other refusal (an opted-out or invalid number,
+# an unverified sender) will not change by retrying.
+_TRANSIENT = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "InternalError", "InternalFailure",
+     "ServiceUnavailable", "KMSThrottlingException"}
+)
+
+
+def _failure(error: ClientError, what: str) -> Exception:
+    if error.response["Error"]["Code"] in _TRANSIENT:
+        return TemporarilyUnavailable(f"{what} could not be sent; retry shortly")
+    return Undeliverable(f"{what} was refused ({error.response['Error']['Code']})")
 
 
 class Notifier:
@@ -36,15 +49,12 @@ class Notifier:
                 )
                 return "email"
         except ClientError as error:
-            raise TemporarilyUnavailable("the message could not be sent") from error
-        raise NoChannel("the patient has no phone number and email delivery is not configured")
+            raise _failure(error, "the message") from error
+        raise Undeliverable("the patient has no phone number and email delivery is not configured")
 
     def to_clinicians(self, subject: str, text: str) -> None:
         try:
             self.sns.publish(TopicArn=self.clinician_topic_arn, Subject=subject, Message=text)
         except ClientError as error:
-            raise TemporarilyUnavailable("the clinician page could not be sent") from error
+            raise _failure(error, "the clinician page") from error
 
-
-class NoChannel(Exception):
-    """No way to reach the patient: a permanent failure the workflow reports to staff."""

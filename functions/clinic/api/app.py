@@ -322,7 +322,7 @@ def get_vitals(appointment_id: str) -> dict[str, Any]:
 @route("POST", "/appointments/<appointment_id>/discharge", CLINICAL)
 def post_discharge(appointment_id: str, body: Annotated[DischargeRequest, Body()]) -> dict[str, Any]:
     actor = actor_of(_event().raw_event)
-    return _appointment(_service().discharge(actor, appointment_id, body.checklist, body.adverse_events))
+    return _appointment(_service().discharge(actor, appointment_id, body.checklist, body.adverse_events, body.ready_at))
 
 
 @route("GET", "/clinics/<clinic_id>/rems-forms", STAFF)

@@ -78,6 +78,9 @@ class VitalsRequest(Measurements):
 
 class DischargeRequest(_Request):
     checklist: Checklist
+    ready_at: AwareDatetime | None = Field(
+        default=None, description="when the patient would have been ready without the minimum observation (REMS form)"
+    )
     adverse_events: str | None = Field(default=None, max_length=1000, description="serious adverse events, if any")
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from .care import Attention, Discharge, Dose, blood_pressure_due_at, discharge_allowed_at
+from .care import Attention, AttentionKind, Discharge, Dose, blood_pressure_due_at, discharge_allowed_at
 from .errors import IllegalTransition
 from .rules import SessionType
 
@@ -41,6 +41,14 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.NO_SHOW: (frozenset({Status.BOOKED}), Status.NOSHOW),
     Action.CANCEL: (frozenset({Status.BOOKED, Status.ARRIVED}), Status.CANCELLED),
     Action.DISCHARGE: (frozenset({Status.ARRIVED}), Status.FULFILLED),
+}
+# What each action settles. A failed workflow stays flagged until a reschedule starts a new run.
+_SETTLES: dict[Action, frozenset[AttentionKind]] = {
+    Action.CONFIRM: frozenset({AttentionKind.PATIENT_ANSWER}),
+    Action.CHECK_IN: frozenset({AttentionKind.PATIENT_ANSWER, AttentionKind.UNREACHABLE}),
+    Action.RECORD_DOSE: frozenset({AttentionKind.DOSE_OVERDUE}),
+    Action.DISCHARGE: frozenset(set(AttentionKind) - {AttentionKind.WORKFLOW}),
+    Action.RESCHEDULE: frozenset(AttentionKind),
 }
 # After these the chair and provider time is no longer needed, and the workflow has
 # nothing left to wait for.
@@ -162,3 +170,18 @@ def next_status(appointment: Appointment, action: Action, now: datetime, local_t
 
 def is_late_cancellation(appointment: Appointment, now: datetime, window_hours: int) -> bool:
     return now > appointment.start - timedelta(hours=window_hours)
+
+
+def attention_after(appointment: Appointment, action: Action) -> Attention | None:
+    """The appointment's flag once `action` is done: cleared if the action settles it."""
+    attention = appointment.attention
+    if attention is not None and attention.kind in _SETTLES.get(action, frozenset()):
+        return None
+    return attention
+
+
+def raise_attention(current: Attention | None, new: Attention) -> Attention:
+    """A failed workflow outranks any other flag; otherwise the newest reason shows."""
+    if current is not None and current.kind is AttentionKind.WORKFLOW and new.kind is not AttentionKind.WORKFLOW:
+        return current
+    return new

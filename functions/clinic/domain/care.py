@@ -16,7 +16,6 @@ from .rules import BloodPressureLimit, CareRules, SessionType
 
 CLOCK_SKEW = timedelta(minutes=5)  # a tablet's clock may run a little ahead of ours
 REMS_FORM_DUE = timedelta(days=7)
-CHECKLIST_ITEMS = ("vitals_acceptable", "sedation_resolved", "dissociation_resolved", "ride_present")
 
 
 class _Model(BaseModel):
@@ -80,9 +79,12 @@ class Vitals(Measurements):
 
 
 class Checklist(_Model):
+    """What the REMS asks before a patient leaves: every item must be confirmed."""
+
     vitals_acceptable: bool
     sedation_resolved: bool
     dissociation_resolved: bool
+    breathing_normal: bool  # no respiratory problems
     ride_present: bool
 
 
@@ -90,22 +92,24 @@ class Discharge(_Model):
     at: datetime
     by: str
     checklist: Checklist
+    ready_at: datetime | None = None  # when the patient would have been ready without the minimum observation
     adverse_events: str | None = None
+
+
+class AttentionKind(StrEnum):
+    PATIENT_ANSWER = "patient-answer"  # not coming, or no ride home
+    UNREACHABLE = "unreachable"  # a reminder could not be delivered
+    DOSE_OVERDUE = "dose-overdue"
+    DISCHARGE_OVERDUE = "discharge-overdue"
+    WORKFLOW = "workflow"  # the workflow failed or could not start: only a reschedule restarts it
 
 
 class Attention(_Model):
     """Why staff must look at this appointment now."""
 
+    kind: AttentionKind
     reason: str
     since: datetime
-
-
-class Phase(StrEnum):
-    BOOKED = "booked"
-    AWAITING_DOSE = "awaiting-dose"
-    OBSERVING = "observing"
-    DISCHARGED = "discharged"
-    CLOSED = "closed"
 
 
 # --- dosing ----------------------------------------------------------------------------
@@ -115,6 +119,8 @@ def check_dose(
     checked_in_at: datetime | None,
     pre_dose: BloodPressure,
     started_at: datetime,
+    dose_mg: float,
+    device_count: int | None,
     lot_number: str | None,
     prescriber_ids: set[str],
     override_prescriber: str | None,
@@ -127,6 +133,11 @@ def check_dose(
         problems.append(("startedAt", "is in the future"))
     if checked_in_at is not None and started_at < checked_in_at - CLOCK_SKEW:
         problems.append(("startedAt", "is before the patient was checked in"))
+    if session_type.mg_per_device is not None:
+        if device_count is None or device_count > session_type.max_devices:
+            problems.append(("deviceCount", f"give the number of devices used, 1 to {session_type.max_devices}"))
+        elif abs(dose_mg - session_type.mg_per_device * device_count) > 0.01:
+            problems.append(("doseMg", f"must be {session_type.mg_per_device:g} mg per device"))
     if session_type.requires_rems and not lot_number:
         problems.append(("lotNumber", "is required for this session type (REMS monitoring form)"))
     if pre_dose.above(limit) and override_prescriber is None:
@@ -154,7 +165,7 @@ def blood_pressure_due_at(dose: Dose, session_type: SessionType) -> datetime:
 def check_discharge(dose: Dose | None, session_type: SessionType, checklist: Checklist, now: datetime, zone: ZoneInfo) -> None:
     if dose is None:
         raise IllegalTransition("cannot discharge before the dose is recorded")
-    missing = [item for item in CHECKLIST_ITEMS if not getattr(checklist, item)]
+    missing = [item for item in Checklist.model_fields if not getattr(checklist, item)]
     if missing:
         problems = [(f"checklist.{to_camel(item)}", "must be confirmed before discharge") for item in missing]
         raise InvalidRequest(problems[0][0], problems[0][1], *problems[1:])
@@ -209,6 +220,7 @@ class RemsForm(_Model):
     first_device_at: datetime
     monitoring_ended_at: datetime
     minutes_monitored: int
+    minutes_until_ready: int | None = None  # from the first device, had there been no minimum
     pre_dose_blood_pressure: BloodPressure
     post_dose_blood_pressure: BloodPressure | None = None
     pre_discharge_blood_pressure: BloodPressure | None = None
@@ -217,6 +229,8 @@ class RemsForm(_Model):
     lowest_moaas: int | None = None
     highest_dissociation: int | None = None
     lowest_spo2: int | None = None
+    lowest_respiratory_rate: int | None = None
+    breathing_normal_at_discharge: bool
     serious_adverse_events: str | None = None
     concomitant_sedating_medicines: str | None = None
 
@@ -234,10 +248,13 @@ def assemble_rems_form(
     limit: BloodPressureLimit,
     clinician_name: str,
 ) -> RemsForm:
-    pressures = sorted((v.taken_at, v.blood_pressure) for v in vitals if v.blood_pressure is not None)
+    # Readings from the session's monitoring window only: a check-in reading is not post-dose.
+    monitored = [v for v in vitals if dose.started_at <= v.taken_at <= discharge.at]
+    pressures = sorted((v.taken_at, v.blood_pressure) for v in monitored if v.blood_pressure is not None)
     check_due = blood_pressure_due_at(dose, session_type)
     after_dose = min(pressures, key=lambda p: abs(p[0] - check_due), default=None)
     before_discharge = pressures[-1] if pressures and pressures[-1] is not after_dose else None
+    ready = discharge.ready_at
     return RemsForm(
         appointment_id=appointment_id,
         clinic_id=clinic_id,
@@ -250,14 +267,21 @@ def assemble_rems_form(
         lot_number=dose.lot_number,
         first_device_at=dose.started_at,
         monitoring_ended_at=discharge.at,
-        minutes_monitored=int((discharge.at - dose.started_at).total_seconds() // 60),
+        minutes_monitored=_minutes(discharge.at - dose.started_at),
+        minutes_until_ready=_minutes(ready - dose.started_at) if ready else None,
         pre_dose_blood_pressure=dose.pre_dose_blood_pressure,
         post_dose_blood_pressure=after_dose[1] if after_dose else None,
         pre_discharge_blood_pressure=before_discharge[1] if before_discharge else None,
         vitals_acceptable_before_dosing=not dose.pre_dose_blood_pressure.above(limit),
         vitals_acceptable_before_leaving=discharge.checklist.vitals_acceptable,
-        lowest_moaas=min((v.moaas for v in vitals if v.moaas is not None), default=None),
-        highest_dissociation=max((v.dissociation for v in vitals if v.dissociation is not None), default=None),
-        lowest_spo2=min((v.spo2 for v in vitals if v.spo2 is not None), default=None),
+        lowest_moaas=min((v.moaas for v in monitored if v.moaas is not None), default=None),
+        highest_dissociation=max((v.dissociation for v in monitored if v.dissociation is not None), default=None),
+        lowest_spo2=min((v.spo2 for v in monitored if v.spo2 is not None), default=None),
+        lowest_respiratory_rate=min((v.respiratory_rate for v in monitored if v.respiratory_rate is not None), default=None),
+        breathing_normal_at_discharge=discharge.checklist.breathing_normal,
         serious_adverse_events=discharge.adverse_events,
     )
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)

@@ -56,3 +56,7 @@ class LinkInvalid(DomainError):
 
 class LinkGone(DomainError):
     """A patient link that was valid but is used up or expired."""
+
+
+class Undeliverable(DomainError):
+    """A message that cannot be delivered as things stand: retrying will not help, staff must act."""

@@ -23,6 +23,7 @@ class Link(BaseModel):
     digest: str
     kind: LinkKind
     appointment_id: str
+    run: int  # a reschedule starts a new run: links of the old times stop working
     valid_until: datetime
     used_at: datetime | None = None
 

@@ -41,6 +41,9 @@ class SessionType(_CamelModel):
     # Spravato's REMS counts the 2 h from the first device; an infusion's recovery starts when it ends.
     observation_counts_from: Literal["dose-start", "dose-end"] = "dose-end"
     blood_pressure_check_minutes: int = Field(default=40, ge=5, le=240, description="after the dose starts")
+    # Device-dosed products (Spravato: 28 mg a device, up to 3) state the dose as devices.
+    mg_per_device: float | None = Field(default=None, gt=0, le=500)
+    max_devices: int = Field(default=3, ge=1, le=10)
 
     @property
     def block(self) -> timedelta:
@@ -69,6 +72,7 @@ class CareRules(_CamelModel):
     blood_pressure_check_tolerance_minutes: int = Field(default=10, ge=0, le=60)
     dose_overdue_minutes: int = Field(default=120, ge=15, le=720, description="after check-in, with no dose recorded")
     discharge_overdue_minutes: int = Field(default=240, ge=30, le=720, description="after the dose starts")
+    overdue_recheck_minutes: int = Field(default=60, ge=5, le=720, description="how often an overdue step is re-checked")
     follow_up_hours_after_discharge: list[int] = Field(default=[24, 168], max_length=10)
     survey_expiry_hours: int = Field(default=72, ge=1, le=336)
 
@@ -91,6 +95,7 @@ def _default_session_types() -> dict[str, SessionType]:
             turnover_minutes=15,
             requires_rems=True,
             observation_counts_from="dose-start",
+            mg_per_device=28,
         ),
         "iv-ketamine": SessionType(
             label="IV ketamine infusion",

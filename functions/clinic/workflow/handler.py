@@ -5,6 +5,7 @@ Superseded, anything else → needs attention)."""
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import boto3
@@ -13,6 +14,7 @@ from aws_lambda_powertools import Logger, Tracer
 from ..adapters.dynamodb import DynamoRepository
 from ..adapters.notifications import Notifier
 from ..adapters.stepfunctions import StepFunctionsEngine
+from ..domain.errors import DomainError
 from ..environments import Environments
 from ..service import ClinicService
 from ..settings import settings
@@ -53,8 +55,10 @@ def _dispatch(workflow: WorkflowSteps, event: dict[str, Any]) -> dict[str, Any]:
             return workflow.open_follow_up(appointment_id, run, int(event["number"]), int(event["hoursAfter"]), event["taskToken"])
         case "follow-up-missed":
             return workflow.follow_up_missed(appointment_id, run, int(event["number"]))
+        case "reminder-failed":
+            return workflow.reminder_failed(appointment_id, run, event["error"])
         case "needs-attention":
-            return workflow.needs_attention(appointment_id, run, event["failedStep"], event["failure"].get("Error", "unknown"))
+            return workflow.needs_attention(appointment_id, run, event["failedStep"], event["error"])
     raise ValueError(f"unknown workflow step {event['step']!r}")
 
 
@@ -62,7 +66,15 @@ def _dispatch(workflow: WorkflowSteps, event: dict[str, Any]) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(step=event.get("step"), appointment_id=event.get("appointmentId"), run=event.get("run"))
-    with ENVIRONMENTS.use() as workflow:
-        result = _dispatch(workflow, event)
+    try:
+        with ENVIRONMENTS.use() as workflow:
+            result = _dispatch(workflow, event)
+    except DomainError:
+        raise  # its message names ids and rules only
+    except Exception as error:
+        # Step Functions matches the error's name; its message may quote data, so it stays out
+        # of the execution history, and the log gets the code frames only.
+        logger.error("workflow step failed", extra={"error_type": type(error).__name__, "frames": traceback.format_tb(error.__traceback__)[-5:]})
+        raise type(type(error).__name__, (Exception,), {})("the step failed; see the function's log") from None
     logger.info("workflow step done", extra={"result": result})
     return result

@@ -1,6 +1,7 @@
 """What each task of the care workflow does. Every step is safe to run twice with the same
 input (Step Functions may re-run a task that already took effect): state changes are
-conditional and messages are recorded once sent."""
+conditional, and a message is recorded once sent and not sent again. (A retry between the
+send and its record repeats it: messages go at least once, never silently not at all.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from ..domain.appointments import Appointment, Status
-from ..domain.care import blood_pressure_due_at, blood_pressure_recorded_since, discharge_overdue_at
+from ..domain.care import AttentionKind, blood_pressure_due_at, blood_pressure_recorded_since, discharge_overdue_at
+from ..domain.errors import Undeliverable
 from ..domain.followups import FollowUp, FollowUpStatus
 from ..domain.links import Link, LinkKind, digest, new_token
 from ..domain.patients import Patient
@@ -18,6 +20,8 @@ from ..service import ClinicService
 
 
 class Messages(Protocol):
+    """Raises TemporarilyUnavailable (retry) or Undeliverable (staff must act)."""
+
     def to_patient(self, patient: Patient, subject: str, text: str) -> str: ...
     def to_clinicians(self, subject: str, text: str) -> None: ...
 
@@ -36,15 +40,33 @@ class WorkflowSteps:
         if appointment.status is not Status.BOOKED or self.repository.message_sent(appointment_id, key):
             return {"sent": False}
         token = new_token()
-        link = Link(digest=digest(token), kind=LinkKind.CONFIRM, appointment_id=appointment_id, valid_until=appointment.start)
+        link = Link(
+            digest=digest(token),
+            kind=LinkKind.CONFIRM,
+            appointment_id=appointment_id,
+            run=run,
+            valid_until=appointment.start,
+        )
         self.repository.save_link(link)
         text = (
             f"Reminder: you have an appointment in about {hours_before} hours. Please confirm you will come and that "
             f"someone will drive you home (no driving until the next day): {self.patient_link_base_url}/confirm#{token}"
         )
-        channel = self.messages.to_patient(self.service.patient(appointment.patient_id), "Appointment reminder", text)
+        try:
+            channel = self.messages.to_patient(self.service.patient(appointment.patient_id), "Appointment reminder", text)
+        except Undeliverable as refused:
+            self.reminder_failed(appointment_id, run, str(refused))
+            return {"sent": False}
         self.repository.record_message(appointment_id, key, channel, self.service.clock())
         return {"sent": True}
+
+    def reminder_failed(self, appointment_id: str, run: int, why: str) -> dict[str, Any]:
+        """A reminder that cannot go out: the front desk calls instead; the journey goes on."""
+        self.service.workflow_appointment(appointment_id, run)
+        self.service.needs_attention(
+            appointment_id, AttentionKind.UNREACHABLE, f"a reminder could not be sent ({why}): call the patient"
+        )
+        return {"flagged": True}
 
     # --- callbacks -------------------------------------------------------------------
     def park(self, appointment_id: str, run: int, step: str, token: str) -> dict[str, Any]:
@@ -88,11 +110,14 @@ class WorkflowSteps:
         if output is not None:
             return {"done": True, **output}
         care = self.service.rules.care
-        reason = {
-            Step.DOSE: f"no dose recorded {care.dose_overdue_minutes} min after check-in",
-            Step.DISCHARGE: f"not discharged {care.discharge_overdue_minutes} min after the dose started",
-        }.get(step, f"{step.value} is overdue")
-        flagged = self.service.needs_attention(appointment_id, reason)
+        kind, reason = {
+            Step.DOSE: (AttentionKind.DOSE_OVERDUE, f"no dose recorded {care.dose_overdue_minutes} min into the session"),
+            Step.DISCHARGE: (
+                AttentionKind.DISCHARGE_OVERDUE,
+                f"not discharged {care.discharge_overdue_minutes} min after the dose started",
+            ),
+        }[step]
+        flagged = self.service.needs_attention(appointment_id, kind, reason)
         self._page_once(
             flagged or appointment,
             f"overdue-{run}-{step.value}",
@@ -124,7 +149,7 @@ class WorkflowSteps:
         """A step failed for good: staff must see it and a clinician is paged. The error's
         name is a class name; its cause stays out, as it may quote data."""
         reason = f"the care workflow stopped at {failed_step!r} ({error}); check the appointment"
-        appointment = self.service.needs_attention(appointment_id, reason)
+        appointment = self.service.needs_attention(appointment_id, AttentionKind.WORKFLOW, reason)
         if appointment is not None:
             self._page_once(appointment, f"attention-{run}-{failed_step}", "Appointment needs attention", reason)
         return {"flagged": appointment is not None}

@@ -41,6 +41,7 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
     HeartbeatEndpoint,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from .gateway import LambdaContext
@@ -160,6 +161,7 @@ _clock: Clock | None = None
 _time_patches: ExitStack | None = None
 _real_wait_for_task_token = StateTaskServiceCallback._eval_wait_for_task_token
 _real_evaluate_with_timeout = ExecutionState._evaluate_with_timeout
+_real_worker_stop = ExecutionWorker.stop
 
 C = TypeVar("C", bound=Clock)
 
@@ -187,6 +189,7 @@ def install(clock: Clock) -> None:
     # real one. It is the only user of `threading` in that module.
     patches.enter_context(mock.patch.object(execute_state, "threading", SimpleNamespace(Event=_ClockedEvent)))
     patches.enter_context(mock.patch.object(ExecutionState, "_evaluate_with_timeout", _quiet_after_stop))
+    patches.enter_context(mock.patch.object(ExecutionWorker, "stop", _stop_once_started))
     # The retrier's back-off, its only use of `time`.
     patches.enter_context(
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda s: current_clock().pause(s)))
@@ -260,6 +263,15 @@ def _quiet_after_stop(self: ExecutionState, env: Environment) -> None:
     except Exception:
         if env.is_running():
             raise
+
+
+def _stop_once_started(self: ExecutionWorker, stop_date: datetime, error: str | None, cause: str | None) -> None:
+    """moto's worker creates its environment on its own thread after parsing the definition;
+    a stop that comes sooner (a cancel right after booking) would fail. Wait for it."""
+    deadline = time.monotonic() + 5
+    while getattr(self, "env", None) is None and time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+    _real_worker_stop(self, stop_date, error, cause)
 
 
 class _ClockedEvent(threading.Event):

@@ -286,3 +286,19 @@ def test_the_board_shows_each_appointment_s_phase(session: Session) -> None:
         "bloodPressureDueAt": utc(FIRST_DEVICE + timedelta(minutes=40)),
     }
     assert "taskToken" not in json.dumps(board)
+
+
+def test_a_check_in_landing_as_the_grace_ends_is_not_turned_into_a_no_show(session: Session) -> None:
+    # The workflow read the appointment as booked; the front desk checks in before its no-show write.
+    from clinic.api.app import ENVIRONMENTS
+
+    session.at(START + timedelta(minutes=30))
+    with ENVIRONMENTS.use() as environment:
+        service = environment.service
+        stale = service.repository.get_appointment(session.appointment["appointmentId"])
+        reads = iter([stale])
+        real_get = service.repository.get_appointment
+        session.monkeypatch.setattr(service.repository, "get_appointment", lambda i: next(reads, None) or real_get(i))
+        assert session.post("check-in", role="front-desk").status == 200
+        assert service.missed_check_in(session.appointment["appointmentId"], run=1) is True
+    assert session.world.call("GET", session.path).body["status"] == "arrived"

@@ -6,8 +6,19 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from clinic.domain.appointments import Action, Appointment, Status, Workflow, next_status, phase_of
+from clinic.domain.appointments import (
+    Action,
+    Appointment,
+    Status,
+    Workflow,
+    attention_after,
+    next_status,
+    phase_of,
+    raise_attention,
+)
 from clinic.domain.care import (
+    Attention,
+    AttentionKind,
     BloodPressure,
     Checklist,
     Discharge,
@@ -278,3 +289,33 @@ def test_a_closed_or_superseded_appointment_ends_its_run() -> None:
     with pytest.raises(Superseded):
         current(appointment(workflow=Workflow(run=2)), "a1", 1)
     assert current(appointment(workflow=Workflow(run=2)), "a1", 2).workflow.run == 2
+
+
+# --- flags ---------------------------------------------------------------------------------
+def flagged(kind: AttentionKind) -> Appointment:
+    return appointment(attention=Attention(kind=kind, reason="why", since=START))
+
+
+@pytest.mark.parametrize(
+    ("kind", "action", "settled"),
+    [
+        (AttentionKind.PATIENT_ANSWER, Action.CHECK_IN, True),
+        (AttentionKind.UNREACHABLE, Action.CHECK_IN, True),
+        (AttentionKind.DOSE_OVERDUE, Action.CHECK_IN, False),
+        (AttentionKind.DOSE_OVERDUE, Action.RECORD_DOSE, True),
+        (AttentionKind.DISCHARGE_OVERDUE, Action.RECORD_DOSE, False),
+        (AttentionKind.DISCHARGE_OVERDUE, Action.DISCHARGE, True),
+        (AttentionKind.WORKFLOW, Action.DISCHARGE, False),
+        (AttentionKind.WORKFLOW, Action.RESCHEDULE, True),
+    ],
+)
+def test_each_action_settles_only_its_own_flags(kind: AttentionKind, action: Action, settled: bool) -> None:
+    assert (attention_after(flagged(kind), action) is None) is settled
+
+
+def test_a_failed_workflow_outranks_a_later_lesser_flag() -> None:
+    failed = Attention(kind=AttentionKind.WORKFLOW, reason="stopped", since=START)
+    overdue = Attention(kind=AttentionKind.DISCHARGE_OVERDUE, reason="late", since=START)
+    assert raise_attention(failed, overdue) is failed
+    assert raise_attention(overdue, failed) is failed
+    assert raise_attention(None, overdue) is overdue

@@ -10,7 +10,7 @@ from clinic.domain.errors import TemporarilyUnavailable
 from clinic.workflow.steps import WorkflowSteps
 
 from tests.support.timing import eventually
-from tests.support.world import CHECKLIST
+from tests.support.world import CHECKLIST, at
 from tests.workflow.conftest import CareWorld
 
 
@@ -294,3 +294,86 @@ def test_a_step_failing_for_good_flags_the_appointment_pages_and_fails_the_execu
 
 def unavailable(self, *args, **kwargs):
     raise TemporarilyUnavailable("Step Functions is throttling")
+
+
+def test_a_patient_who_cannot_be_reached_is_flagged_and_the_session_goes_on(care: CareWorld) -> None:
+    patient = care.register_patient(key="email-only-patient", phone=None, email="pat@example.org")
+    day = start_of(care.book_session(key="someone-else")).date()  # a second patient, same day
+    reply = care.book(patient["patientId"], at(day, 13), key="email-only-booking")
+    assert reply.status == 201
+    appointment = reply.body
+    start = start_of(appointment)
+    care.sleeping_until(start - timedelta(hours=48))
+    care.advance_to(start - timedelta(hours=48))
+    flagged = eventually(lambda: (a := care.appointment(appointment["appointmentId"])).get("attention") and a)
+    assert flagged["attention"]["kind"] == "unreachable"
+    assert "call the patient" in flagged["attention"]["reason"]
+
+    care.advance_to(start - timedelta(minutes=5))
+    checked_in = care.act(appointment, "check-in", role="front-desk")
+    assert checked_in.status == 200 and "attention" not in checked_in.body  # the patient came: settled
+    care.advance_to(start)
+    care.parked_at(appointment, "dose")
+
+
+def test_a_dose_overdue_is_flagged_and_a_late_dose_settles_it(care: CareWorld) -> None:
+    appointment = care.book_session()
+    start = checked_in(care, appointment)
+    care.advance_to(start + timedelta(minutes=120))
+    flagged = eventually(lambda: (a := care.appointment(appointment["appointmentId"])).get("attention") and a)
+    assert flagged["attention"]["kind"] == "dose-overdue"
+    care.parked_at(appointment, "dose")
+    dosed = care.dose(appointment, start + timedelta(minutes=125))
+    assert dosed.status == 200 and "attention" not in dosed.body
+    care.sleeping_until(start + timedelta(minutes=165))
+    assert care.states_entered(appointment)[-4:] == ["DoseOverdue", "DoseDone?", "AwaitLateDose", "WaitForBloodPressureCheck"]
+
+
+def test_a_lost_callback_while_late_is_picked_up_by_the_recheck(care: CareWorld, monkeypatch) -> None:
+    appointment = care.book_session()
+    first_device = observing(care, appointment)
+    care.advance_to(first_device + timedelta(minutes=240))
+    care.parked_at(appointment, "discharge")
+    eventually(lambda: care.states_entered(appointment)[-1] == "AwaitLateDischarge", what="waiting late")
+    monkeypatch.setattr("clinic.adapters.stepfunctions.StepFunctionsEngine.resume", unavailable)
+    care.advance_to(first_device + timedelta(minutes=250))
+    assert care.act(appointment, "discharge", {"checklist": CHECKLIST}).status == 200
+    monkeypatch.undo()
+    care.advance_to(first_device + timedelta(minutes=240 + 60))
+    care.sleeping_until(first_device + timedelta(minutes=250, hours=24))
+    assert care.states_entered(appointment)[-5:] == [
+        "AwaitLateDischarge",
+        "DischargeOverdue",
+        "DischargeDone?",
+        "FollowUps",
+        "WaitForFollowUp",
+    ]
+
+
+def test_cancel_while_waiting_for_the_dose_ends_the_execution(care: CareWorld) -> None:
+    appointment = care.book_session()
+    checked_in(care, appointment)
+    assert care.act(appointment, "cancel", {"reason": "blood pressure stayed high"}, role="front-desk").status == 200
+    assert care.finished(appointment) == "ABORTED"
+    assert not [i for i in care.items() if i["pk"]["S"].startswith("HOLD#") and i.get("holders")]
+
+
+def test_a_run_whose_stop_failed_ends_itself_at_its_next_step(care: CareWorld, monkeypatch) -> None:
+    def cannot_stop(self, name: str) -> None:
+        raise TemporarilyUnavailable("Step Functions is throttling")
+
+    monkeypatch.setattr("clinic.adapters.stepfunctions.StepFunctionsEngine.stop", cannot_stop)
+    appointment = care.book_session()
+    start = start_of(appointment)
+    assert care.act(appointment, "cancel", {"reason": "moved away"}, role="front-desk").status == 200
+    assert care.status(appointment) == "RUNNING"
+    care.advance_to(start)
+    assert care.finished(appointment) == "SUCCEEDED"
+    assert care.states_entered(appointment)[-2:] == ["AwaitCheckIn", "Closed"]
+    assert care.sms() == []  # the reminders found the appointment cancelled
+
+
+def test_cancelling_right_after_booking_stops_the_new_execution(care: CareWorld) -> None:
+    appointment = care.book_session()
+    assert care.act(appointment, "cancel", {"reason": "booked by mistake"}, role="front-desk").status == 200
+    assert care.finished(appointment) == "ABORTED"

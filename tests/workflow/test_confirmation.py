@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
+from tests.support.timing import eventually
 from tests.workflow.conftest import CareWorld
 
 
@@ -77,3 +78,23 @@ def test_a_cancelled_appointment_s_link_is_gone(reminded) -> None:
     assert care.act(appointment, "cancel", {"reason": "clinic closed"}, role="front-desk").status == 200
     reply = confirm(care, token)
     assert reply.status == 410 and "no longer open" in reply.body["message"]
+
+
+def test_a_reschedule_forgets_the_answer_given_for_the_old_time(reminded) -> None:
+    care, appointment, token = reminded
+    assert confirm(care, token).status == 200
+    later = datetime.fromisoformat(appointment["start"]) + timedelta(hours=3)
+    moved = care.act(appointment, "reschedule", {"start": later.isoformat()}, role="front-desk")
+    assert moved.status == 200 and "confirmation" not in moved.body
+
+
+def test_after_a_reschedule_only_the_new_reminder_s_link_confirms(reminded) -> None:
+    care, appointment, old_token = reminded
+    later = datetime.fromisoformat(appointment["start"]) + timedelta(hours=3)
+    assert care.act(appointment, "reschedule", {"start": later.isoformat()}, role="front-desk").status == 200
+    care.sleeping_until(later - timedelta(hours=48))
+    care.advance_to(later - timedelta(hours=48))
+    _, text = eventually(lambda: len(care.sms()) == 2 and care.sms()[1], what="the new run's reminder")
+    stale = confirm(care, old_token)
+    assert stale.status == 410 and "moved" in stale.body["message"]
+    assert confirm(care, text.split("/confirm#")[1]).status == 200

@@ -356,7 +356,7 @@ def _denied(status: int, message: str) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry PHI; traces must not
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         authorize(event, POLICIES)

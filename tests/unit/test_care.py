@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,12 +35,13 @@ from clinic.domain.errors import IllegalTransition, InvalidRequest
 from clinic.domain.rules import BloodPressureLimit, CareRules, ClinicRules
 from clinic.domain.workflow import AppointmentClosed, Step, Superseded, current, execution_input, progress
 
+from tests.support.appointments import START, appointment
+
 RULES = ClinicRules()
 SPRAVATO = RULES.session_types["spravato"]
 IV = RULES.session_types["iv-ketamine"]
 LIMIT = BloodPressureLimit()
 ZONE = ZoneInfo("America/New_York")
-START = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 FIRST_DEVICE = START + timedelta(minutes=5)
 COMPLETE = Checklist(
     vitals_acceptable=True, sedation_resolved=True, dissociation_resolved=True, breathing_normal=True, ride_present=True
@@ -57,25 +58,6 @@ def dose(started_at: datetime = FIRST_DEVICE, pressure: tuple[int, int] = (128, 
         recorded_by="nurse",
         recorded_at=started_at,
     )
-
-
-def appointment(**changes: object) -> Appointment:
-    base = Appointment(
-        appointment_id="a1",
-        clinic_id="north",
-        patient_id="p1",
-        session_type="spravato",
-        chair_id="chair-1",
-        provider_id="nurse-a",
-        start=START,
-        end=START + timedelta(minutes=150),
-        local_date="2026-12-07",
-        status=Status.BOOKED,
-        version=1,
-        created_at=START - timedelta(days=3),
-        updated_at=START - timedelta(days=3),
-    )
-    return base.model_copy(update=changes)
 
 
 def dose_problems(**overrides: object) -> list[str]:

@@ -433,7 +433,7 @@ class ClinicService:
             check_discharge(before.dose, session_type, checklist, now, clinic.profile.zone)
             assert before.dose is not None  # check_discharge refuses a session without one
             if ready_at is not None:
-                ready_at = ready_at.astimezone(timezone.utc)
+                ready_at = ready_at.astimezone(UTC)
                 if not before.dose.started_at <= ready_at <= now + CLOCK_SKEW:
                     raise InvalidRequest("readyAt", "must be between the dose start and now")
             discharge = Discharge(
@@ -462,7 +462,7 @@ class ClinicService:
                     dose=before.dose,
                     discharge=discharge,
                     vitals=self.repository.vitals(appointment_id),
-                    limit=self.rules.care.pre_dose_blood_pressure_limit,
+                    care=self.rules.care,
                     clinician_name=actor.name,
                 )
             audit = self._audit(after, Action.DISCHARGE, actor, before.status, now)

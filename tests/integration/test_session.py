@@ -248,13 +248,17 @@ def test_discharge_files_the_rems_form_from_the_session_records(session: Session
     body = {"bloodPressure": {"systolic": 124, "diastolic": 80}, "moaas": 5}
     second = session.post("vitals", body, headers={"Idempotency-Key": "vitals-two"})
     assert (first.status, second.status) == (201, 201), (first.body, second.body)
-    session.at(FIRST_DEVICE + timedelta(minutes=120))  # 11:10; turnover 15 min -> the chair is free from 11:30
-    assert session.post("discharge", {"checklist": CHECKLIST}).status == 200
+    session.at(FIRST_DEVICE + timedelta(minutes=120))
+    too_early = (FIRST_DEVICE - timedelta(minutes=5)).isoformat()
+    refused = session.post("discharge", {"checklist": CHECKLIST, "readyAt": too_early})
+    assert refused.status == 422 and refused.body["fields"][0]["field"] == "readyAt"
+    ready = (FIRST_DEVICE + timedelta(minutes=95)).isoformat()
+    assert session.post("discharge", {"checklist": CHECKLIST, "readyAt": ready}).status == 200
     forms = session.world.call("GET", f"/clinics/{CLINIC}/rems-forms").body["forms"]
     (form,) = forms
     assert form["appointmentId"] == session.appointment["appointmentId"]
     assert form["dueDate"] == (DAY + timedelta(days=7)).isoformat()
-    assert (form["lotNumber"], form["minutesMonitored"]) == ("LOT-42", 120)
+    assert (form["lotNumber"], form["minutesMonitored"], form["minutesUntilReady"]) == ("LOT-42", 120, 95)
     assert form["postDoseBloodPressure"] == {"systolic": 146, "diastolic": 90}
     assert form["preDischargeBloodPressure"] == {"systolic": 124, "diastolic": 80}
 

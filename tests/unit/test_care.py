@@ -192,7 +192,7 @@ def test_rems_form_takes_the_three_pressures_and_the_worst_observations() -> Non
         dose=dose(),
         discharge=discharged,
         vitals=readings,
-        limit=LIMIT,
+        care=CareRules(),
         clinician_name="Nurse A",
     )
     assert form.due_date == date(2026, 12, 14)

@@ -15,7 +15,6 @@ from .errors import IllegalTransition, InvalidRequest
 from .rules import BloodPressureLimit, CareRules, SessionType
 
 CLOCK_SKEW = timedelta(minutes=5)  # a tablet's clock may run a little ahead of ours
-REMS_FORM_DUE = timedelta(days=7)
 
 
 class _Model(BaseModel):
@@ -198,10 +197,6 @@ def released_after_discharge(grain_starts: list[datetime], discharged_at: dateti
     return [at for at in grain_starts if at >= free_from]
 
 
-def rems_form_due(session_date: date) -> date:
-    return session_date + REMS_FORM_DUE
-
-
 class RemsForm(_Model):
     """The Spravato REMS Patient Monitoring Form, assembled from the session's records.
     Fields the service cannot know (concomitant sedating medicines) stay empty for the
@@ -245,7 +240,7 @@ def assemble_rems_form(
     dose: Dose,
     discharge: Discharge,
     vitals: list[Vitals],
-    limit: BloodPressureLimit,
+    care: CareRules,
     clinician_name: str,
 ) -> RemsForm:
     # Readings from the session's monitoring window only: a check-in reading is not post-dose.
@@ -260,7 +255,7 @@ def assemble_rems_form(
         clinic_id=clinic_id,
         patient_id=patient_id,
         session_date=session_date,
-        due_date=rems_form_due(session_date),
+        due_date=session_date + timedelta(days=care.rems_form_due_days),
         monitoring_clinician=clinician_name,
         dose_mg=dose.dose_mg,
         device_count=dose.device_count,
@@ -272,7 +267,7 @@ def assemble_rems_form(
         pre_dose_blood_pressure=dose.pre_dose_blood_pressure,
         post_dose_blood_pressure=after_dose[1] if after_dose else None,
         pre_discharge_blood_pressure=before_discharge[1] if before_discharge else None,
-        vitals_acceptable_before_dosing=not dose.pre_dose_blood_pressure.above(limit),
+        vitals_acceptable_before_dosing=not dose.pre_dose_blood_pressure.above(care.pre_dose_blood_pressure_limit),
         vitals_acceptable_before_leaving=discharge.checklist.vitals_acceptable,
         lowest_moaas=min((v.moaas for v in monitored if v.moaas is not None), default=None),
         highest_dissociation=max((v.dissociation for v in monitored if v.dissociation is not None), default=None),

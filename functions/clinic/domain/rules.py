@@ -75,6 +75,7 @@ class CareRules(_CamelModel):
     overdue_recheck_minutes: int = Field(default=60, ge=5, le=720, description="how often an overdue step is re-checked")
     follow_up_hours_after_discharge: list[int] = Field(default=[24, 168], max_length=10)
     survey_expiry_hours: int = Field(default=72, ge=1, le=336)
+    rems_form_due_days: int = Field(default=7, ge=1, le=30, description="REMS Patient Monitoring Form deadline")
 
     @field_validator("reminder_hours_before", "follow_up_hours_after_discharge")
     @classmethod

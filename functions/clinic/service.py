@@ -3,6 +3,7 @@ arguments (ports), so the rules run the same against DynamoDB, moto or an in-mem
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -153,11 +154,16 @@ class ClinicService:
         repository: Repository,
         workflow: WorkflowEngine,
         clock: Callable[[], datetime] | None = None,
+        config_cache_seconds: float = 0,
     ):
         self.rules = rules
         self.repository = repository
         self.workflow = workflow
         self._clock = clock
+        # Clinic configuration changes rarely and every request reads it: a warm environment
+        # keeps it this long. Conflicts never depend on it (DynamoDB's conditions decide).
+        self._config_cache_seconds = config_cache_seconds
+        self._clinics: dict[str, tuple[float, Clinic]] = {}
 
     def clock(self) -> datetime:
         # Looked up at call time, so the local stack can run a faster clock. Stored times are UTC.
@@ -165,23 +171,30 @@ class ClinicService:
 
     # --- configuration -------------------------------------------------------------
     def clinic(self, clinic_id: str) -> Clinic:
+        cached = self._clinics.get(clinic_id)
+        if cached is not None and time.monotonic() - cached[0] < self._config_cache_seconds:
+            return cached[1]
         clinic = self.repository.load_clinic(clinic_id)
         if clinic is None:
             raise NotFound(f"no clinic {clinic_id!r}")
+        self._clinics[clinic_id] = (time.monotonic(), clinic)
         return clinic
 
     def save_clinic_profile(self, profile: ClinicProfile) -> ClinicProfile:
         self.repository.save_clinic_profile(profile)
+        self._clinics.pop(profile.clinic_id, None)
         return profile
 
     def save_chair(self, clinic_id: str, chair: Chair) -> Chair:
         self.clinic(clinic_id)
         self.repository.save_chair(clinic_id, chair)
+        self._clinics.pop(clinic_id, None)
         return chair
 
     def save_provider(self, clinic_id: str, provider: Provider) -> Provider:
         self.clinic(clinic_id)
         self.repository.save_provider(clinic_id, provider)
+        self._clinics.pop(clinic_id, None)
         return provider
 
     # --- reads ---------------------------------------------------------------------
@@ -254,8 +267,6 @@ class ClinicService:
         now = self.clock()
         block = scheduler.check_start(start, kind, now)
         scheduler.check_provider_hours(provider, block)
-        if self.repository.get_patient(patient_id) is None:
-            raise InvalidRequest("patientId", f"no patient {patient_id!r}")
         appointment = Appointment(
             appointment_id=new_id(),
             clinic_id=clinic_id,

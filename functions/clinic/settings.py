@@ -20,6 +20,7 @@ class ServiceSettings(BaseModel):
     patient_link_base_url: str = "http://localhost:8000/patient"
     clinic_rules: ClinicRules = Field(default_factory=ClinicRules)
     allowed_origin: str = "*"
+    config_cache_seconds: float = Field(default=60, ge=0, le=3600)
 
     @classmethod
     def from_environment(cls) -> ServiceSettings:
@@ -33,6 +34,7 @@ class ServiceSettings(BaseModel):
             patient_link_base_url=os.environ.get("PATIENT_LINK_BASE_URL", "http://localhost:8000/patient"),
             clinic_rules=ClinicRules.model_validate_json(rules) if rules else ClinicRules(),
             allowed_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
+            config_cache_seconds=float(os.environ.get("CONFIG_CACHE_SECONDS", "60")),
         )
 
 

@@ -90,7 +90,7 @@ class Container:
         session = boto3.session.Session()
         table = session.resource("dynamodb").Table(config.table_name)
         engine = StepFunctionsEngine(session.client("stepfunctions"), config.state_machine_arn)
-        self.service = ClinicService(config.clinic_rules, DynamoRepository(table), engine)
+        self.service = ClinicService(config.clinic_rules, DynamoRepository(table), engine, config_cache_seconds=config.config_cache_seconds)
         self.persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_session=session)
         cors = CORSConfig(allow_origin=config.allowed_origin, allow_headers=[HEADER], max_age=600)
         # Metrics of its own (Powertools' Metrics is shared process-wide), flushed per invocation.

@@ -30,7 +30,9 @@ def _build() -> WorkflowSteps:
     session = boto3.session.Session()
     repository = DynamoRepository(session.resource("dynamodb").Table(config.table_name))
     engine = StepFunctionsEngine(session.client("stepfunctions"), config.state_machine_arn)
-    service = ClinicService(config.clinic_rules, repository, engine)
+    service = ClinicService(
+        config.clinic_rules, repository, engine, config_cache_seconds=config.config_cache_seconds
+    )
     notifier = Notifier(session.client("sns"), session.client("ses"), config.clinician_topic_arn, config.email_sender)
     return WorkflowSteps(service, notifier, config.patient_link_base_url)
 

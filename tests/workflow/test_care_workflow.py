@@ -3,8 +3,7 @@ scenario asserts on the execution history and on what is stored."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from clinic.domain.errors import TemporarilyUnavailable
 from clinic.workflow.steps import WorkflowSteps
@@ -12,80 +11,31 @@ from clinic.workflow.steps import WorkflowSteps
 from tests.support.timing import eventually
 from tests.support.world import CHECKLIST, at
 from tests.workflow.conftest import CareWorld
-
-
-def start_of(appointment: dict) -> datetime:
-    return datetime.fromisoformat(appointment["start"])
-
-
-def checked_in(care: CareWorld, appointment: dict) -> datetime:
-    """Runs the execution to its wait for the dose, the patient checked in early. Returns the start."""
-    start = start_of(appointment)
-    care.advance_to(start - timedelta(minutes=10))
-    assert care.act(appointment, "check-in", role="front-desk").status == 200
-    care.advance_to(start)
-    care.parked_at(appointment, "dose")
-    return start
-
-
-def checked_in_and_dosed(care: CareWorld, appointment: dict) -> datetime:
-    """Runs the execution to observation: reminders, check-in, dose. Returns the first device time."""
-    first_device = checked_in(care, appointment) + timedelta(minutes=5)
-    care.advance_to(first_device)
-    assert care.dose(appointment, first_device).status == 200
-    return first_device
-
-
-def observing(care: CareWorld, appointment: dict) -> datetime:
-    """Runs the execution to its wait for discharge, the post-dose pressure taken on time."""
-    first_device = checked_in_and_dosed(care, appointment)
-    care.advance_to(first_device + timedelta(minutes=38))
-    bp = {"bloodPressure": {"systolic": 132, "diastolic": 84}}
-    assert care.act(appointment, "vitals", bp, headers={"Idempotency-Key": "bp-after-dose"}).status == 201
-    care.advance_to(first_device + timedelta(minutes=40))
-    care.parked_at(appointment, "discharge")
-    return first_device
+from tests.workflow.journeys import (
+    checked_in,
+    checked_in_and_dosed,
+    full_session,
+    observing,
+    session_cost,
+    start_of,
+)
 
 
 def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
-    appointment = care.book_session()
-    start = start_of(appointment)
+    appointment = full_session(care)
 
     # Reminders 48 h and 24 h before: a link, nothing about the patient.
-    care.first_reminder(appointment)
-    care.advance_to(start - timedelta(hours=24))
-    eventually(lambda: len(care.sms()) == 2, what="second reminder")
-    phone, text = care.sms()[0]
+    (phone, text), _ = care.sms()
     assert phone == "+15555550100"
     assert "/confirm#" in text and "Alex" not in text and "Rivera" not in text
-
-    # Checked in before the start: the execution finds it done when it gets there.
-    # The post-dose pressure is taken on time, so no prompt; the execution parks for discharge.
-    first_device = observing(care, appointment)
+    # The post-dose pressure was taken on time: no prompt, no page.
     assert care.pages() == []
-
-    care.advance_to(first_device + timedelta(minutes=120))
-    assert care.act(appointment, "discharge", {"checklist": CHECKLIST}).status == 200
-
-    # Follow-ups 24 h and 7 days after discharge: the first answered, the second expires.
-    discharged = first_device + timedelta(minutes=120)
-    care.sleeping_until(discharged + timedelta(hours=24))
-    care.advance_to(discharged + timedelta(hours=24))
-    first = eventually(lambda: care.follow_up(appointment, 1), what="follow-up 1 open")
-    care.sfn.send_task_success(taskToken=first["taskToken"], output=json.dumps({"answered": True}))
-    care.sleeping_until(discharged + timedelta(hours=168))
-    care.advance_to(discharged + timedelta(hours=168))
-    eventually(lambda: care.follow_up(appointment, 2), what="follow-up 2 open")
-    care.advance_to(discharged + timedelta(hours=168 + 72))
-
-    assert care.finished(appointment) == "SUCCEEDED"
-    entered = care.states_entered(appointment)
-    assert entered == [
+    assert care.states_entered(appointment) == [
         "Reminders",
         *["WaitForReminder"] * 2,  # both reminders wait side by side, each until its own time
         *["Remind"] * 2,
         "WaitForStart",
-        "AwaitCheckIn",
+        "AwaitCheckIn",  # checked in early: resumed at once
         "AwaitDose",
         "WaitForBloodPressureCheck",
         "ObservationCheck",
@@ -101,11 +51,7 @@ def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
     stored = care.appointment(appointment["appointmentId"])
     assert stored["status"] == "fulfilled" and "attention" not in stored
     assert care.follow_up(appointment, 2)["status"] == "missed"
-
-    # What a session costs: every state entered is a billed transition; Lambda calls by event.
-    events = [e["type"] for e in care.history(appointment)]
-    invocations = events.count("LambdaFunctionScheduled") + events.count("TaskScheduled")
-    assert (len(entered), invocations) == (18, 9)
+    assert session_cost(care, appointment) == (18, 9)
 
 
 def test_no_show_after_the_grace_period_releases_the_chair_and_ends_the_execution(care: CareWorld) -> None:

@@ -21,6 +21,9 @@ run: $(VENV)/installed
 test: $(VENV)/installed
 	TZ=UTC $(PY) -m pytest -n 2 $(ARGS)
 
+bench: $(VENV)/installed
+	TZ=UTC $(PY) -m bench
+
 synth: $(VENV)/installed
 	$(PY) app.py
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -38,7 +39,41 @@ def serialize_dynamodb() -> None:
                 return __original(self, *args, **kwargs)
 
         setattr(DynamoDBBackend, name, locked)
+    _copy_each_table_once()
     _patched = True
+
+
+_transaction_copies = threading.local()
+
+
+def _copy_each_table_once() -> None:
+    """moto backs up a whole table before each of a transaction's items, so a 25-item
+    booking copied the table 25 times: slow, and slower as the table grows. One copy per
+    table per transaction is the same backup."""
+    import copy
+
+    from moto.dynamodb import models
+
+    def deepcopy_once(value: Any, memo: Any = None) -> Any:
+        copies = getattr(_transaction_copies, "by_id", None)
+        if copies is None:
+            return copy.deepcopy(value, memo)
+        if id(value) not in copies:
+            copies[id(value)] = copy.deepcopy(value, memo)
+        return copies[id(value)]
+
+    models.copy = SimpleNamespace(deepcopy=deepcopy_once, copy=copy.copy)  # type: ignore[attr-defined]
+    original = models.DynamoDBBackend.transact_write_items
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _transaction_copies.by_id = {}
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _transaction_copies.by_id = None
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
 def create_tables(template: dict[str, Any], dynamodb: Any, prefix: str = "local") -> dict[str, str]:

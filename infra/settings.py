@@ -37,6 +37,7 @@ class StageSettings:
     patient_link_base_url: str
     clinician_alert_emails: list[str]
     email_sender: str | None
+    config_cache_seconds: int
 
     @property
     def production(self) -> bool:
@@ -82,4 +83,5 @@ def load(scope: Construct) -> StageSettings:
         patient_link_base_url=setting("patientLinkBaseUrl", "http://localhost:8000/patient"),
         clinician_alert_emails=list(setting("clinicianAlertEmails", [])),
         email_sender=setting("emailSender", None),
+        config_cache_seconds=int(setting("configCacheSeconds", 60)),
     )

@@ -36,6 +36,7 @@ class ClinicApi(Construct):
             service="clinic-api",
             key=key,
             log_retention_days=settings.log_retention_days,
+            config_cache_seconds=settings.config_cache_seconds,
             reserved_concurrency=settings.api_reserved_concurrency,
             environment={
                 "TABLE_NAME": table.table_name,

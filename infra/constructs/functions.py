@@ -30,6 +30,7 @@ class ClinicFunction(Construct):
         service: str,
         key: kms.IKey,
         log_retention_days: int,
+        config_cache_seconds: int,
         environment: dict[str, str],
         reserved_concurrency: int | None = None,
         timeout_seconds: int = 10,
@@ -58,6 +59,7 @@ class ClinicFunction(Construct):
             reserved_concurrent_executions=reserved_concurrency,
             environment={
                 **environment,
+                "CONFIG_CACHE_SECONDS": str(config_cache_seconds),
                 "POWERTOOLS_SERVICE_NAME": service,
                 "POWERTOOLS_METRICS_NAMESPACE": "KetamineClinic",
                 "POWERTOOLS_LOG_LEVEL": "INFO",

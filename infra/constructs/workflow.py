@@ -76,6 +76,7 @@ class CareWorkflow(Construct):
             service="care-workflow",
             key=key,
             log_retention_days=settings.log_retention_days,
+            config_cache_seconds=settings.config_cache_seconds,
             environment=environment,
             reserved_concurrency=settings.workflow_reserved_concurrency,
             timeout_seconds=30,

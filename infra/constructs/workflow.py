@@ -199,6 +199,7 @@ class CareWorkflow(Construct):
                 "number.$": "$$.Map.Item.Value.number",
                 "at.$": "$$.Map.Item.Value.at",
                 "hoursAfter.$": "$$.Map.Item.Value.hoursAfter",
+                "instruments.$": "$$.Map.Item.Value.instruments",
             },
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -207,7 +208,12 @@ class CareWorkflow(Construct):
         await_answers = self._task(
             "AwaitFollowUp",
             "open-follow-up",
-            {"number.$": "$.number", "hoursAfter.$": "$.hoursAfter", "taskToken": sfn.JsonPath.task_token},
+            {
+                "number.$": "$.number",
+                "hoursAfter.$": "$.hoursAfter",
+                "instruments.$": "$.instruments",
+                "taskToken": sfn.JsonPath.task_token,
+            },
             catch=False,
             wait_for_token=True,
             timeout=sfn.Timeout.duration(Duration.hours(self._care.survey_expiry_hours)),

@@ -217,7 +217,8 @@ def test_reminders_still_ahead_are_scheduled_and_passed_ones_skipped() -> None:
 
 
 def test_follow_ups_follow_discharge_at_the_configured_offsets() -> None:
-    care = CareRules(follow_up_hours_after_discharge=[168, 24, 72])
+    plan = {24: ["phq-9"], 72: ["gad-7"], 168: ["phq-9", "gad-7"]}
+    care = CareRules(follow_up_hours_after_discharge=[168, 24, 72], follow_up_instruments=plan)
     discharged = START + timedelta(hours=2)
     assert [hours for _, hours in follow_up_times(discharged, care)] == [24, 72, 168]
     assert follow_up_times(discharged, care)[0][0] == discharged + timedelta(hours=24)
@@ -257,8 +258,8 @@ def test_a_step_resumes_only_once_its_work_is_done() -> None:
     )
     assert progress(discharged, Step.DISCHARGE, RULES) == {
         "followUps": [
-            {"number": 1, "at": "2026-12-08T16:00:00Z", "hoursAfter": 24},
-            {"number": 2, "at": "2026-12-14T16:00:00Z", "hoursAfter": 168},
+            {"number": 1, "at": "2026-12-08T16:00:00Z", "hoursAfter": 24, "instruments": ["phq-9"]},
+            {"number": 2, "at": "2026-12-14T16:00:00Z", "hoursAfter": 168, "instruments": ["phq-9", "gad-7"]},
         ]
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from clinic.domain.errors import InvalidRequest
-from clinic.domain.instruments import CSSRS, GAD7, INSTRUMENTS, PCL5, PHQ9, Instrument, Risk, score
+from clinic.domain.instruments import CSSRS, GAD7, INSTRUMENTS, PCL5, PHQ9, Instrument, Risk, progress, score
 
 
 def answers_totalling(instrument: Instrument, total: int, **fixed: int) -> dict[str, int]:
@@ -109,3 +109,28 @@ def test_instruments_carry_the_loinc_codes_of_the_domain() -> None:
     assert CSSRS.total_loinc == "93374-7"
     assert {len(i.items) for i in (PHQ9, GAD7, PCL5)} == {9, 7, 20}
     assert set(INSTRUMENTS) == {"phq-9", "gad-7", "pcl-5", "c-ssrs-screener"}
+
+
+@pytest.mark.parametrize(
+    ("totals", "response", "remission"),
+    [
+        ([], False, False),
+        ([18], False, False),  # a baseline alone is not a response
+        ([18, 10], False, False),  # down 44 %
+        ([18, 9], True, False),  # down exactly 50 %
+        ([18, 4], True, True),
+        ([6, 5], False, False),  # remission is below 5
+        ([6, 4], False, True),  # below 5 without halving
+        ([0, 0], False, True),
+    ],
+)
+def test_phq9_response_and_remission_from_the_course_baseline(totals: list[int], response: bool, remission: bool) -> None:
+    result = progress(PHQ9, totals)
+    assert (result.response, result.remission) == (response, remission)
+    if len(totals) > 1 and totals[0]:
+        assert result.change_percent == round(100 * (totals[-1] - totals[0]) / totals[0], 1)
+
+
+def test_remission_is_a_phq9_notion() -> None:
+    assert progress(GAD7, [12, 2]).remission is False
+    assert progress(GAD7, [12, 2]).response is True

@@ -65,3 +65,21 @@ def test_cdk_json_spravato_counts_observation_from_the_first_device() -> None:
     rules = ClinicRules.model_validate(context["clinicRules"])
     assert rules.session_types["spravato"].minimum_observation.total_seconds() == 120 * 60
     assert rules.care == ClinicRules().care  # cdk.json states the defaults explicitly
+
+
+def test_each_follow_up_sends_known_questionnaires() -> None:
+    rules = ClinicRules()
+    assert rules.instruments_for("spravato", 24) == ["phq-9"]
+    assert rules.instruments_for("spravato", 168) == ["phq-9", "gad-7"]
+    with pytest.raises(ValidationError, match="must name the follow-ups"):
+        ClinicRules.model_validate({"care": {"followUpInstruments": {"24": ["phq-9"]}}})
+    with pytest.raises(ValidationError, match="known questionnaires"):
+        ClinicRules.model_validate({"care": {"followUpInstruments": {"24": ["beck"], "168": ["phq-9"]}}})
+
+
+def test_a_session_type_may_choose_its_own_questionnaires() -> None:
+    ptsd_course = {"24": ["phq-9"], "168": ["phq-9", "pcl-5"]}
+    rules = ClinicRules.model_validate({"sessionTypes": {"iv-ketamine": {
+        "label": "IV", "dosingMinutes": 40, "observationMinutes": 60, "turnoverMinutes": 20, "followUpInstruments": ptsd_course
+    }}})
+    assert rules.instruments_for("iv-ketamine", 168) == ["phq-9", "pcl-5"]

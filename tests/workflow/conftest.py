@@ -90,7 +90,7 @@ class CareWorld(World):
     def follow_up(self, appointment: dict[str, Any], number: int) -> dict[str, Any] | None:
         key = {"pk": {"S": f"APPT#{appointment['appointmentId']}"}, "sk": {"S": f"FOLLOWUP#{number:02d}"}}
         item = self.dynamodb.get_item(TableName=self.table_name, Key=key).get("Item")
-        return {k: v.get("S", v.get("N")) for k, v in item.items()} if item else None
+        return {k: v.get("S", v.get("N", v.get("L"))) for k, v in item.items()} if item else None
 
     def sms(self) -> list[tuple[str, str]]:
         return list(sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values())

@@ -51,6 +51,7 @@ def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
     stored = care.appointment(appointment["appointmentId"])
     assert stored["status"] == "fulfilled" and "attention" not in stored
     assert care.follow_up(appointment, 2)["status"] == "missed"
+    assert [i["S"] for i in care.follow_up(appointment, 2)["instruments"]] == ["phq-9", "gad-7"]  # the hand-off
     assert session_cost(care, appointment) == (18, 9)
 
 

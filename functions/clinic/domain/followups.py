@@ -22,6 +22,7 @@ class FollowUp(BaseModel):
     appointment_id: str
     number: int
     hours_after_discharge: int
+    instruments: list[str]  # the questionnaires it sends
     opened_at: datetime
     status: FollowUpStatus = FollowUpStatus.OPEN
     task_token: str | None = None

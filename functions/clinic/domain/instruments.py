@@ -281,3 +281,30 @@ def _cssrs(values: Mapping[str, int]) -> Score:
         risk = Risk.NONE
     flags = ("page-on-call",) if risk is Risk.HIGH else ()
     return Score(instrument=CSSRS.code, version=CSSRS.version, total=None, band=None, flags=flags, risk=risk)
+
+
+class Progress(_Model):
+    """Measurement-based care for one instrument: the course baseline and where the patient is now."""
+
+    instrument: str
+    baseline: int | None
+    latest: int | None
+    change_percent: float | None
+    response: bool  # down 50 % or more from the baseline
+    remission: bool  # PHQ-9 below 5
+
+
+def progress(instrument: Instrument, totals: list[int]) -> Progress:
+    """`totals` in the order they were answered; the first is the course baseline."""
+    if not totals:
+        return Progress(instrument=instrument.code, baseline=None, latest=None, change_percent=None, response=False, remission=False)
+    baseline, latest = totals[0], totals[-1]
+    change = None if baseline == 0 else round(100 * (latest - baseline) / baseline, 1)
+    return Progress(
+        instrument=instrument.code,
+        baseline=baseline,
+        latest=latest,
+        change_percent=change,
+        response=len(totals) > 1 and baseline > 0 and latest <= baseline / 2,
+        remission=instrument.code == PHQ9.code and len(totals) > 1 and latest < 5,
+    )

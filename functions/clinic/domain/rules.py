@@ -28,6 +28,18 @@ def known_zone(value: str) -> str:
     return value
 
 
+def check_instrument_plan(plan: dict[int, list[str]], follow_up_hours: list[int]) -> None:
+    """Every follow-up sends at least one known questionnaire, and only follow-ups that exist."""
+    from .instruments import INSTRUMENTS
+
+    if set(plan) != set(follow_up_hours):
+        raise ValueError(f"followUpInstruments must name the follow-ups {sorted(follow_up_hours)} (hours after discharge)")
+    for hours, codes in plan.items():
+        unknown = [c for c in codes if c not in INSTRUMENTS]
+        if not codes or unknown:
+            raise ValueError(f"the {hours} h follow-up needs known questionnaires ({', '.join(INSTRUMENTS)}); got {codes}")
+
+
 class _CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
 
@@ -44,6 +56,7 @@ class SessionType(_CamelModel):
     # Device-dosed products (Spravato: 28 mg a device, up to 3) state the dose as devices.
     mg_per_device: float | None = Field(default=None, gt=0, le=500)
     max_devices: int = Field(default=3, ge=1, le=10)
+    follow_up_instruments: dict[int, list[str]] | None = None  # overrides care.followUpInstruments
 
     @property
     def block(self) -> timedelta:
@@ -74,8 +87,15 @@ class CareRules(_CamelModel):
     discharge_overdue_minutes: int = Field(default=240, ge=30, le=720, description="after the dose starts")
     overdue_recheck_minutes: int = Field(default=60, ge=5, le=720, description="how often an overdue step is re-checked")
     follow_up_hours_after_discharge: list[int] = Field(default=[24, 168], max_length=10)
+    # Which questionnaires each follow-up sends (by its hours after discharge); a session type may override.
+    follow_up_instruments: dict[int, list[str]] = Field(default_factory=lambda: {24: ["phq-9"], 168: ["phq-9", "gad-7"]})
     survey_expiry_hours: int = Field(default=72, ge=1, le=336)
     rems_form_due_days: int = Field(default=7, ge=1, le=30, description="REMS Patient Monitoring Form deadline")
+
+    @model_validator(mode="after")
+    def _instruments_for_each_follow_up(self) -> CareRules:
+        check_instrument_plan(self.follow_up_instruments, self.follow_up_hours_after_discharge)
+        return self
 
     @field_validator("reminder_hours_before", "follow_up_hours_after_discharge")
     @classmethod
@@ -127,6 +147,8 @@ class ClinicRules(_CamelModel):
         if not self.session_types:
             raise ValueError("at least one session type is required")
         for code, session_type in self.session_types.items():
+            if session_type.follow_up_instruments is not None:
+                check_instrument_plan(session_type.follow_up_instruments, self.care.follow_up_hours_after_discharge)
             if session_type.minimum_observation >= timedelta(minutes=self.care.discharge_overdue_minutes):
                 raise ValueError(f"care.dischargeOverdueMinutes must exceed session type {code!r}'s minimum observation")
         for code, session_type in self.session_types.items():
@@ -137,6 +159,10 @@ class ClinicRules(_CamelModel):
                     "raise grainMinutes so a reschedule fits in one DynamoDB transaction"
                 )
         return self
+
+    def instruments_for(self, session_type: str, hours_after: int) -> list[str]:
+        plan = self.session_types[session_type].follow_up_instruments or self.care.follow_up_instruments
+        return plan[hours_after]
 
     @property
     def grain(self) -> timedelta:

@@ -74,6 +74,12 @@ def progress(appointment: Appointment, step: Step, rules: ClinicRules) -> dict[s
     follow_ups = follow_up_times(appointment.discharge.at, rules.care)
     return {
         "followUps": [
-            {"number": number, "at": utc(at), "hoursAfter": hours} for number, (at, hours) in enumerate(follow_ups, 1)
+            {
+                "number": number,
+                "at": utc(at),
+                "hoursAfter": hours,
+                "instruments": rules.instruments_for(appointment.session_type, hours),
+            }
+            for number, (at, hours) in enumerate(follow_ups, 1)
         ]
     }

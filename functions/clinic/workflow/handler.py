@@ -54,7 +54,9 @@ def _dispatch(workflow: WorkflowSteps, event: dict[str, Any]) -> dict[str, Any]:
         case "overdue":
             return workflow.overdue(appointment_id, run, event["waitFor"])
         case "open-follow-up":
-            return workflow.open_follow_up(appointment_id, run, int(event["number"]), int(event["hoursAfter"]), event["taskToken"])
+            return workflow.open_follow_up(
+                appointment_id, run, int(event["number"]), int(event["hoursAfter"]), list(event["instruments"]), event["taskToken"]
+            )
         case "follow-up-missed":
             return workflow.follow_up_missed(appointment_id, run, int(event["number"]))
         case "reminder-failed":

@@ -127,12 +127,15 @@ class WorkflowSteps:
         return {"done": False}
 
     # --- follow-up -------------------------------------------------------------------
-    def open_follow_up(self, appointment_id: str, run: int, number: int, hours_after: int, token: str) -> dict[str, Any]:
+    def open_follow_up(
+        self, appointment_id: str, run: int, number: int, hours_after: int, instruments: list[str], token: str
+    ) -> dict[str, Any]:
         self.service.workflow_appointment(appointment_id, run)
         follow_up = FollowUp(
             appointment_id=appointment_id,
             number=number,
             hours_after_discharge=hours_after,
+            instruments=instruments,
             opened_at=self.service.clock(),
             task_token=token,
         )

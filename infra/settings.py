@@ -29,6 +29,7 @@ class StageSettings:
     api_burst_limit: int
     public_rate_limit: int
     public_burst_limit: int
+    public_requests_per_ip: int
     api_reserved_concurrency: int
     workflow_reserved_concurrency: int
     log_retention_days: int
@@ -75,6 +76,7 @@ def load(scope: Construct) -> StageSettings:
         api_burst_limit=int(setting("apiBurstLimit", 100)),
         public_rate_limit=int(setting("publicRateLimit", 5)),
         public_burst_limit=int(setting("publicBurstLimit", 10)),
+        public_requests_per_ip=int(setting("publicRequestsPerIp", 100)),
         api_reserved_concurrency=int(setting("apiReservedConcurrency", 20)),
         workflow_reserved_concurrency=int(setting("workflowReservedConcurrency", 10)),
         log_retention_days=int(setting("logRetentionDays", 365)),

@@ -8,6 +8,7 @@ from constructs import Construct
 from .constructs.api import ClinicApi
 from .constructs.data import ClinicData
 from .constructs.encryption import ClinicKey
+from .constructs.firewall import ApiFirewall
 from .constructs.identity import StaffIdentity
 from .constructs.messaging import Messaging
 from .constructs.monitoring import Operations
@@ -52,6 +53,15 @@ class ClinicStack(Stack):
                 f"{machine_name}:*]": "Stops executions of the care state machine only (a reschedule or cancel "
                 "ends the appointment's run).",
             },
+        )
+        ApiFirewall(
+            self,
+            "Firewall",
+            stage=api.rest_api.deployment_stage,
+            stage_name=settings.stage,
+            public_requests_per_ip=settings.public_requests_per_ip,
+            key=key,
+            log_retention_days=settings.log_retention_days,
         )
         Operations(
             self,

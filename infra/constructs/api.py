@@ -162,8 +162,6 @@ class ClinicApi(Construct):
         accept(
             self.rest_api.deployment_stage,
             {
-                "AwsSolutions-APIG3": "No WAF by default: staff routes need a Cognito token, patient links a "
-                "single-use token, and both are throttled; operators can attach a web ACL to the stage.",
                 "HIPAA.Security-APIGWCacheEnabledAndEncrypted": "Caching is off on purpose: responses carry PHI "
                 "and must never be served from a cache.",
                 "HIPAA.Security-APIGWSSLEnabled": "The backend is a Lambda proxy integration, not an HTTP endpoint "

@@ -8,8 +8,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 
-def encrypted_log_group(scope: Construct, construct_id: str, *, key: kms.IKey, retention_days: int) -> logs.LogGroup:
-    group = logs.LogGroup(scope, construct_id, encryption_key=key, removal_policy=RemovalPolicy.RETAIN)
+def encrypted_log_group(
+    scope: Construct, construct_id: str, *, key: kms.IKey, retention_days: int, name: str | None = None
+) -> logs.LogGroup:
+    group = logs.LogGroup(scope, construct_id, log_group_name=name, encryption_key=key, removal_policy=RemovalPolicy.RETAIN)
     # RetentionDays is an enum of names; operators think in days, and CloudFormation takes days.
     resource = group.node.default_child
     assert isinstance(resource, logs.CfnLogGroup)

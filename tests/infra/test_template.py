@@ -142,3 +142,17 @@ def test_alarms_notify_the_operator_topic(stack: Template, template) -> None:
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"], alarm
     stack.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+
+
+def test_a_web_acl_holds_each_address_to_a_rate_on_the_patient_links_and_logs_without_tokens(template) -> None:
+    (acl,) = resources(template, "AWS::WAFv2::WebACL").values()
+    rate = next(r for r in acl["Properties"]["Rules"] if "RateBasedStatement" in r["Statement"])
+    statement = rate["Statement"]["RateBasedStatement"]
+    assert (statement["Limit"], statement["AggregateKeyType"], rate["Action"]) == (100, "IP", {"Block": {}})
+    prefixes = [s["ByteMatchStatement"]["SearchString"] for s in statement["ScopeDownStatement"]["OrStatement"]["Statements"]]
+    assert prefixes == ["/dev/public/", "/public/"]  # the execute-api URL carries the stage, a custom domain not
+    (association,) = resources(template, "AWS::WAFv2::WebACLAssociation").values()
+    assert "Stage" in json.dumps(association["Properties"]["ResourceArn"])
+    (logging,) = resources(template, "AWS::WAFv2::LoggingConfiguration").values()
+    assert logging["Properties"]["RedactedFields"] == [{"SingleHeader": {"Name": "authorization"}}]
+    assert "aws-waf-logs-" in json.dumps(logging["Properties"]["LogDestinationConfigs"])

@@ -75,10 +75,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             result = _dispatch(workflow, event)
     except DomainError:
         raise  # its message names ids and rules only
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - re-raised under the same name, without its message
         # Step Functions matches the error's name; its message may quote data, so it stays out
         # of the execution history, and the log gets the code frames only.
-        logger.error("workflow step failed", extra={"error_type": type(error).__name__, "frames": traceback.format_tb(error.__traceback__)[-5:]})
+        frames = traceback.format_tb(error.__traceback__)[-5:]
+        logger.error("workflow step failed", extra={"error_type": type(error).__name__, "frames": frames})
         raise type(type(error).__name__, (Exception,), {})("the step failed; see the function's log") from None
     logger.info("workflow step done", extra={"result": result})
     return result

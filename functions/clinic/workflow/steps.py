@@ -10,7 +10,12 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from ..domain.appointments import Appointment, Status
-from ..domain.care import AttentionKind, blood_pressure_due_at, blood_pressure_recorded_since, discharge_overdue_at
+from ..domain.care import (
+    AttentionKind,
+    blood_pressure_due_at,
+    blood_pressure_recorded_since,
+    discharge_overdue_at,
+)
 from ..domain.errors import Undeliverable
 from ..domain.followups import FollowUp, FollowUpStatus
 from ..domain.links import Link, LinkKind, digest, new_token

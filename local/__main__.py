@@ -14,13 +14,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="API port on 127.0.0.1 (default 8000)")
     parser.add_argument("--no-seed", action="store_true", help="start without the demo clinic and patients")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="run the care workflow's clock this many times faster (60: an hour a minute)"
+    )
     args = parser.parse_args()
 
-    service = LocalService(port=args.port, seed=not args.no_seed).start()
+    service = LocalService(port=args.port, seed=not args.no_seed, speed=args.speed).start()
     print(f"Clinic API:   {service.url}")
     print(f"Sign in:      POST {service.url}/local/sign-in  {{\"username\": ..., \"password\": \"{DEMO_PASSWORD}\"}}")
     print(f"Demo users:   {', '.join(f'{user} ({group})' for user, group in DEMO_USERS.items())}")
     print(f"Try:          curl -H \"Authorization: $TOKEN\" {service.url}/clinics/demo")
+    print(f"Workflows:    executed, clock at {args.speed:g}x real time")
     print("Stop with Ctrl-C.")
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ import boto3
 from .aws import deploy, reset_functions, serialize_dynamodb
 from .gateway import LambdaContext, rest_event
 from .identity import InvalidToken, StaffDirectory, create_directory
+from .stepfunctions import stop_all
 from .template import synthesized
 
 MAX_BODY_BYTES = 1024 * 1024  # API Gateway refuses payloads over 10 MB; the clinic API needs far less
@@ -27,13 +29,15 @@ CORS_HEADERS = {
 
 
 class LocalService:
-    def __init__(self, *, port: int = 8000, aws_port: int = 0, seed: bool = True):
+    def __init__(self, *, port: int = 8000, aws_port: int = 0, seed: bool = True, speed: float = 1.0):
         self.port = port
         self.aws_port = aws_port
         self.seed = seed
+        self.speed = speed  # how much faster than real time the care workflow's clock runs
         self.directory: StaffDirectory | None = None
         self._moto: Any = None
         self._http: ThreadingHTTPServer | None = None
+        self._undo: list[Callable[[], None]] = []
 
     @property
     def url(self) -> str:
@@ -44,6 +48,8 @@ class LocalService:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the URLs
+        # moto's interpreter logs every stopped Map iteration with its whole definition on Ctrl-C.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self._moto.start()
         endpoint = f"http://127.0.0.1:{self._moto._server.server_port}"
@@ -57,7 +63,8 @@ class LocalService:
             }
         )
         os.environ.pop("AWS_SESSION_TOKEN", None)
-        template = synthesized()
+        template = synthesized()  # also puts functions/ on the path
+        self._run_workflows(self._moto._server.server_port)
         serialize_dynamodb()
         environment = dict(deploy(template).environment)
         environment["ALLOWED_ORIGIN"] = "*"  # the local web client may be served from any port
@@ -75,7 +82,35 @@ class LocalService:
             self._http.shutdown()
             self._http.server_close()
         if self._moto:
+            stop_all(boto3.client("stepfunctions"))
             self._moto.stop()
+        while self._undo:
+            self._undo.pop()()
+
+    def _run_workflows(self, moto_port: int) -> None:
+        """Executions really run: moto interprets the state machine, the interpreter calls
+        the functions in this process, and its timers (and the service's clock) follow a
+        clock `speed` times faster than real time."""
+        from clinic import service as service_module
+        from moto.core.config import default_user_config
+
+        from .stepfunctions import ScaledClock, install, install_lambda_handlers, uninstall, uninstall_lambda_handlers
+
+        clock = ScaledClock(self.speed)
+        install(clock)
+        install_lambda_handlers()
+        sfn_config = default_user_config["stepfunctions"]
+        previous = (sfn_config["execute_state_machine"], service_module.utc_now, os.environ.get("MOTO_PORT"))
+        sfn_config["execute_state_machine"] = True
+        service_module.utc_now = clock.now
+        os.environ["MOTO_PORT"] = str(moto_port)  # where the interpreter calls the other services
+
+        def undo() -> None:
+            sfn_config["execute_state_machine"], service_module.utc_now = previous[0], previous[1]
+            uninstall_lambda_handlers()
+            uninstall()
+
+        self._undo.append(undo)
 
     def _seed(self) -> None:
         from clinic.adapters.dynamodb import DynamoRepository

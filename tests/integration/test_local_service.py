@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
 
+import boto3
 import pytest
 
 from local.aws import reset_functions
 from local.identity import DEMO_PASSWORD
 from local.server import LocalService
+from tests.support.timing import eventually
 from tests.support.world import patient_details
 
 
@@ -77,6 +79,17 @@ def test_booking_over_http_with_the_real_handler(service: LocalService) -> None:
     status, appointment = request(service, "POST", "/appointments", booking, token, {"Idempotency-Key": "local-booking-1"})
     assert status == 201, appointment
     assert appointment["status"] == "booked"
+
+    # The booking's care workflow really runs: it is waiting for its first reminder.
+    sfn = boto3.client("stepfunctions")
+    arn = os.environ["STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:") + f":{appointment['appointmentId']}-1"
+    entered = eventually(
+        lambda: [e["stateEnteredEventDetails"]["name"] for e in sfn.get_execution_history(executionArn=arn)["events"]
+                 if "stateEnteredEventDetails" in e][:2],
+        what="the execution's first states",
+    )
+    assert entered == ["Reminders", "WaitForReminder"]
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
 
 
 def test_tokens_are_checked_like_api_gateway(service: LocalService) -> None:

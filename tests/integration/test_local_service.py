@@ -83,12 +83,11 @@ def test_booking_over_http_with_the_real_handler(service: LocalService) -> None:
     # The booking's care workflow really runs: it is waiting for its first reminder.
     sfn = boto3.client("stepfunctions")
     arn = os.environ["STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:") + f":{appointment['appointmentId']}-1"
-    entered = eventually(
-        lambda: [e["stateEnteredEventDetails"]["name"] for e in sfn.get_execution_history(executionArn=arn)["events"]
-                 if "stateEnteredEventDetails" in e][:2],
-        what="the execution's first states",
-    )
-    assert entered == ["Reminders", "WaitForReminder"]
+    def entered() -> list[str]:
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+    eventually(lambda: entered()[:2] == ["Reminders", "WaitForReminder"], what="the execution's first states")
     assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
 
 

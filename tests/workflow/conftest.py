@@ -84,6 +84,15 @@ class CareWorld(World):
         pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=self.execution_arn(appointment, run))
         return [event for page in pages for event in page["events"]]
 
+    def submitted(self, appointment: dict[str, Any], run: int = 1) -> list[str]:
+        """The callback states whose park step has returned (its token stored), in order."""
+        names, current = [], None
+        for event in self.history(appointment, run):
+            current = event.get("stateEnteredEventDetails", {}).get("name", current)
+            if event["type"] == "TaskSubmitted":
+                names.append(current)
+        return names
+
     def states_entered(self, appointment: dict[str, Any], run: int = 1) -> list[str]:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history(appointment, run) if "stateEnteredEventDetails" in e]
 

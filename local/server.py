@@ -107,6 +107,10 @@ class LocalService:
 
         def undo() -> None:
             sfn_config["execute_state_machine"], service_module.utc_now = previous[0], previous[1]
+            if previous[2] is None:
+                os.environ.pop("MOTO_PORT", None)
+            else:
+                os.environ["MOTO_PORT"] = previous[2]
             uninstall_lambda_handlers()
             uninstall()
 

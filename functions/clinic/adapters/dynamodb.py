@@ -354,9 +354,6 @@ class DynamoRepository:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise  # otherwise already closed: a re-run changes nothing
 
-    def follow_ups(self, appointment_id: str) -> list[FollowUp]:
-        return self._records_of(appointment_id, "FOLLOWUP#", FollowUp)
-
     def message_sent(self, appointment_id: str, key: str) -> bool:
         item = self._call(self.table.get_item, Key={"pk": f"APPT#{appointment_id}", "sk": f"MESSAGE#{key}"}).get("Item")
         return item is not None

@@ -180,6 +180,11 @@ class ClinicService:
         return clinic
 
     def save_clinic_profile(self, profile: ClinicProfile) -> ClinicProfile:
+        if profile.escalation_chain:
+            known = self.repository.load_clinic(profile.clinic_id)
+            unknown = [p for p in profile.escalation_chain if known is None or p not in known.providers]
+            if unknown:
+                raise InvalidRequest("escalationChain", f"not providers of this clinic: {', '.join(unknown)} (add them first)")
         self.repository.save_clinic_profile(profile)
         self._clinics.pop(profile.clinic_id, None)
         return profile

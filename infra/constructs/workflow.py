@@ -188,6 +188,7 @@ class CareWorkflow(Construct):
         return wait
 
     def _follow_ups(self) -> sfn.IChainable:
+        care = self._care
         follow_ups = sfn.Map(
             self,
             "FollowUps",
@@ -200,25 +201,46 @@ class CareWorkflow(Construct):
                 "at.$": "$$.Map.Item.Value.at",
                 "hoursAfter.$": "$$.Map.Item.Value.hoursAfter",
                 "instruments.$": "$$.Map.Item.Value.instruments",
+                "followUp": {"waitSeconds": care.survey_reminder_hours * 3600},
             },
             result_path=sfn.JsonPath.DISCARD,
         )
-        # Hand-off point for the questionnaires: the follow-up is open until answered or expired.
-        missed = self._task("FollowUpMissed", "follow-up-missed", {"number.$": "$.number"}, catch=False)
+        number = {"number.$": "$.number"}
+        # What is due next comes from the steps (and the answer route) as $.followUp.next.
+        check = self._task("FollowUpCheck", "follow-up-check", number, result_path="$.followUp", catch=False)
         await_answers = self._task(
             "AwaitFollowUp",
-            "open-follow-up",
-            {
-                "number.$": "$.number",
-                "hoursAfter.$": "$.hoursAfter",
-                "instruments.$": "$.instruments",
-                "taskToken": sfn.JsonPath.task_token,
-            },
+            "await-follow-up",
+            {**number, "hoursAfter.$": "$.hoursAfter", "instruments.$": "$.instruments", "taskToken": sfn.JsonPath.task_token},
+            result_path="$.followUp",
             catch=False,
             wait_for_token=True,
-            timeout=sfn.Timeout.duration(Duration.hours(self._care.survey_expiry_hours)),
-            on_timeout=missed,
+            timeout=sfn.Timeout.at("$.followUp.waitSeconds"),
+            on_timeout=check,
         )
+        # Pages climb the on-call chain every escalationAcknowledgeMinutes until acknowledged.
+        escalate = self._task(
+            "Escalate",
+            "escalate",
+            {**number, "taskToken": sfn.JsonPath.task_token},
+            catch=False,
+            wait_for_token=True,
+            timeout=sfn.Timeout.duration(Duration.minutes(care.escalation_acknowledge_minutes)),
+        )
+        unacknowledged = sfn.Pass(self, "Unacknowledged", comment="no acknowledgment in time: page the next in the chain")
+        escalate.add_catch(unacknowledged.next(escalate), errors=["States.Timeout"], result_path=sfn.JsonPath.DISCARD)
+        escalate.next(check)
+        task = self._task("CreateFollowUpTask", "follow-up-task", number, result_path="$.followUp", catch=False)
+        next_step = (
+            sfn.Choice(self, "FollowUpNext?")
+            .when(sfn.Condition.string_equals("$.followUp.next", "wait"), await_answers)
+            .when(sfn.Condition.string_equals("$.followUp.next", "escalate"), escalate)
+            .when(sfn.Condition.string_equals("$.followUp.next", "task"), task)
+            .otherwise(sfn.Succeed(self, "FollowUpClosed"))
+        )
+        await_answers.next(next_step)
+        check.next(next_step)
+        task.next(next_step)
         follow_ups.item_processor(
             sfn.Wait(self, "WaitForFollowUp", time=sfn.WaitTime.timestamp_path("$.at")).next(await_answers)
         )

@@ -96,12 +96,26 @@ def test_human_steps_are_callbacks_with_timeouts_from_configuration(states) -> N
     assert check_in["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "MissedCheckIn"}
     assert states["AwaitDose"]["TimeoutSeconds"] == 120 * 60
     assert states["AwaitDischarge"]["TimeoutSecondsPath"] == "$.observation.overdueInSeconds"
-    assert states["AwaitFollowUp"]["TimeoutSeconds"] == 72 * 3600
+    # A follow-up waits until whatever is due next (reminder, screener deadline, expiry), as the step says.
+    assert states["AwaitFollowUp"]["TimeoutSecondsPath"] == "$.followUp.waitSeconds"
+    assert states["AwaitFollowUp"]["Catch"][0]["Next"] == "FollowUpCheck"
+    first_wait = states["FollowUps"]["ItemSelector"]["followUp"]["waitSeconds"]
+    assert first_wait == 24 * 3600  # surveyReminderHours
+
+
+def test_an_unacknowledged_page_moves_up_the_chain_on_its_own_timeout(states) -> None:
+    escalate = states["Escalate"]
+    assert escalate["TimeoutSeconds"] == 15 * 60  # escalationAcknowledgeMinutes
+    assert escalate["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Unacknowledged"}
+    assert states["Unacknowledged"]["Next"] == "Escalate"
+    assert escalate["Next"] == "FollowUpCheck"
+    choices = {c["StringEquals"]: c["Next"] for c in states["FollowUpNext?"]["Choices"]}
+    assert choices == {"wait": "AwaitFollowUp", "escalate": "Escalate", "task": "CreateFollowUpTask"}
 
 
 def test_no_callback_waits_without_a_deadline_that_looks_again(states) -> None:
     callbacks = {name: s for name, s in states.items() if s.get("Resource", "").endswith(".waitForTaskToken")}
-    assert len(callbacks) == 6
+    assert len(callbacks) == 7
     for name, state in callbacks.items():
         assert "TimeoutSeconds" in state or "TimeoutSecondsPath" in state, name
         assert state["Catch"][0]["ErrorEquals"] == ["States.Timeout"], name

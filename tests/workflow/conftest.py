@@ -17,10 +17,30 @@ from moto.sns.models import sns_backends
 
 from local.stepfunctions import ManualClock, in_process_lambdas, stop_all, virtual_time
 from tests.support.timing import eventually
-from tests.support.world import World, at, dose_body
+from tests.support.world import ALL_WEEK, CLINIC, ZONE, Reply, World, at, dose_body
 
 # A Tuesday noon; the clinic in tests.support.world is open every day 08:00-18:00 New York time.
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+ESCALATION_CHAIN = ["dr-on-call", "dr-backup", "dr-lead"]
+PAGERS = {"dr-on-call": "+15555550201", "dr-backup": "+15555550202", "dr-lead": "+15555550203"}
+
+
+def phq9(item9: int = 0, others: int = 1) -> dict[str, int]:
+    return {**{f"phq9-{n}": others for n in range(1, 9)}, "phq9-9": item9}
+
+
+def gad7(each: int = 1) -> dict[str, int]:
+    return {f"gad7-{n}": each for n in range(1, 8)}
+
+
+def cssrs(**yes: int) -> dict[str, int]:
+    """The screener's answers: every asked item no unless given (cssrs_4=1 ...)."""
+    answers = {"cssrs-1": 0, "cssrs-2": 0, "cssrs-6": 0} | {k.replace("_", "-"): v for k, v in yes.items()}
+    if answers["cssrs-2"] == 1:
+        answers = {"cssrs-3": 0, "cssrs-4": 0, "cssrs-5": 0} | answers
+    if answers["cssrs-6"] == 1:
+        answers.setdefault("cssrs-6-recent", 0)
+    return answers
 
 
 class CareWorld(World):
@@ -103,6 +123,31 @@ class CareWorld(World):
 
     def sms(self) -> list[tuple[str, str]]:
         return list(sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values())
+
+    def sms_to(self, phone: str) -> list[str]:
+        return [text for to, text in self.sms() if to == phone]
+
+    # --- follow-up surveys ---------------------------------------------------------------
+    def survey_links(self) -> list[str]:
+        """The tokens of every survey link sent, oldest first."""
+        return [text.split("/survey#")[1] for _, text in self.sms() if "/survey#" in text]
+
+    def open_survey(self, token: str) -> Reply:
+        return self.call("POST", "/public/surveys", {"token": token}, role=None)
+
+    def answer(self, token: str, instrument: str, answers: dict[str, Any]) -> Reply:
+        return self.call("POST", "/public/surveys/answers", {"token": token, "instrument": instrument, "answers": answers}, role=None)
+
+    def alerts(self) -> dict[str, Any]:
+        return self.call("GET", f"/clinics/{CLINIC}/alerts").body
+
+    def set_escalation_chain(self) -> None:
+        """On-call, backup and lead, each with a pager."""
+        for n, provider in enumerate(ESCALATION_CHAIN):
+            body = {"name": provider, "role": "prescriber", "capacity": 1, "workingHours": ALL_WEEK, "pager": PAGERS[provider]}
+            assert self.call("PUT", f"/clinics/{CLINIC}/providers/{provider}", body, role="admin").status == 200
+        profile = {"name": "North", "timeZone": ZONE.key, "openingHours": ALL_WEEK, "escalationChain": ESCALATION_CHAIN}
+        assert self.call("PUT", f"/clinics/{CLINIC}", profile, role="admin").status == 200
 
     def pages(self) -> list[tuple[str, str]]:
         """(subject, message) of every page to the clinician topic."""

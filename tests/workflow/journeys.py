@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from tests.support.timing import eventually
 from tests.support.world import CHECKLIST
-from tests.workflow.conftest import CareWorld
+from tests.workflow.conftest import CareWorld, gad7, phq9
 
 
 def start_of(appointment: dict) -> datetime:
@@ -44,26 +43,38 @@ def observing(care: CareWorld, appointment: dict) -> datetime:
     return first_device
 
 
+def discharged(care: CareWorld, appointment: dict[str, Any] | None = None) -> tuple[dict[str, Any], datetime]:
+    """Runs a session to its discharge at 120 min. Returns the appointment and the discharge time."""
+    appointment = appointment or care.book_session()
+    first_device = observing(care, appointment)
+    at = first_device + timedelta(minutes=120)
+    care.advance_to(at)
+    assert care.act(appointment, "discharge", {"checklist": CHECKLIST}).status == 200
+    return appointment, at
+
+
+def survey_sent(care: CareWorld, appointment: dict[str, Any], at: datetime, count: int) -> str:
+    """Runs to a follow-up due at `at`; returns its link's token (the `count`th link sent)."""
+    care.sleeping_until(at)
+    care.advance_to(at)
+    eventually(lambda: len(care.survey_links()) == count, what=f"survey link {count}")
+    return care.survey_links()[-1]
+
+
 def full_session(care: CareWorld) -> dict[str, Any]:
     """Booking to the last follow-up: both reminders, an early check-in, the dose, the
-    post-dose pressure on time, discharge at 120 min, follow-up 1 answered and 2 missed."""
+    post-dose pressure on time, discharge at 120 min, both surveys answered."""
     appointment = care.book_session()
     start = start_of(appointment)
     care.first_reminder(appointment)
     care.advance_to(start - timedelta(hours=24))
     eventually(lambda: len(care.sms()) == 2, what="second reminder")
-    first_device = observing(care, appointment)
-    care.advance_to(first_device + timedelta(minutes=120))
-    assert care.act(appointment, "discharge", {"checklist": CHECKLIST}).status == 200
-    discharged = first_device + timedelta(minutes=120)
-    care.sleeping_until(discharged + timedelta(hours=24))
-    care.advance_to(discharged + timedelta(hours=24))
-    first = eventually(lambda: care.follow_up(appointment, 1), what="follow-up 1 open")
-    care.sfn.send_task_success(taskToken=first["taskToken"], output=json.dumps({"answered": True}))
-    care.sleeping_until(discharged + timedelta(hours=168))
-    care.advance_to(discharged + timedelta(hours=168))
-    eventually(lambda: care.follow_up(appointment, 2), what="follow-up 2 open")
-    care.advance_to(discharged + timedelta(hours=168 + 72))
+    appointment, at = discharged(care, appointment)
+    first = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    assert care.answer(first, "phq-9", phq9(others=2)).status == 200
+    second = survey_sent(care, appointment, at + timedelta(hours=168), 2)
+    assert care.answer(second, "phq-9", phq9(others=1)).status == 200
+    assert care.answer(second, "gad-7", gad7(1)).status == 200
     assert care.finished(appointment) == "SUCCEEDED"
     return appointment
 

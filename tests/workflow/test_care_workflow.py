@@ -24,10 +24,12 @@ from tests.workflow.journeys import (
 def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
     appointment = full_session(care)
 
-    # Reminders 48 h and 24 h before: a link, nothing about the patient.
-    (phone, text), _ = care.sms()
-    assert phone == "+15555550100"
-    assert "/confirm#" in text and "Alex" not in text and "Rivera" not in text
+    # Reminders 48 h and 24 h before, then a survey link per follow-up: links, nothing about the patient.
+    messages = care.sms()
+    assert [to for to, _ in messages] == ["+15555550100"] * 4
+    assert ["/confirm#" in text for _, text in messages] == [True, True, False, False]
+    assert ["/survey#" in text for _, text in messages] == [False, False, True, True]
+    assert not any(name in text for _, text in messages for name in ("Alex", "Rivera"))
     # The post-dose pressure was taken on time: no prompt, no page.
     assert care.pages() == []
     assert care.states_entered(appointment) == [
@@ -41,18 +43,13 @@ def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
         "ObservationCheck",
         "AwaitDischarge",
         "FollowUps",
-        "WaitForFollowUp",
-        "AwaitFollowUp",
-        "WaitForFollowUp",
-        "AwaitFollowUp",
-        "FollowUpMissed",
+        *["WaitForFollowUp", "AwaitFollowUp", "FollowUpNext?", "FollowUpClosed"] * 2,  # each answered in time
         "Done",
     ]
     stored = care.appointment(appointment["appointmentId"])
     assert stored["status"] == "fulfilled" and "attention" not in stored
-    assert care.follow_up(appointment, 2)["status"] == "missed"
-    assert [i["S"] for i in care.follow_up(appointment, 2)["instruments"]] == ["phq-9", "gad-7"]  # the hand-off
-    assert session_cost(care, appointment) == (18, 9)
+    assert care.follow_up(appointment, 1)["status"] == care.follow_up(appointment, 2)["status"] == "completed"
+    assert session_cost(care, appointment) == (21, 8)
 
 
 def test_no_show_after_the_grace_period_releases_the_chair_and_ends_the_execution(care: CareWorld) -> None:

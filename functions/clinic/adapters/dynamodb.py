@@ -13,7 +13,10 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | an appointment's vitals          | Query pk                               | pk=APPT#{id}, sk=VITALS#{utc}#{vitals id}    |
 | REMS forms due per clinic        | Query GSI1                             | gsi1pk=REMS#{clinic}, gsi1sk={due date}#{id} |
 | patient link by token            | GetItem                                | pk=LINK#{sha256 of token}, sk=LINK           |
-| an appointment's follow-ups      | Query pk                               | pk=APPT#{id}, sk=FOLLOWUP#{nn}               |
+| an appointment's follow-ups      | Query pk / GetItem                     | pk=APPT#{id}, sk=FOLLOWUP#{nn}               |
+| a patient's answers and scores   | Query pk                               | pk=PATIENT#{id}, sk=QR#{utc}# / OBS#{instrument}#{utc}# |
+| escalation, clinician task       | GetItem                                | pk=ESCALATION#{id} / TASK#{id}               |
+| a clinic's open alerts           | Query GSI1                             | gsi1pk=ALERTS#{clinic}, gsi1sk={kind}#{utc}#{id} |
 | was a message sent (once only)   | GetItem                                | pk=APPT#{id}, sk=MESSAGE#{key}               |
 """
 
@@ -30,7 +33,8 @@ from pydantic import BaseModel
 from ..domain.appointments import Appointment, AuditEntry
 from ..domain.care import RemsForm, Vitals
 from ..domain.errors import Conflict, InvalidRequest, LinkGone, SlotTaken, StaleRecord, TemporarilyUnavailable
-from ..domain.followups import FollowUp, FollowUpStatus
+from ..domain.escalations import ClinicianTask, Escalation
+from ..domain.followups import FollowUp, QuestionnaireAnswers, ScoreRecord
 from ..domain.links import Link
 from ..domain.patients import Patient
 from ..domain.resources import Chair, Clinic, ClinicProfile, Provider
@@ -103,6 +107,18 @@ def _rems_form_item(form: RemsForm) -> dict[str, Any]:
         gsi1pk=f"REMS#{form.clinic_id}",
         gsi1sk=f"{form.due_date.isoformat()}#{form.appointment_id}",
     )
+
+
+def _follow_up_key(appointment_id: str, number: int) -> dict[str, str]:
+    return {"pk": f"APPT#{appointment_id}", "sk": f"FOLLOWUP#{number:02d}"}
+
+
+def _follow_up_item(follow_up: FollowUp) -> dict[str, Any]:
+    item = _item(follow_up, **_follow_up_key(follow_up.appointment_id, follow_up.number), type="follow-up")
+    if follow_up.on_call_list:  # the front desk's call list, on the clinic's alerts
+        at = _utc(follow_up.closed_at or follow_up.opened_at)
+        item |= {"gsi1pk": f"ALERTS#{follow_up.clinic_id}", "gsi1sk": f"call#{at}#{follow_up.follow_up_id}"}
+    return item
 
 
 class DynamoRepository:
@@ -328,31 +344,73 @@ class DynamoRepository:
         item = self._call(self.table.get_item, Key={"pk": f"LINK#{link_digest}", "sk": "LINK"}).get("Item")
         return Link.model_validate(_data(item)) if item else None
 
-    # --- follow-up and messages -------------------------------------------------------
-    def open_follow_up(self, follow_up: FollowUp) -> None:
-        # A re-run of the step opens the same follow-up again with its new task token.
-        item = _item(follow_up, pk=f"APPT#{follow_up.appointment_id}", sk=f"FOLLOWUP#{follow_up.number:02d}", type="follow-up")
-        self._call(
-            self.table.put_item,
-            Item=item,
-            ConditionExpression="attribute_not_exists(pk) OR #status = :open",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":open": FollowUpStatus.OPEN.value},
-        )
+    # --- follow-up surveys and the safety path ----------------------------------------------
+    def get_follow_up(self, appointment_id: str, number: int) -> FollowUp | None:
+        item = self._call(self.table.get_item, Key=_follow_up_key(appointment_id, number)).get("Item")
+        return FollowUp.model_validate(_data(item)) if item else None
 
-    def close_follow_up(self, appointment_id: str, number: int, status: FollowUpStatus, at: datetime) -> None:
-        try:
-            self._call(
-                self.table.update_item,
-                Key={"pk": f"APPT#{appointment_id}", "sk": f"FOLLOWUP#{number:02d}"},
-                UpdateExpression="SET #status = :status, closedAt = :at REMOVE taskToken",
-                ConditionExpression="#status = :open",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":status": status.value, ":at": _utc(at), ":open": FollowUpStatus.OPEN.value},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise  # otherwise already closed: a re-run changes nothing
+    def follow_ups(self, appointment_id: str) -> list[FollowUp]:
+        return self._records_of(appointment_id, "FOLLOWUP#", FollowUp)
+
+    def save_follow_up(self, before: FollowUp | None, after: FollowUp) -> None:
+        """Raises StaleRecord when someone changed it since `before` was read."""
+        if self._transact([self._versioned_put(_follow_up_item(after), before and before.version)]) is not None:
+            raise StaleRecord("the follow-up changed meanwhile")
+
+    def record_answers(self, before: FollowUp, after: FollowUp, response: QuestionnaireAnswers, score: ScoreRecord) -> None:
+        """The follow-up's new state, the answers and their score: all or nothing."""
+        patient = f"PATIENT#{response.patient_id}"
+        response_key = f"QR#{_utc(response.authored)}#{response.response_id}"
+        score_key = f"OBS#{score.instrument}#{_utc(score.effective)}#{score.observation_id}"
+        operations = [
+            self._versioned_put(_follow_up_item(after), before.version),
+            {"Put": {"TableName": self.name, "Item": _item(response, pk=patient, sk=response_key, type="questionnaire-response")}},
+            {"Put": {"TableName": self.name, "Item": _item(score, pk=patient, sk=score_key, type="score")}},
+        ]
+        if self._transact(operations) is not None:
+            raise StaleRecord("the follow-up changed meanwhile")
+
+    def scores(self, patient_id: str) -> list[ScoreRecord]:
+        """Every score of the patient, by instrument then time."""
+        return self._patient_records(patient_id, "OBS#", ScoreRecord)
+
+    def questionnaire_responses(self, patient_id: str) -> list[QuestionnaireAnswers]:
+        return self._patient_records(patient_id, "QR#", QuestionnaireAnswers)
+
+    def get_escalation(self, escalation_id: str) -> Escalation | None:
+        item = self._call(self.table.get_item, Key={"pk": f"ESCALATION#{escalation_id}", "sk": "ESCALATION"}).get("Item")
+        return Escalation.model_validate(_data(item)) if item else None
+
+    def save_escalation(self, before: Escalation | None, after: Escalation) -> None:
+        item = _item(after, pk=f"ESCALATION#{after.escalation_id}", sk="ESCALATION", type="escalation")
+        if after.open:  # open escalations are on the clinic's alerts
+            item |= {"gsi1pk": f"ALERTS#{after.clinic_id}", "gsi1sk": f"escalation#{_utc(after.started_at)}#{after.escalation_id}"}
+        if self._transact([self._versioned_put(item, before and before.version)]) is not None:
+            raise StaleRecord("the escalation changed meanwhile")
+
+    def get_task(self, task_id: str) -> ClinicianTask | None:
+        item = self._call(self.table.get_item, Key={"pk": f"TASK#{task_id}", "sk": "TASK"}).get("Item")
+        return ClinicianTask.model_validate(_data(item)) if item else None
+
+    def save_task(self, before: ClinicianTask | None, after: ClinicianTask) -> None:
+        item = _item(after, pk=f"TASK#{after.task_id}", sk="TASK", type="task")
+        if after.completed is None:  # open tasks are on the clinic's alerts
+            item |= {"gsi1pk": f"ALERTS#{after.clinic_id}", "gsi1sk": f"task#{_utc(after.due_at)}#{after.task_id}"}
+        if self._transact([self._versioned_put(item, before and before.version)]) is not None:
+            raise StaleRecord("the task changed meanwhile")
+
+    def alerts(self, clinic_id: str) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp]]:
+        """Open escalations, open tasks and the call list (missed surveys), in one Query."""
+        items = self._query(
+            IndexName=BOARD_INDEX,
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": f"ALERTS#{clinic_id}"},
+        )
+        models: dict[str, type[BaseModel]] = {"escalation": Escalation, "task": ClinicianTask, "follow-up": FollowUp}
+        found: dict[str, list[Any]] = {kind: [] for kind in models}
+        for item in items:
+            found[item["type"]].append(models[item["type"]].model_validate(_data(item)))
+        return found["escalation"], found["task"], found["follow-up"]
 
     def message_sent(self, appointment_id: str, key: str) -> bool:
         item = self._call(self.table.get_item, Key={"pk": f"APPT#{appointment_id}", "sk": f"MESSAGE#{key}"}).get("Item")
@@ -400,6 +458,22 @@ class DynamoRepository:
             if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
                 raise Conflict("another change to the same records was in progress; try again") from error
             raise
+
+    def _versioned_put(self, item: dict[str, Any], version: int | None) -> dict[str, Any]:
+        """A put that succeeds only over `version` (None: only where nothing is yet)."""
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if version is None
+            else {"ConditionExpression": "version = :version", "ExpressionAttributeValues": {":version": version}}
+        )
+        return {"Put": {"TableName": self.name, "Item": item, **condition}}
+
+    def _patient_records(self, patient_id: str, prefix: str, model: type[M]) -> list[M]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": f"PATIENT#{patient_id}", ":prefix": prefix},
+        )
+        return [model.model_validate(_data(item)) for item in items]
 
     def _records_of(self, appointment_id: str, prefix: str, model: type[M]) -> list[M]:
         """One kind of an appointment's own records (audit, vitals, follow-ups), in key order."""

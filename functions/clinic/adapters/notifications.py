@@ -35,11 +35,7 @@ class Notifier:
         """Sends by SMS when the patient has a phone, else by email; returns the channel used."""
         try:
             if patient.phone:
-                self.sns.publish(
-                    PhoneNumber=patient.phone,
-                    Message=text,
-                    MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
-                )
+                self._sms(patient.phone, text)
                 return "sms"
             if patient.email and self.email_sender:
                 self.ses.send_email(
@@ -58,3 +54,17 @@ class Notifier:
         except ClientError as error:
             raise _failure(error, "the clinician page") from error
 
+
+    def to_pager(self, phone: str, text: str) -> None:
+        """A safety page to one clinician's phone."""
+        try:
+            self._sms(phone, text)
+        except ClientError as error:
+            raise _failure(error, "the safety page") from error
+
+    def _sms(self, phone: str, text: str) -> None:
+        self.sns.publish(
+            PhoneNumber=phone,
+            Message=text,
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )

@@ -15,14 +15,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from pydantic import BaseModel
 
 from ..adapters.dynamodb import DynamoRepository
 from ..adapters.stepfunctions import StepFunctionsEngine
 from ..domain.appointments import Appointment
 from ..domain.care import Measurements
+from ..domain.followups import FollowUp
+from ..domain.instruments import INSTRUMENTS
 from ..domain.patients import PatientDetails
 from ..domain.resources import Chair, ClinicProfile, Provider
 from ..environments import Environments
+from ..follow_ups import FollowUpService
 from ..service import ClinicService
 from ..settings import settings
 from . import errors
@@ -31,6 +35,7 @@ from .errors import from_request
 from .idempotency import CONFIG as IDEMPOTENCY_CONFIG
 from .idempotency import HEADER, run_once, valid_key
 from .models import (
+    AcknowledgeRequest,
     BookingRequest,
     CancelRequest,
     ChairRequest,
@@ -40,6 +45,8 @@ from .models import (
     DoseRequest,
     ProviderRequest,
     RescheduleRequest,
+    SurveyAnswersRequest,
+    SurveyRequest,
     VitalsRequest,
 )
 
@@ -90,7 +97,9 @@ class Container:
         session = boto3.session.Session()
         table = session.resource("dynamodb").Table(config.table_name)
         engine = StepFunctionsEngine(session.client("stepfunctions"), config.state_machine_arn)
-        self.service = ClinicService(config.clinic_rules, DynamoRepository(table), engine, config_cache_seconds=config.config_cache_seconds)
+        repository = DynamoRepository(table)
+        self.service = ClinicService(config.clinic_rules, repository, engine, config_cache_seconds=config.config_cache_seconds)
+        self.follow_ups = FollowUpService(self.service, repository)
         self.persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_session=session)
         cors = CORSConfig(allow_origin=config.allowed_origin, allow_headers=[HEADER], max_age=600)
         # Metrics of its own (Powertools' Metrics is shared process-wide), flushed per invocation.
@@ -114,6 +123,10 @@ def _service() -> ClinicService:
 
 def _event() -> Any:
     return container().resolver.current_event
+
+
+def _dump(model: BaseModel, **options: Any) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True, **options)
 
 
 def _appointment(appointment: Appointment) -> dict[str, Any]:
@@ -163,6 +176,7 @@ def put_clinic(clinic_id: str, body: Annotated[ClinicProfileRequest, Body()]) ->
         time_zone=body.time_zone or service.rules.default_time_zone,
         opening_hours=body.opening_hours,
         rems_certified=body.rems_certified,
+        escalation_chain=body.escalation_chain,
     )
     return service.save_clinic_profile(profile).model_dump(mode="json", by_alias=True)
 
@@ -331,7 +345,106 @@ def get_rems_forms(clinic_id: str) -> dict[str, Any]:
     return {"clinicId": clinic_id, "forms": [f.model_dump(mode="json", by_alias=True, exclude_none=True) for f in forms]}
 
 
+# --- after the session: alerts, the safety path, scores, export ------------------------------
+@route("GET", "/clinics/<clinic_id>/alerts", STAFF)
+def get_alerts(clinic_id: str) -> dict[str, Any]:
+    """What staff must act on: escalations awaiting acknowledgment, same-day tasks, the call list."""
+    escalations, tasks, call_list = container().follow_ups.alerts(clinic_id)
+    return {
+        "clinicId": clinic_id,
+        "escalations": [_dump(e, exclude={"task_token"}) for e in escalations],
+        "tasks": [_dump(t) for t in tasks],
+        "callList": [
+            {
+                "followUpId": f.follow_up_id,
+                "appointmentId": f.appointment_id,
+                "patientId": f.patient_id,
+                "number": f.number,
+                "reason": "the survey link could not be sent" if f.undeliverable else "the survey was not answered in time",
+                "since": _dump(f)["closedAt" if f.closed_at else "openedAt"],
+            }
+            for f in call_list
+        ],
+    }
+
+
+@route("GET", "/escalations/<escalation_id>", STAFF)
+def get_escalation(escalation_id: str) -> dict[str, Any]:
+    return _dump(container().follow_ups.escalation(escalation_id), exclude={"task_token"})
+
+
+@route("POST", "/escalations/<escalation_id>/acknowledge", CLINICAL)
+def post_acknowledge(escalation_id: str, body: Annotated[AcknowledgeRequest, Body()]) -> dict[str, Any]:
+    escalation = container().follow_ups.acknowledge(actor_of(_event().raw_event), escalation_id, body.note)
+    return _dump(escalation, exclude={"task_token"})
+
+
+@route("POST", "/tasks/<task_id>/complete", CLINICAL)
+def post_complete_task(task_id: str, body: Annotated[AcknowledgeRequest, Body()]) -> dict[str, Any]:
+    return _dump(container().follow_ups.complete_task(actor_of(_event().raw_event), task_id, body.note))
+
+
+@route("GET", "/patients/<patient_id>/scores", STAFF)
+def get_scores(patient_id: str) -> dict[str, Any]:
+    """Score history per instrument for charts, with the baseline, response and remission."""
+    return {
+        "patientId": patient_id,
+        "instruments": [
+            {
+                "instrument": code,
+                "history": [_dump(r, include={"effective", "total", "band", "flags", "risk", "appointment_id"}) for r in records],
+                "progress": _dump(progress) if progress else None,
+            }
+            for code, records, progress in container().follow_ups.score_history(patient_id)
+        ],
+    }
+
+
+@route("GET", "/patients/<patient_id>/fhir", CLINICAL)
+def get_fhir_bundle(patient_id: str) -> dict[str, Any]:
+    """The patient's record as a FHIR R4 Bundle (collection)."""
+    return container().follow_ups.fhir_bundle(patient_id)
+
+
 # --- patient links (no staff identity: the link's token is the credential) -------------------
+CRISIS_RESOURCES = [
+    {"name": "988 Suicide & Crisis Lifeline", "contact": "Call or text 988 (US), any time"},
+    {"name": "Emergency services", "contact": "Call 911 if you are in danger now"},
+]
+
+
+def _survey_view(follow_up: FollowUp) -> dict[str, Any]:
+    session = follow_up.session
+    return {
+        "finished": session.finished,
+        "pending": list(session.pending),
+        "questionnaires": [
+            INSTRUMENTS[code].model_dump(mode="json", by_alias=True, exclude={"bands"}, exclude_none=True)
+            for code in session.pending
+        ],
+        "crisisResources": CRISIS_RESOURCES if session.crisis_resources else [],
+        "validUntil": _dump(follow_up)["validUntil"],
+    }
+
+
+@route("POST", "/public/surveys", PUBLIC)
+def post_survey(body: Annotated[SurveyRequest, Body()]) -> dict[str, Any]:
+    """The questionnaires the link still asks (POST: the token stays out of URLs and logs)."""
+    return _survey_view(container().follow_ups.survey(body.token))
+
+
+@route("POST", "/public/surveys/answers", PUBLIC)
+def post_survey_answers(body: Annotated[SurveyAnswersRequest, Body()]) -> dict[str, Any]:
+    follow_up = container().follow_ups.submit(body.token, body.instrument, dict(body.answers))
+    view = _survey_view(follow_up)
+    if view["crisisResources"]:
+        view["message"] = "If you are thinking about harming yourself, please reach out now. A clinician will contact you."
+    elif follow_up.session.finished:
+        view["message"] = "Thank you. Your answers have reached your care team."
+    return view
+
+
+
 @route("POST", "/public/confirmations", PUBLIC)
 def post_confirmation(body: Annotated[ConfirmationRequest, Body()]) -> dict[str, Any]:
     _service().confirm_attendance(body.token, body.attending, body.ride_arranged)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 from pydantic.alias_generators import to_camel
 
 from ..domain.care import BloodPressure, Checklist, Measurements
@@ -20,6 +20,9 @@ class ClinicProfileRequest(_Request):
     time_zone: str | None = Field(default=None, description="IANA zone; defaults to the deployment's")
     opening_hours: WeeklyHours
     rems_certified: bool = False
+    escalation_chain: list[str] = Field(
+        default_factory=list, max_length=3, description="provider ids paged in turn for suicide risk: on-call, backup, lead"
+    )
 
 
 class ChairRequest(_Request):
@@ -33,6 +36,7 @@ class ProviderRequest(_Request):
     capacity: int | None = Field(default=None, ge=1, le=20)
     working_hours: WeeklyHours
     active: bool = True
+    pager: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164 phone for safety pages")
 
 
 class BookingRequest(_Request):
@@ -88,3 +92,20 @@ class ConfirmationRequest(_Request):
     token: str = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="from the reminder's link")
     attending: bool
     ride_arranged: bool = Field(description="someone drives the patient home: no driving until the next day")
+
+
+LINK_TOKEN = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="from the message's link")
+
+
+class SurveyRequest(_Request):
+    token: str = LINK_TOKEN
+
+
+class SurveyAnswersRequest(_Request):
+    token: str = LINK_TOKEN
+    instrument: str = Field(min_length=1, max_length=40, description="the questionnaire answered, e.g. phq-9")
+    answers: dict[str, StrictInt] = Field(description="item linkId -> the chosen option's value", max_length=40)
+
+
+class AcknowledgeRequest(_Request):
+    note: str | None = Field(default=None, max_length=1000, description="what was done, e.g. called the patient")

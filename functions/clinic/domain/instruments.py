@@ -70,8 +70,8 @@ class Risk(StrEnum):
 class Score(_Model):
     instrument: str
     version: str
-    total: int | None  # the C-SSRS screener has a risk level, not a total
-    band: str | None
+    total: int | None = None  # the C-SSRS screener has a risk level, not a total
+    band: str | None = None
     flags: tuple[str, ...]
     risk: Risk | None = None
 

@@ -15,6 +15,7 @@ TOKEN_BYTES = 32  # 256 random bits
 
 class LinkKind(StrEnum):
     CONFIRM = "confirm"
+    SURVEY = "survey"
 
 
 class Link(BaseModel):
@@ -26,6 +27,7 @@ class Link(BaseModel):
     run: int  # a reschedule starts a new run: links of the old times stop working
     valid_until: datetime
     used_at: datetime | None = None
+    follow_up: int | None = None  # SURVEY: the follow-up's number (its state says whether it is still open)
 
 
 def new_token() -> str:

@@ -57,6 +57,8 @@ class ClinicProfile(_Model):
     time_zone: str
     opening_hours: WeeklyHours
     rems_certified: bool = False
+    # Who a suicide-risk page goes to, in order: on-call, backup, clinic lead (provider ids).
+    escalation_chain: list[str] = Field(default_factory=list, max_length=3)
 
     _known_zone = field_validator("time_zone")(known_zone)
 
@@ -79,6 +81,7 @@ class Provider(_Model):
     capacity: int | None = Field(default=None, ge=1, le=20)
     working_hours: WeeklyHours
     active: bool = True
+    pager: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164 phone for safety pages")
 
 
 class Clinic(_Model):

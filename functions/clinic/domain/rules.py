@@ -90,11 +90,18 @@ class CareRules(_CamelModel):
     # Which questionnaires each follow-up sends (by its hours after discharge); a session type may override.
     follow_up_instruments: dict[int, list[str]] = Field(default_factory=lambda: {24: ["phq-9"], 168: ["phq-9", "gad-7"]})
     survey_expiry_hours: int = Field(default=72, ge=1, le=336)
+    survey_reminder_hours: int = Field(default=24, ge=1, le=335, description="after the survey link, if unanswered")
+    # After PHQ-9 item 9 above 0: this long to answer the C-SSRS screener before it counts as unanswered (high risk).
+    screener_answer_minutes: int = Field(default=30, ge=5, le=240)
+    escalation_acknowledge_minutes: int = Field(default=15, ge=1, le=120, description="before the next in the chain is paged")
+    ptsd_cutoff: int = Field(default=33, ge=31, le=33, description="PCL-5 total suggesting probable PTSD")
     rems_form_due_days: int = Field(default=7, ge=1, le=30, description="REMS Patient Monitoring Form deadline")
 
     @model_validator(mode="after")
     def _instruments_for_each_follow_up(self) -> CareRules:
         check_instrument_plan(self.follow_up_instruments, self.follow_up_hours_after_discharge)
+        if self.survey_reminder_hours >= self.survey_expiry_hours:
+            raise ValueError("surveyReminderHours must be less than surveyExpiryHours")
         return self
 
     @field_validator("reminder_hours_before", "follow_up_hours_after_discharge")

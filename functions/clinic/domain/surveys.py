@@ -36,6 +36,11 @@ class Session(BaseModel):
         return not self.pending
 
     @property
+    def screening(self) -> bool:
+        """The screener is waiting for an answer after a positive PHQ-9 item 9."""
+        return CSSRS.code in self.pending and any("suicidal-ideation" in s.flags for s in self.scores)
+
+    @property
     def safety(self) -> Safety:
         ideation = any("suicidal-ideation" in s.flags for s in self.scores)
         screened = [s for s in self.scores if s.instrument == CSSRS.code]
@@ -50,12 +55,12 @@ def start(instruments: list[str]) -> Session:
     return Session(pending=tuple(instruments))
 
 
-def answer(session: Session, instrument: str, answers: dict[str, object]) -> Session:
+def answer(session: Session, instrument: str, answers: dict[str, object], *, ptsd_cutoff: int = 33) -> Session:
     """Scores one questionnaire of the session (InvalidRequest naming the items at fault);
-    a positive PHQ-9 item 9 brings the C-SSRS screener into the same session."""
+    a positive PHQ-9 item 9 brings the C-SSRS screener into the same session, next."""
     if instrument not in session.pending:
         raise Conflict(f"{instrument!r} is not waiting for an answer in this survey")
-    result = score(INSTRUMENTS[instrument], answers)
+    result = score(INSTRUMENTS[instrument], answers, ptsd_cutoff=ptsd_cutoff)
     pending = [code for code in session.pending if code != instrument]
     if "suicidal-ideation" in result.flags and CSSRS.code not in pending:
         pending.insert(0, CSSRS.code)

@@ -53,12 +53,16 @@ def _dispatch(workflow: WorkflowSteps, event: dict[str, Any]) -> dict[str, Any]:
             return workflow.observation_check(appointment_id, run)
         case "overdue":
             return workflow.overdue(appointment_id, run, event["waitFor"])
-        case "open-follow-up":
-            return workflow.open_follow_up(
+        case "await-follow-up":
+            return workflow.await_follow_up(
                 appointment_id, run, int(event["number"]), int(event["hoursAfter"]), list(event["instruments"]), event["taskToken"]
             )
-        case "follow-up-missed":
-            return workflow.follow_up_missed(appointment_id, run, int(event["number"]))
+        case "follow-up-check":
+            return workflow.follow_up_check(appointment_id, run, int(event["number"]))
+        case "escalate":
+            return workflow.escalate(appointment_id, run, int(event["number"]), event["taskToken"])
+        case "follow-up-task":
+            return workflow.follow_up_task(appointment_id, run, int(event["number"]))
         case "reminder-failed":
             return workflow.reminder_failed(appointment_id, run, event["error"])
         case "needs-attention":

@@ -6,7 +6,8 @@ send and its record repeats it: messages go at least once, never silently not at
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..domain.appointments import Appointment, Status
@@ -16,12 +17,15 @@ from ..domain.care import (
     blood_pressure_recorded_since,
     discharge_overdue_at,
 )
-from ..domain.errors import Undeliverable
-from ..domain.followups import FollowUp, FollowUpStatus
+from ..domain.errors import Conflict, StaleRecord, Undeliverable
+from ..domain.escalations import ClinicianTask, Escalation, Page, attempt_due, end_of_day, recipient
+from ..domain.followups import SAFETY_ORDER, FollowUp, Next, decide, expire_follow_up, open_follow_up
+from ..domain.instruments import CSSRS, Risk
 from ..domain.links import Link, LinkKind, digest, new_token
 from ..domain.patients import Patient
+from ..domain.surveys import Safety
 from ..domain.workflow import Step, progress
-from ..service import ClinicService
+from ..service import ATTEMPTS, ClinicService
 
 
 class Messages(Protocol):
@@ -29,6 +33,7 @@ class Messages(Protocol):
 
     def to_patient(self, patient: Patient, subject: str, text: str) -> str: ...
     def to_clinicians(self, subject: str, text: str) -> None: ...
+    def to_pager(self, phone: str, text: str) -> None: ...
 
 
 class WorkflowSteps:
@@ -132,25 +137,195 @@ class WorkflowSteps:
         return {"done": False}
 
     # --- follow-up -------------------------------------------------------------------
-    def open_follow_up(
+    def await_follow_up(
         self, appointment_id: str, run: int, number: int, hours_after: int, instruments: list[str], token: str
     ) -> dict[str, Any]:
-        self.service.workflow_appointment(appointment_id, run)
-        follow_up = FollowUp(
-            appointment_id=appointment_id,
-            number=number,
-            hours_after_discharge=hours_after,
-            instruments=instruments,
-            opened_at=self.service.clock(),
-            task_token=token,
-        )
-        self.repository.open_follow_up(follow_up)
-        return {"opened": number}
+        """Opens the follow-up on first arrival (its link goes to the patient) and waits for
+        answers with `token`; resumes at once when something is already due."""
+        appointment = self.service.workflow_appointment(appointment_id, run)
+        for _ in range(ATTEMPTS):
+            now = self.service.clock()
+            follow_up = self.repository.get_follow_up(appointment_id, number)
+            if follow_up is None:
+                follow_up = open_follow_up(
+                    appointment_id=appointment_id,
+                    run=run,
+                    number=number,
+                    clinic_id=appointment.clinic_id,
+                    patient_id=appointment.patient_id,
+                    hours_after=hours_after,
+                    instruments=instruments,
+                    now=now,
+                    care=self.service.rules.care,
+                )
+                try:
+                    self.repository.save_follow_up(None, follow_up)
+                except StaleRecord:
+                    continue  # a re-run of this step opened it meanwhile
+            follow_up = self._send_survey_link(
+                follow_up, "survey", "Your clinic asks how you have been since your visit. A few questions, a few minutes"
+            )
+            decision = decide(follow_up, now)
+            if decision.next is not Next.WAIT:
+                self.service.workflow.resume(token, decision.output(now))
+                return {"parked": False}
+            try:
+                self.repository.save_follow_up(
+                    follow_up, follow_up.model_copy(update={"task_token": token, "version": follow_up.version + 1})
+                )
+                return {"parked": True}
+            except StaleRecord:
+                continue  # answered meanwhile: decide again
+        raise Conflict("the follow-up keeps changing")
 
-    def follow_up_missed(self, appointment_id: str, run: int, number: int) -> dict[str, Any]:
+    def follow_up_check(self, appointment_id: str, run: int, number: int) -> dict[str, Any]:
+        """A follow-up's wait ran out: sends the reminder or closes it as missed when due,
+        and says what comes next."""
         self.service.workflow_appointment(appointment_id, run)
-        self.repository.close_follow_up(appointment_id, number, FollowUpStatus.MISSED, self.service.clock())
-        return {"missed": number}
+        for _ in range(2 * ATTEMPTS):  # a reminder, an expiry and a lost race or two
+            follow_up = self._follow_up(appointment_id, number)
+            now = self.service.clock()
+            decision = decide(follow_up, now)
+            if decision.next is Next.REMIND:
+                follow_up = self._send_survey_link(
+                    follow_up, "survey-reminder", "A reminder from your clinic: please answer a few questions"
+                )
+                after = follow_up.model_copy(update={"reminded_at": now, "version": follow_up.version + 1})
+            elif decision.next is Next.EXPIRE:
+                after = expire_follow_up(follow_up, now)
+            else:
+                return decision.output(now)
+            try:
+                self.repository.save_follow_up(follow_up, after)
+            except StaleRecord:
+                continue  # answered meanwhile: decide again
+        raise Conflict("the follow-up keeps changing")
+
+    def escalate(self, appointment_id: str, run: int, number: int, token: str) -> dict[str, Any]:
+        """Pages the clinic's chain for a high-risk answer, one more person every
+        `escalationAcknowledgeMinutes`, until a clinician acknowledges; waits with `token`."""
+        appointment = self.service.workflow_appointment(appointment_id, run)
+        follow_up = self._follow_up(appointment_id, number)
+        for _ in range(ATTEMPTS):
+            now = self.service.clock()
+            before = self.repository.get_escalation(follow_up.follow_up_id)
+            escalation = before or Escalation(
+                escalation_id=follow_up.follow_up_id,
+                appointment_id=appointment_id,
+                follow_up=number,
+                clinic_id=appointment.clinic_id,
+                patient_id=appointment.patient_id,
+                reason=_safety_reason(follow_up),
+                started_at=now,
+            )
+            if escalation.acknowledged is not None:
+                self.service.workflow.resume(token, {"acknowledged": True})
+                return {"parked": False}
+            attempt = attempt_due(escalation, now, self.service.rules.care.escalation_acknowledge_minutes)
+            if not any(page.attempt == attempt for page in escalation.pages):
+                escalation = escalation.model_copy(update={"pages": (*escalation.pages, self._page_chain(escalation, attempt, now))})
+            try:
+                self.repository.save_escalation(
+                    before, escalation.model_copy(update={"task_token": token, "version": escalation.version + (before is not None)})
+                )
+            except StaleRecord:
+                continue  # acknowledged meanwhile
+            self._change_follow_up(appointment_id, number, lambda f: _handled(f, Safety.PAGE))
+            return {"parked": True, "attempt": attempt}
+        raise Conflict("the escalation keeps changing")
+
+    def follow_up_task(self, appointment_id: str, run: int, number: int) -> dict[str, Any]:
+        """A lower-risk positive: a task for a clinician, due by the end of the clinic's day."""
+        appointment = self.service.workflow_appointment(appointment_id, run)
+        follow_up = self._follow_up(appointment_id, number)
+        now = self.service.clock()
+        if self.repository.get_task(follow_up.follow_up_id) is None:
+            task = ClinicianTask(
+                task_id=follow_up.follow_up_id,
+                appointment_id=appointment_id,
+                follow_up=number,
+                clinic_id=appointment.clinic_id,
+                patient_id=appointment.patient_id,
+                reason=_safety_reason(follow_up),
+                created_at=now,
+                due_at=end_of_day(now, self.service.clinic(appointment.clinic_id).profile.zone),
+            )
+            try:
+                self.repository.save_task(None, task)
+            except StaleRecord:
+                pass  # a re-run of this step created it
+        self._page_once(
+            appointment,
+            f"task-{follow_up.follow_up_id}",
+            "Same-day follow-up task",
+            f"A patient's follow-up answers need a clinician's call today: {self.patient_link_base_url}/tasks/{follow_up.follow_up_id}.",
+        )
+        after = self._change_follow_up(appointment_id, number, lambda f: _handled(f, Safety.FOLLOW_UP))
+        return decide(after, self.service.clock()).output(self.service.clock())
+
+    def _page_chain(self, escalation: Escalation, attempt: int, now: datetime) -> Page:
+        """Sends page `attempt` to the chain's person for it (or every clinician when the clinic
+        names nobody with a pager there) and returns its record. Sent before it is recorded:
+        a retry may page twice, never zero times."""
+        clinic = self.service.clinic(escalation.clinic_id)
+        level, provider_id = recipient(clinic.profile.escalation_chain, attempt)
+        provider = clinic.providers.get(provider_id) if provider_id else None
+        text = (
+            f"URGENT safety alert ({level}): a patient's follow-up answers show suicide risk. "
+            f"Acknowledge now: {self.patient_link_base_url}/escalations/{escalation.escalation_id}"
+        )
+        if provider is not None and provider.pager:
+            self.messages.to_pager(provider.pager, text)
+            return Page(attempt=attempt, level=level, provider_id=provider.provider_id, at=now)
+        self.messages.to_clinicians("URGENT safety alert", f"{text} (no pager is set for the {level}: whoever reads this, act)")
+        return Page(attempt=attempt, level=level, provider_id=None, at=now)
+
+    def _send_survey_link(self, follow_up: FollowUp, purpose: str, intro: str) -> FollowUp:
+        """Sends a fresh survey link once per purpose (only its hash is stored). A refusal puts
+        the follow-up on the front desk's call list."""
+        key = f"{purpose}-{follow_up.run}-{follow_up.number}"
+        if self.repository.message_sent(follow_up.appointment_id, key):
+            return follow_up
+        token = new_token()
+        self.repository.save_link(
+            Link(
+                digest=digest(token),
+                kind=LinkKind.SURVEY,
+                appointment_id=follow_up.appointment_id,
+                run=follow_up.run,
+                follow_up=follow_up.number,
+                valid_until=follow_up.valid_until,
+            )
+        )
+        text = f"{intro}: {self.patient_link_base_url}/survey#{token}"
+        try:
+            channel = self.messages.to_patient(self.service.patient(follow_up.patient_id), "Your clinic's follow-up", text)
+        except Undeliverable:
+            return self._change_follow_up(
+                follow_up.appointment_id, follow_up.number, lambda f: f.model_copy(update={"undeliverable": True})
+            )
+        self.repository.record_message(follow_up.appointment_id, key, channel, self.service.clock())
+        return follow_up
+
+    def _follow_up(self, appointment_id: str, number: int) -> FollowUp:
+        follow_up = self.repository.get_follow_up(appointment_id, number)
+        if follow_up is None:
+            raise ValueError(f"follow-up {number} was never opened")  # the await step opens it first
+        return follow_up
+
+    def _change_follow_up(self, appointment_id: str, number: int, change: Callable[[FollowUp], FollowUp]) -> FollowUp:
+        for _ in range(ATTEMPTS):
+            before = self._follow_up(appointment_id, number)
+            after = change(before)
+            if after == before:
+                return before
+            after = after.model_copy(update={"version": before.version + 1})
+            try:
+                self.repository.save_follow_up(before, after)
+                return after
+            except StaleRecord:
+                continue
+        raise Conflict("the follow-up keeps changing")
 
     # --- failures --------------------------------------------------------------------
     def needs_attention(self, appointment_id: str, run: int, failed_step: str, error: str) -> dict[str, Any]:
@@ -167,3 +342,18 @@ class WorkflowSteps:
             return
         self.messages.to_clinicians(subject, f"{text} Appointment {appointment.appointment_id}.")
         self.repository.record_message(appointment.appointment_id, key, "page", self.service.clock())
+
+
+def _handled(follow_up: FollowUp, step: Safety) -> FollowUp:
+    if SAFETY_ORDER.index(step) <= SAFETY_ORDER.index(follow_up.safety_handled):
+        return follow_up
+    return follow_up.model_copy(update={"safety_handled": step})
+
+
+def _safety_reason(follow_up: FollowUp) -> str:
+    """Why the safety path runs, for staff (the API, never a message body)."""
+    screened = [s for s in follow_up.session.scores if s.instrument == CSSRS.code]
+    if not screened:
+        return "PHQ-9 item 9 above 0 and the C-SSRS screener not answered in time"
+    risk = screened[-1].risk or Risk.NONE
+    return f"PHQ-9 item 9 above 0; C-SSRS screener risk {risk.value}"

@@ -1,0 +1,285 @@
+"""Follow-up surveys and the safety path, executed by the deployed state machine under moto
+with virtual time: the link, answers, reminder, missed survey, screener and escalation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from tests.support.timing import eventually
+from tests.support.world import ZONE
+from tests.workflow.conftest import PAGERS, CareWorld, cssrs, gad7, phq9
+from tests.workflow.journeys import discharged, full_session, survey_sent
+
+PATIENT_PHONE = "+15555550100"
+
+
+@pytest.fixture
+def first_survey(care: CareWorld) -> tuple[CareWorld, dict[str, Any], datetime, str]:
+    """A discharged session whose first follow-up (24 h later) has sent its link."""
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    return care, appointment, at, token
+
+
+def parked_on_follow_up(care: CareWorld, appointment: dict[str, Any], number: int = 1) -> dict[str, Any]:
+    return eventually(lambda: (f := care.follow_up(appointment, number)) and "taskToken" in f and f, what="follow-up parked")
+
+
+def follow_up_states(care: CareWorld, appointment: dict[str, Any]) -> list[str]:
+    """The states entered since the follow-ups began, in order."""
+    states = care.states_entered(appointment)
+    return states[states.index("FollowUps") + 1 :]
+
+
+def test_the_survey_goes_out_24_hours_after_discharge_and_an_answer_completes_it(first_survey) -> None:
+    care, appointment, at, token = first_survey
+    follow_up = parked_on_follow_up(care, appointment)
+    assert datetime.fromisoformat(follow_up["openedAt"]) == at + timedelta(hours=24)
+    (_, text), *_ = [m for m in care.sms() if "/survey#" in m[1]]
+    assert "Alex" not in text and "Rivera" not in text and "PHQ" not in text  # a link, no PHI
+    assert len(token) >= 43 and token not in str(care.items())  # 256 bits; only the hash is stored
+
+    opened = care.open_survey(token)
+    assert opened.status == 200 and opened.body["pending"] == ["phq-9"]
+    (questionnaire,) = opened.body["questionnaires"]
+    assert questionnaire["loinc"] == "44249-1" and len(questionnaire["items"]) == 9
+
+    reply = care.answer(token, "phq-9", phq9(others=2))
+    assert reply.status == 200, reply.body
+    assert reply.body["finished"] is True and reply.body["crisisResources"] == []
+    assert care.status(appointment) == "RUNNING"  # on to the 7-day follow-up
+    eventually(lambda: care.follow_up(appointment, 1)["status"] == "completed", what="completed")
+    scores = care.call("GET", f"/patients/{appointment['patientId']}/scores").body["instruments"]
+    assert [(s["instrument"], [h["total"] for h in s["history"]]) for s in scores] == [("phq-9", [16])]
+    assert scores[0]["history"][0]["band"] == "moderately severe"
+    # A survey answered works once: the link is spent.
+    assert care.open_survey(token).status == 410
+    assert care.answer(token, "phq-9", phq9()).status == 410
+
+
+def test_no_answer_in_24_hours_sends_one_reminder_and_an_answer_then_completes(first_survey) -> None:
+    care, appointment, at, token = first_survey
+    opened = at + timedelta(hours=24)
+    care.sleeping_until(opened + timedelta(hours=24))
+    care.advance_to(opened + timedelta(hours=24))
+    eventually(lambda: len(care.survey_links()) == 2, what="the reminder's link")
+    reminder = care.sms_to(PATIENT_PHONE)[-1]
+    assert "reminder" in reminder.lower() and "/survey#" in reminder
+    care.sleeping_until(opened + timedelta(hours=72))  # now waits for the expiry, no second reminder
+    assert care.answer(token, "phq-9", phq9()).status == 200  # the first link still works
+    eventually(lambda: care.follow_up(appointment, 1)["status"] == "completed", what="completed")
+    eventually(lambda: "FollowUpClosed" in follow_up_states(care, appointment), what="follow-up 1 closed")
+    assert follow_up_states(care, appointment)[:7] == [
+        "WaitForFollowUp",
+        "AwaitFollowUp",  # 24 h without an answer
+        "FollowUpCheck",  # the reminder
+        "FollowUpNext?",
+        "AwaitFollowUp",  # until the expiry; answered
+        "FollowUpNext?",
+        "FollowUpClosed",
+    ]
+    assert len(care.survey_links()) == 2
+
+
+def test_a_survey_not_answered_by_its_expiry_is_missed_and_on_the_call_list(first_survey) -> None:
+    care, appointment, at, token = first_survey
+    opened = at + timedelta(hours=24)
+    care.sleeping_until(opened + timedelta(hours=24))
+    care.advance_to(opened + timedelta(hours=24))
+    care.sleeping_until(opened + timedelta(hours=72))
+    care.advance_to(opened + timedelta(hours=72))
+    eventually(lambda: care.follow_up(appointment, 1)["status"] == "missed", what="missed")
+    (call,) = care.alerts()["callList"]
+    assert call["appointmentId"] == appointment["appointmentId"] and call["reason"] == "the survey was not answered in time"
+    assert care.answer(token, "phq-9", phq9()).status == 410  # expired: nothing stored
+    assert care.call("GET", f"/patients/{appointment['patientId']}/scores").body["instruments"] == []
+    care.sleeping_until(at + timedelta(hours=168))  # the workflow goes on to the next follow-up
+
+
+def test_item_9_positive_brings_the_screener_and_high_risk_pages_the_on_call_who_acknowledges(care: CareWorld) -> None:
+    care.set_escalation_chain()
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    parked_on_follow_up(care, appointment)
+
+    reply = care.answer(token, "phq-9", phq9(item9=1, others=0))
+    assert reply.status == 200
+    assert reply.body["pending"] == ["c-ssrs-screener"] and reply.body["finished"] is False
+    assert {r["contact"].split()[0] for r in reply.body["crisisResources"]} >= {"Call"}
+    assert "988" in str(reply.body["crisisResources"]) and "911" in str(reply.body["crisisResources"])
+    submitted_at = care.clock.now()
+
+    reply = care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_4=1))
+    assert reply.status == 200 and reply.body["finished"] is True and reply.body["crisisResources"]
+    (page,) = eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="the on-call page")
+    assert "URGENT" in page and "Alex" not in page and "/escalations/" in page
+    escalation_id = page.rsplit("/escalations/", 1)[1]
+    (open_escalation,) = eventually(lambda: care.alerts()["escalations"], what="the escalation on the alerts")
+    assert open_escalation["escalationId"] == escalation_id and "risk high" in open_escalation["reason"]
+
+    assert care.call("POST", f"/escalations/{escalation_id}/acknowledge", {"note": "called"}, role="front-desk").status == 403
+    ack = care.call("POST", f"/escalations/{escalation_id}/acknowledge", {"note": "called the patient"}, role="clinician")
+    assert ack.status == 200 and ack.body["acknowledged"]["by"] == "clinician-user"
+    assert care.call("POST", f"/escalations/{escalation_id}/acknowledge", {}, role="clinician").status == 409
+    eventually(lambda: care.alerts()["escalations"] == [], what="escalation off the alerts")
+    # The workflow moves on to the 7-day follow-up; nobody else was paged.
+    care.sleeping_until(at + timedelta(hours=168))
+    assert care.sms_to(PAGERS["dr-backup"]) == [] and care.sms_to(PAGERS["dr-lead"]) == []
+    stored = care.call("GET", f"/escalations/{escalation_id}").body
+    assert [p["level"] for p in stored["pages"]] == ["on-call"]
+    assert datetime.fromisoformat(stored["pages"][0]["at"]) == submitted_at  # paged in the same virtual minute
+    assert follow_up_states(care, appointment)[:10] == [
+        "WaitForFollowUp",
+        "AwaitFollowUp",  # PHQ-9 with item 9 above 0: resumed with the screener's deadline
+        "FollowUpNext?",
+        "AwaitFollowUp",  # the screener: high risk, resumed at once
+        "FollowUpNext?",
+        "Escalate",  # the on-call is paged; acknowledged
+        "FollowUpCheck",
+        "FollowUpNext?",
+        "FollowUpClosed",
+        "WaitForFollowUp",  # on to the 7-day follow-up
+    ]
+
+
+def test_an_unacknowledged_page_goes_to_the_backup_after_15_minutes_and_the_lead_after_30(care: CareWorld) -> None:
+    care.set_escalation_chain()
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    care.answer(token, "phq-9", phq9(item9=2))
+    care.answer(token, "c-ssrs-screener", cssrs(cssrs_6=1, cssrs_6_recent=1))  # behaviour in the past 3 months
+    start = care.clock.now()
+    eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="on-call paged")
+    care.sleeping_until(start + timedelta(minutes=15))
+    care.advance_to(start + timedelta(minutes=15))
+    eventually(lambda: care.sms_to(PAGERS["dr-backup"]), what="backup paged")
+    assert care.sms_to(PAGERS["dr-lead"]) == []
+    care.sleeping_until(start + timedelta(minutes=30))
+    care.advance_to(start + timedelta(minutes=30))
+    eventually(lambda: care.sms_to(PAGERS["dr-lead"]), what="lead paged")
+    (escalation,) = care.alerts()["escalations"]
+    assert [(p["level"], p["providerId"], p["at"]) for p in escalation["pages"]] == [
+        ("on-call", "dr-on-call", start.isoformat().replace("+00:00", "Z")),
+        ("backup", "dr-backup", (start + timedelta(minutes=15)).isoformat().replace("+00:00", "Z")),
+        ("lead", "dr-lead", (start + timedelta(minutes=30)).isoformat().replace("+00:00", "Z")),
+    ]
+    ack = care.call("POST", f"/escalations/{escalation['escalationId']}/acknowledge", {"note": "reached"}, role="clinician")
+    assert ack.status == 200
+    care.sleeping_until(at + timedelta(hours=168))
+    assert len(care.sms_to(PAGERS["dr-on-call"])) == 1 and len(care.sms_to(PAGERS["dr-lead"])) == 1
+
+
+def test_an_unanswered_screener_counts_as_high_risk_after_its_deadline(care: CareWorld) -> None:
+    care.set_escalation_chain()
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    assert care.answer(token, "phq-9", phq9(item9=1)).status == 200
+    answered = care.clock.now()
+    care.sleeping_until(answered + timedelta(minutes=30))  # screenerAnswerMinutes
+    assert care.sms_to(PAGERS["dr-on-call"]) == []
+    care.advance_to(answered + timedelta(minutes=30))
+    eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="on-call paged")
+    (escalation,) = eventually(lambda: care.alerts()["escalations"], what="the escalation on the alerts")
+    assert escalation["reason"] == "PHQ-9 item 9 above 0 and the C-SSRS screener not answered in time"
+
+
+def test_a_lower_risk_positive_creates_a_same_day_task_for_a_clinician(care: CareWorld) -> None:
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    care.answer(token, "phq-9", phq9(item9=1))
+    reply = care.answer(token, "c-ssrs-screener", cssrs(cssrs_1=1))  # wish to be dead, no thoughts: low risk
+    assert reply.body["crisisResources"]  # still shown to the patient
+    (task,) = eventually(lambda: care.alerts()["tasks"], what="a task")
+    assert task["reason"] == "PHQ-9 item 9 above 0; C-SSRS screener risk low"
+    due = datetime.fromisoformat(task["dueAt"]).astimezone(ZONE)
+    assert (due.hour, due.minute) == (23, 59)
+    assert care.alerts()["escalations"] == []
+    assert any(subject == "Same-day follow-up task" for subject, _ in care.pages())
+    done = care.call("POST", f"/tasks/{task['taskId']}/complete", {"note": "called, safe plan in place"}, role="clinician")
+    assert done.status == 200 and done.body["completed"]["by"] == "clinician-user"
+    assert care.alerts()["tasks"] == []
+
+
+def test_answers_are_checked_item_by_item_and_a_refusal_stores_nothing(first_survey) -> None:
+    care, _, _, token = first_survey
+    before = care.items()
+    out_of_range = care.answer(token, "phq-9", {**phq9(), "phq9-3": 4})
+    assert out_of_range.status == 422 and out_of_range.body["fields"][0]["field"] == "answers.phq9-3"
+    missing = care.answer(token, "phq-9", {k: v for k, v in phq9().items() if k != "phq9-9"})
+    assert missing.status == 422 and missing.body["fields"][0] == {"field": "answers.phq9-9", "problem": "is missing"}
+    wrong_type = care.answer(token, "phq-9", {**phq9(), "phq9-1": "2"})
+    assert wrong_type.status == 422 and "phq9-1" in wrong_type.body["fields"][0]["field"]
+    a_bool = care.answer(token, "phq-9", {**phq9(), "phq9-1": True})
+    assert a_bool.status == 422 and "phq9-1" in a_bool.body["fields"][0]["field"]
+    unknown = care.answer(token, "phq-9", {**phq9(), "phq9-10": 1})
+    assert unknown.status == 422 and unknown.body["fields"][0]["field"] == "answers.phq9-10"
+    not_asked = care.answer(token, "gad-7", gad7())
+    assert not_asked.status == 409
+    assert care.items() == before
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: t[::-1], lambda t: "x" * 43],
+    ids=["one-character-changed", "reversed", "made-up"],
+)
+def test_a_tampered_or_made_up_token_is_refused_with_401(first_survey, mangle) -> None:
+    care, _, _, token = first_survey
+    before = care.items()
+    assert care.open_survey(mangle(token)).status == 401
+    reply = care.answer(mangle(token), "phq-9", phq9())
+    assert reply.status == 401 and reply.body["code"] == "link_invalid"
+    assert care.items() == before
+
+
+def test_a_reminder_link_cannot_open_a_survey_nor_a_survey_link_confirm(care: CareWorld) -> None:
+    appointment = care.book_session()
+    confirm_token = care.first_reminder(appointment).split("/confirm#")[1]
+    assert care.open_survey(confirm_token).status == 401
+    appointment, at = discharged(care, appointment)
+    survey_token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    confirm = care.call("POST", "/public/confirmations", {"token": survey_token, "attending": True, "rideArranged": True}, role=None)
+    assert confirm.status == 401
+
+
+def test_a_token_answers_only_its_own_patients_survey(care: CareWorld) -> None:
+    first, first_at = discharged(care, care.book_session(key="first-patient-booking"))
+    second = care.book_session(key="second-patient-booking", hour=14)
+    second, second_at = discharged(care, second)
+    token_first = survey_sent(care, first, first_at + timedelta(hours=24), 1)
+    token_second = survey_sent(care, second, second_at + timedelta(hours=24), 2)
+    assert care.answer(token_first, "phq-9", phq9(others=3)).status == 200
+    # The body cannot name another survey: the token alone decides which one it answers.
+    smuggled = care.call(
+        "POST",
+        "/public/surveys/answers",
+        {"token": token_first, "instrument": "phq-9", "answers": phq9(), "appointmentId": second["appointmentId"]},
+        role=None,
+    )
+    assert smuggled.status == 422
+    assert care.follow_up(second, 1)["status"] == "open"
+    assert care.open_survey(token_second).body["pending"] == ["phq-9"]
+    history = care.call("GET", f"/patients/{second['patientId']}/scores").body["instruments"]
+    assert history == []
+
+
+def test_score_history_shows_baseline_response_and_the_record_exports_as_fhir(care: CareWorld) -> None:
+    appointment = full_session(care)  # PHQ-9 16 at 24 h, then 8 with GAD-7 7 at 7 days
+    patient = appointment["patientId"]
+    instruments = {i["instrument"]: i for i in care.call("GET", f"/patients/{patient}/scores").body["instruments"]}
+    assert [h["total"] for h in instruments["phq-9"]["history"]] == [16, 8]
+    assert instruments["phq-9"]["progress"] == {
+        "instrument": "phq-9", "baseline": 16, "latest": 8, "changePercent": -50.0, "response": True, "remission": False,
+    }
+    assert [h["total"] for h in instruments["gad-7"]["history"]] == [7]
+
+    assert care.call("GET", f"/patients/{patient}/fhir", role="front-desk").status == 403
+    export = care.call("GET", f"/patients/{patient}/fhir", role="clinician")
+    bundle = Bundle.model_validate(export.body)
+    kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
+    assert kinds.count("QuestionnaireResponse") == 3 and kinds.count("Appointment") == 1
+    assert kinds.count("Observation") == 3 + 2  # 3 scores; the pre-dose and the post-dose pressure

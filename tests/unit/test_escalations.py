@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from clinic.domain.errors import Conflict
-from clinic.domain.escalations import Escalation, acknowledge, attempt_due, end_of_day, recipient
+from clinic.domain.escalations import Escalation, Page, acknowledge, attempt_due, end_of_day, recipient
 
 STARTED = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 CHAIN = ["dr-on-call", "dr-backup", "dr-lead"]
@@ -55,3 +55,9 @@ def test_a_same_day_task_is_due_at_the_end_of_the_clinics_day() -> None:
     late_evening_utc = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)  # 22:00 the day before in New York
     due = end_of_day(late_evening_utc, ZoneInfo("America/New_York"))
     assert due == datetime(2026, 12, 3, 4, 59, tzinfo=UTC)
+
+
+def test_an_escalation_stored_without_its_empty_fields_reads_back_whole() -> None:
+    paged = escalation().model_copy(update={"pages": (Page(attempt=0, level="on-call", at=STARTED),)})
+    stored = paged.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert Escalation.model_validate(stored) == paged

@@ -13,6 +13,7 @@ from clinic.domain.followups import (
     answer_follow_up,
     decide,
     expire_follow_up,
+    instruments_due,
     open_follow_up,
 )
 from clinic.domain.rules import CareRules
@@ -104,3 +105,26 @@ def test_answers_after_the_survey_closed_or_for_a_questionnaire_not_asked_are_re
     with pytest.raises(InvalidRequest) as unknown:
         answer_follow_up(opened(), "beck", {}, OPENED, CARE)
     assert unknown.value.field == "instrument"
+
+
+@pytest.mark.parametrize(
+    ("treating_ptsd", "days_since_last", "expected"),
+    [
+        (False, None, ["phq-9"]),
+        (True, None, ["phq-9", "pcl-5"]),  # never answered one
+        (True, 29, ["phq-9"]),
+        (True, 30, ["phq-9", "pcl-5"]),  # ptsdCheckEveryDays
+    ],
+)
+def test_the_pcl5_joins_a_follow_up_monthly_when_ptsd_is_treated(treating_ptsd: bool, days_since_last: int | None, expected: list[str]) -> None:
+    last = None if days_since_last is None else OPENED - timedelta(days=days_since_last)
+    assert instruments_due(["phq-9"], treating_ptsd=treating_ptsd, last_ptsd_check=last, now=OPENED, care=CARE) == expected
+
+
+def test_records_stored_without_their_empty_fields_read_back_whole() -> None:
+    """DynamoDB items leave out None: every optional field must read back as None."""
+    screener = {"cssrs-1": 0, "cssrs-2": 0, "cssrs-6": 0}
+    result = answer_follow_up(answered(opened(), "phq-9", ITEM_9), "c-ssrs-screener", screener, OPENED, CARE)
+    for record in (result.follow_up, result.score, result.response):
+        stored = record.model_dump(mode="json", by_alias=True, exclude_none=True)
+        assert type(record).model_validate(stored) == record

@@ -10,8 +10,8 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from tests.support.timing import eventually
-from tests.support.world import ZONE
-from tests.workflow.conftest import PAGERS, CareWorld, cssrs, gad7, phq9
+from tests.support.world import ZONE, at
+from tests.workflow.conftest import NOW, PAGERS, CareWorld, cssrs, gad7, phq9
 from tests.workflow.journeys import discharged, full_session, survey_sent
 
 PATIENT_PHONE = "+15555550100"
@@ -283,3 +283,18 @@ def test_score_history_shows_baseline_response_and_the_record_exports_as_fhir(ca
     kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
     assert kinds.count("QuestionnaireResponse") == 3 and kinds.count("Appointment") == 1
     assert kinds.count("Observation") == 3 + 2  # 3 scores; the pre-dose and the post-dose pressure
+
+
+def test_a_patient_treated_for_ptsd_gets_the_pcl5_once_a_month(care: CareWorld) -> None:
+    patient = care.register_patient(key="ptsd-patient-key", treatingPtsd=True)
+    reply = care.book(patient["patientId"], at(NOW.date() + timedelta(days=5), 10), key="ptsd-booking")
+    appointment, discharged_at = discharged(care, reply.body)
+    first = survey_sent(care, appointment, discharged_at + timedelta(hours=24), 1)
+    assert care.open_survey(first).body["pending"] == ["phq-9", "pcl-5"]
+    assert care.answer(first, "phq-9", phq9()).status == 200
+    pcl5 = {f"pcl5-{n}": 2 for n in range(1, 21)}  # 40: above the cutoff
+    assert care.answer(first, "pcl-5", pcl5).status == 200
+    second = survey_sent(care, appointment, discharged_at + timedelta(hours=168), 2)
+    assert care.open_survey(second).body["pending"] == ["phq-9", "gad-7"]  # answered 6 days ago
+    history = {i["instrument"]: i for i in care.call("GET", f"/patients/{patient['patientId']}/scores").body["instruments"]}
+    assert history["pcl-5"]["history"][0]["flags"] == ["probable-ptsd"]

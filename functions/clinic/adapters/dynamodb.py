@@ -374,6 +374,16 @@ class DynamoRepository:
         """Every score of the patient, by instrument then time."""
         return self._patient_records(patient_id, "OBS#", ScoreRecord)
 
+    def latest_score(self, patient_id: str, instrument: str) -> ScoreRecord | None:
+        page = self._call(
+            self.table.query,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": f"PATIENT#{patient_id}", ":prefix": f"OBS#{instrument}#"},
+            ScanIndexForward=False,
+            Limit=1,
+        )
+        return ScoreRecord.model_validate(_data(page["Items"][0])) if page.get("Items") else None
+
     def questionnaire_responses(self, patient_id: str) -> list[QuestionnaireAnswers]:
         return self._patient_records(patient_id, "QR#", QuestionnaireAnswers)
 

@@ -22,7 +22,7 @@ class _Model(BaseModel):
 class Page(_Model):
     attempt: int  # 0 on-call, 1 backup, 2 lead; later attempts page the last in the chain again
     level: str
-    provider_id: str | None  # None: nobody on the chain for this level, the clinicians' topic got it
+    provider_id: str | None = None  # None: nobody on the chain for this level, the clinicians' topic got it
     at: datetime
 
 

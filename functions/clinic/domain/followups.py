@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from .errors import InvalidRequest, LinkGone
-from .instruments import INSTRUMENTS, Score
+from .instruments import INSTRUMENTS, PCL5, Score
 from .rules import CareRules
 from .surveys import Safety, Session, answer, expire
 
@@ -84,6 +84,17 @@ def open_follow_up(
         valid_until=now + timedelta(hours=care.survey_expiry_hours),
         session=Session(pending=tuple(instruments)),
     )
+
+
+def instruments_due(
+    planned: list[str], *, treating_ptsd: bool, last_ptsd_check: datetime | None, now: datetime, care: CareRules
+) -> list[str]:
+    """The follow-up's planned questionnaires, plus the PCL-5 when PTSD is treated and the
+    last one answered is `ptsdCheckEveryDays` old (or there is none)."""
+    due_for_pcl5 = last_ptsd_check is None or now - last_ptsd_check >= timedelta(days=care.ptsd_check_every_days)
+    if treating_ptsd and due_for_pcl5 and PCL5.code not in planned:
+        return [*planned, PCL5.code]
+    return list(planned)
 
 
 class Next(StrEnum):
@@ -157,10 +168,10 @@ class ScoreRecord(_Model):
     appointment_id: str
     instrument: str
     version: str
-    loinc: str | None
+    loinc: str | None = None
     effective: datetime
-    total: int | None
-    band: str | None
+    total: int | None = None
+    band: str | None = None
     flags: tuple[str, ...]
     risk: str | None = None
 

@@ -31,6 +31,7 @@ class PatientDetails(_Model):
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     emergency_contact: EmergencyContact
     rems_enrolled: bool = False
+    treating_ptsd: bool = Field(default=False, description="PTSD is treated: the PCL-5 joins a follow-up monthly")
 
     @field_validator("birth_date")
     @classmethod

@@ -95,6 +95,8 @@ class CareRules(_CamelModel):
     screener_answer_minutes: int = Field(default=30, ge=5, le=240)
     escalation_acknowledge_minutes: int = Field(default=15, ge=1, le=120, description="before the next in the chain is paged")
     ptsd_cutoff: int = Field(default=33, ge=31, le=33, description="PCL-5 total suggesting probable PTSD")
+    # Patients treated for PTSD get the PCL-5 with their next follow-up once this long has passed since the last.
+    ptsd_check_every_days: int = Field(default=30, ge=7, le=180)
     rems_form_due_days: int = Field(default=7, ge=1, le=30, description="REMS Patient Monitoring Form deadline")
 
     @model_validator(mode="after")

@@ -19,8 +19,16 @@ from ..domain.care import (
 )
 from ..domain.errors import Conflict, StaleRecord, Undeliverable
 from ..domain.escalations import ClinicianTask, Escalation, Page, attempt_due, end_of_day, recipient
-from ..domain.followups import SAFETY_ORDER, FollowUp, Next, decide, expire_follow_up, open_follow_up
-from ..domain.instruments import CSSRS, Risk
+from ..domain.followups import (
+    SAFETY_ORDER,
+    FollowUp,
+    Next,
+    decide,
+    expire_follow_up,
+    instruments_due,
+    open_follow_up,
+)
+from ..domain.instruments import CSSRS, PCL5, Risk
 from ..domain.links import Link, LinkKind, digest, new_token
 from ..domain.patients import Patient
 from ..domain.surveys import Safety
@@ -147,6 +155,8 @@ class WorkflowSteps:
             now = self.service.clock()
             follow_up = self.repository.get_follow_up(appointment_id, number)
             if follow_up is None:
+                patient = self.service.patient(appointment.patient_id)
+                last_ptsd_check = self.repository.latest_score(patient.patient_id, PCL5.code) if patient.treating_ptsd else None
                 follow_up = open_follow_up(
                     appointment_id=appointment_id,
                     run=run,
@@ -154,7 +164,13 @@ class WorkflowSteps:
                     clinic_id=appointment.clinic_id,
                     patient_id=appointment.patient_id,
                     hours_after=hours_after,
-                    instruments=instruments,
+                    instruments=instruments_due(
+                        instruments,
+                        treating_ptsd=patient.treating_ptsd,
+                        last_ptsd_check=last_ptsd_check and last_ptsd_check.effective,
+                        now=now,
+                        care=self.service.rules.care,
+                    ),
                     now=now,
                     care=self.service.rules.care,
                 )

@@ -10,7 +10,6 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Protocol
 
-from .domain.care import AttentionKind
 from .domain.errors import Conflict, LinkGone, LinkInvalid, NotFound, StaleRecord, TemporarilyUnavailable
 from .domain.escalations import ClinicianTask, Escalation, acknowledge, complete
 from .domain.fhir import patient_bundle
@@ -89,12 +88,22 @@ class FollowUpService:
         try:
             self.service.workflow.resume(token, decision.output(now))
         except TemporarilyUnavailable:
-            # The answers are safe; the workflow's own deadline looks again. Staff see it now.
-            self.service.needs_attention(
-                follow_up.appointment_id,
-                AttentionKind.WORKFLOW,
-                f"survey answers of follow-up {follow_up.number} could not reach the workflow: review them",
+            # The answers are stored and the workflow's own deadline looks again, which may be
+            # hours away: a clinician reviews them now instead.
+            task = ClinicianTask(
+                task_id=f"{follow_up.follow_up_id}-review",
+                appointment_id=follow_up.appointment_id,
+                follow_up=follow_up.number,
+                clinic_id=follow_up.clinic_id,
+                patient_id=follow_up.patient_id,
+                reason="survey answers could not reach the care workflow: review them now",
+                created_at=now,
+                due_at=now,
             )
+            try:
+                self.records.save_task(None, task)
+            except StaleRecord:
+                pass  # already waiting for review
 
     # --- the safety path --------------------------------------------------------------
     def acknowledge(self, actor: Actor, escalation_id: str, note: str | None) -> Escalation:

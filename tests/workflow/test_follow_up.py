@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from clinic.adapters.stepfunctions import StepFunctionsEngine
+from clinic.domain.errors import TemporarilyUnavailable
+from clinic.workflow.steps import WorkflowSteps
 from fhir.resources.R4B.bundle import Bundle
 
 from tests.support.timing import eventually
@@ -298,3 +301,45 @@ def test_a_patient_treated_for_ptsd_gets_the_pcl5_once_a_month(care: CareWorld) 
     assert care.open_survey(second).body["pending"] == ["phq-9", "gad-7"]  # answered 6 days ago
     history = {i["instrument"]: i for i in care.call("GET", f"/patients/{patient['patientId']}/scores").body["instruments"]}
     assert history["pcl-5"]["history"][0]["flags"] == ["probable-ptsd"]
+
+
+def test_every_follow_up_step_run_twice_sends_one_link_and_pages_once(care: CareWorld, monkeypatch) -> None:
+    """Step Functions may re-run a task that already took effect."""
+    for name in ("await_follow_up", "follow_up_check", "escalate"):
+        real = getattr(WorkflowSteps, name)
+
+        def twice(self, *args, _real=real, **kwargs):
+            _real(self, *args, **kwargs)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(WorkflowSteps, name, twice)
+    care.set_escalation_chain()
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    care.answer(token, "phq-9", phq9(item9=3))
+    care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_5=1))
+    (escalation,) = eventually(lambda: care.alerts()["escalations"], what="the escalation")
+    assert care.call("POST", f"/escalations/{escalation['escalationId']}/acknowledge", {}, role="clinician").status == 200
+    care.sleeping_until(at + timedelta(hours=168))
+    assert len(care.survey_links()) == 1 and len(care.sms_to(PAGERS["dr-on-call"])) == 1
+    assert care.sms_to(PAGERS["dr-backup"]) == []
+
+
+def test_answers_that_cannot_reach_the_workflow_are_kept_flagged_and_the_deadline_still_pages(care: CareWorld, monkeypatch) -> None:
+    care.set_escalation_chain()
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    parked_on_follow_up(care, appointment)
+
+    def unavailable(self, token, output):
+        raise TemporarilyUnavailable("Step Functions is throttling")
+
+    monkeypatch.setattr(StepFunctionsEngine, "resume", unavailable)
+    assert care.answer(token, "phq-9", phq9(item9=1)).status == 200  # the patient still sees crisis resources
+    (review,) = care.alerts()["tasks"]
+    assert review["reason"] == "survey answers could not reach the care workflow: review them now"
+    assert review["dueAt"] == review["createdAt"]
+    # The workflow's own deadline (the reminder, 24 h) looks again and finds the screener overdue.
+    care.sleeping_until(at + timedelta(hours=48))
+    care.advance_to(at + timedelta(hours=48))
+    eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="on-call paged")

@@ -14,7 +14,7 @@ from clinic.workflow import handler as workflow_handler
 
 from tests.support.timing import eventually
 from tests.support.world import CHECKLIST, at
-from tests.workflow.conftest import NOW, CareWorld
+from tests.workflow.conftest import NOW, CareWorld, cssrs, phq9
 
 SENTINELS = {
     "givenName": "Zebulonsentinel",
@@ -26,6 +26,7 @@ SENTINELS = {
 PHONE = "+15555559876"
 OVERRIDE_REASON = "sentinel-override-reason"
 ADVERSE_EVENTS = "sentinel-adverse-event"
+ACK_NOTE = "sentinel-acknowledgment-note"
 
 
 @pytest.fixture
@@ -45,6 +46,7 @@ def verbose_logs(capfd) -> Iterator[None]:
 
 
 def test_a_whole_session_leaves_no_phi_in_logs_executions_or_messages(care: CareWorld, capfd, verbose_logs) -> None:
+    care.set_escalation_chain()
     patient = care.register_patient(key="sentinel-patient", phone=PHONE, **SENTINELS)
     reply = care.book(patient["patientId"], at(NOW.date() + timedelta(days=5), 10), key="sentinel-booking")
     assert reply.status == 201
@@ -64,7 +66,13 @@ def test_a_whole_session_leaves_no_phi_in_logs_executions_or_messages(care: Care
     body = {"checklist": CHECKLIST, "adverseEvents": ADVERSE_EVENTS}
     assert care.act(appointment, "discharge", body).status == 200
     care.advance_to(start + timedelta(minutes=125, hours=24))
-    eventually(lambda: care.follow_up(appointment, 1), what="the first follow-up")
+    token = eventually(lambda: care.survey_links(), what="the first survey link")[0]
+    assert care.answer(token, "phq-9", phq9(item9=3, others=2)).status == 200
+    assert care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_4=1)).status == 200
+    (escalation,) = eventually(lambda: care.alerts()["escalations"], what="the escalation")
+    acknowledged = care.call("POST", f"/escalations/{escalation['escalationId']}/acknowledge", {"note": ACK_NOTE}, role="clinician")
+    assert acknowledged.status == 200
+    care.sleeping_until(start + timedelta(minutes=125, hours=168))  # the workflow went on
 
     history = care.sfn.get_execution_history(
         executionArn=care.execution_arn(appointment), includeExecutionData=True, maxResults=1000
@@ -75,10 +83,11 @@ def test_a_whole_session_leaves_no_phi_in_logs_executions_or_messages(care: Care
         "logs": out + err,
         "execution input": described["input"],
         "execution history": json.dumps(history, default=str),
-        "patient messages": json.dumps([text for _, text in care.sms()]),
+        "patient messages and safety pages": json.dumps([text for _, text in care.sms()]),
         "clinician pages": json.dumps(care.pages()),
     }
     assert care.pages() and care.sms() and "workflow step done" in out + err  # there was something to search
+    assert any("/escalations/" in text for _, text in care.sms())  # the safety page went out
     secrets = [
         SENTINELS["givenName"],
         SENTINELS["familyName"],
@@ -89,6 +98,14 @@ def test_a_whole_session_leaves_no_phi_in_logs_executions_or_messages(care: Care
         PHONE,
         OVERRIDE_REASON,
         ADVERSE_EVENTS,
+        ACK_NOTE,
+        # What the answers were and what they mean stays out too: item ids, scores, flags, risk.
+        "phq9-9",
+        "cssrs-4",
+        "suicidal-ideation",
+        "page-on-call",
+        "moderately severe",
+        "risk high",
     ]
     found = {where: [s for s in secrets if s in text] for where, text in leaving.items()}
     assert found == {where: [] for where in leaving}

@@ -287,8 +287,8 @@ class WorkflowSteps:
         level, provider_id = recipient(clinic.profile.escalation_chain, attempt)
         provider = clinic.providers.get(provider_id) if provider_id else None
         text = (
-            f"URGENT safety alert ({level}): a patient's follow-up answers show suicide risk. "
-            f"Acknowledge now: {self.patient_link_base_url}/escalations/{escalation.escalation_id}"
+            f"URGENT safety alert ({level}): a patient needs a clinician now. "
+            f"Open and acknowledge: {self.patient_link_base_url}/escalations/{escalation.escalation_id}"
         )
         if provider is not None and provider.pager:
             self.messages.to_pager(provider.pager, text)

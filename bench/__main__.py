@@ -113,9 +113,32 @@ def api_calls() -> dict[str, dict[str, int]]:
             "cancel",
             lambda: world.call("POST", f"/appointments/{other['appointmentId']}/cancel", {"reason": "benchmark"}),
         )
+        token = _open_survey(world, booked["appointmentId"], clock["now"])
+        answers = {"token": token, "instrument": "phq-9", "answers": {f"phq9-{n}": 1 for n in range(1, 10)}}
+        measured("survey submit", lambda: world.call("POST", "/public/surveys/answers", answers, role=None))
     patch.undo()
-    found["survey submit"] = {}  # comes with the questionnaires (issue 4)
     return found
+
+
+def _open_survey(world: Any, appointment_id: str, now: Any) -> str:
+    """A follow-up parked the way the workflow parks it, and its link's token."""
+    import boto3
+    from clinic.adapters.dynamodb import DynamoRepository
+    from clinic.domain.followups import open_follow_up
+    from clinic.domain.links import Link, LinkKind, digest, new_token
+    from clinic.domain.rules import CareRules
+
+    repository = DynamoRepository(boto3.resource("dynamodb").Table(world.table_name))
+    appointment = repository.get_appointment(appointment_id)
+    follow_up = open_follow_up(
+        appointment_id=appointment_id, run=1, number=1, clinic_id=appointment.clinic_id, patient_id=appointment.patient_id,
+        hours_after=24, instruments=["phq-9"], now=now, care=CareRules(),
+    )
+    repository.save_follow_up(None, follow_up.model_copy(update={"task_token": "a-parked-execution"}))
+    token = new_token()
+    link = Link(digest=digest(token), kind=LinkKind.SURVEY, appointment_id=appointment_id, run=1, follow_up=1, valid_until=follow_up.valid_until)
+    repository.save_link(link)
+    return token
 
 
 # --- 2. One session's workflow --------------------------------------------------------------

@@ -25,7 +25,7 @@ from .domain.followups import (
 )
 from .domain.instruments import INSTRUMENTS, Progress, progress
 from .domain.links import Link, LinkKind, digest
-from .service import ATTEMPTS, Actor, ClinicService
+from .service import ATTEMPTS, Actor, ClinicService, retry_on_stale
 
 
 class FollowUpRecords(Protocol):
@@ -92,10 +92,7 @@ class FollowUpService:
             # hours away: a clinician reviews them now instead.
             task = ClinicianTask(
                 task_id=f"{follow_up.follow_up_id}-review",
-                appointment_id=follow_up.appointment_id,
-                follow_up=follow_up.number,
-                clinic_id=follow_up.clinic_id,
-                patient_id=follow_up.patient_id,
+                **follow_up.concerning,
                 reason="survey answers could not reach the care workflow: review them now",
                 created_at=now,
                 due_at=now,
@@ -107,35 +104,30 @@ class FollowUpService:
 
     # --- the safety path --------------------------------------------------------------
     def acknowledge(self, actor: Actor, escalation_id: str, note: str | None) -> Escalation:
-        for _ in range(ATTEMPTS):
-            before = self.records.get_escalation(escalation_id)
-            if before is None:
-                raise NotFound(f"no escalation {escalation_id!r}")
+        def attempt() -> tuple[Escalation, Escalation]:
+            before = self.escalation(escalation_id)
             after = acknowledge(before, actor.name, self.service.clock(), note)
+            self.records.save_escalation(before, after)  # StaleRecord: paged the next clinician meanwhile
+            return before, after
+
+        before, after = retry_on_stale(attempt, "the escalation")
+        if before.task_token:
             try:
-                self.records.save_escalation(before, after)
-            except StaleRecord:
-                continue  # paged the next clinician meanwhile
-            if before.task_token:
-                try:
-                    self.service.workflow.resume(before.task_token, {"acknowledged": True})
-                except TemporarilyUnavailable:
-                    pass  # acknowledged is stored: the next page time finds it and pages no one
-            return after
-        raise Conflict("the escalation keeps changing; try again")
+                self.service.workflow.resume(before.task_token, {"acknowledged": True})
+            except TemporarilyUnavailable:
+                pass  # acknowledged is stored: the next page time finds it and pages no one
+        return after
 
     def complete_task(self, actor: Actor, task_id: str, note: str | None) -> ClinicianTask:
-        for _ in range(ATTEMPTS):
+        def attempt() -> ClinicianTask:
             before = self.records.get_task(task_id)
             if before is None:
                 raise NotFound(f"no task {task_id!r}")
             after = complete(before, actor.name, self.service.clock(), note)
-            try:
-                self.records.save_task(before, after)
-                return after
-            except StaleRecord:
-                continue
-        raise Conflict("the task keeps changing; try again")
+            self.records.save_task(before, after)
+            return after
+
+        return retry_on_stale(attempt, "the task")
 
     def escalation(self, escalation_id: str) -> Escalation:
         found = self.records.get_escalation(escalation_id)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .domain.appointments import (
     RELEASING,
@@ -80,6 +80,17 @@ WORKFLOW_ACTOR = Actor(user_id="care-workflow", name="Care workflow", groups=fro
 PATIENT_LINK_ACTOR = Actor(user_id="patient-link", name="Patient (reminder link)", groups=frozenset())
 # A change that loses a race with another writer is re-read and re-applied this many times.
 ATTEMPTS = 3
+T = TypeVar("T")
+
+
+def retry_on_stale(attempt: Callable[[], T], what: str) -> T:
+    """Runs `attempt` (read, change, conditional write) again when it lost a race."""
+    for _ in range(ATTEMPTS):
+        try:
+            return attempt()
+        except StaleRecord:
+            continue
+    raise Conflict(f"{what} keeps changing; reload it and try again")
 
 
 class Repository(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -54,6 +55,16 @@ class FollowUp(_Model):
     @property
     def follow_up_id(self) -> str:
         return f"{self.appointment_id}-{self.number}"
+
+    @property
+    def concerning(self) -> dict[str, Any]:
+        """The ids a safety record (escalation, task) about this follow-up carries."""
+        return {
+            "appointment_id": self.appointment_id,
+            "follow_up": self.number,
+            "clinic_id": self.clinic_id,
+            "patient_id": self.patient_id,
+        }
 
     @property
     def on_call_list(self) -> bool:

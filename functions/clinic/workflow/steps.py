@@ -33,7 +33,7 @@ from ..domain.links import Link, LinkKind, digest, new_token
 from ..domain.patients import Patient
 from ..domain.surveys import Safety
 from ..domain.workflow import Step, progress
-from ..service import ATTEMPTS, ClinicService
+from ..service import ATTEMPTS, ClinicService, retry_on_stale
 
 
 class Messages(Protocol):
@@ -220,19 +220,13 @@ class WorkflowSteps:
     def escalate(self, appointment_id: str, run: int, number: int, token: str) -> dict[str, Any]:
         """Pages the clinic's chain for a high-risk answer, one more person every
         `escalationAcknowledgeMinutes`, until a clinician acknowledges; waits with `token`."""
-        appointment = self.service.workflow_appointment(appointment_id, run)
+        self.service.workflow_appointment(appointment_id, run)
         follow_up = self._follow_up(appointment_id, number)
         for _ in range(ATTEMPTS):
             now = self.service.clock()
             before = self.repository.get_escalation(follow_up.follow_up_id)
             escalation = before or Escalation(
-                escalation_id=follow_up.follow_up_id,
-                appointment_id=appointment_id,
-                follow_up=number,
-                clinic_id=appointment.clinic_id,
-                patient_id=appointment.patient_id,
-                reason=_safety_reason(follow_up),
-                started_at=now,
+                escalation_id=follow_up.follow_up_id, reason=_safety_reason(follow_up), started_at=now, **follow_up.concerning
             )
             if escalation.acknowledged is not None:
                 self.service.workflow.resume(token, {"acknowledged": True})
@@ -241,9 +235,8 @@ class WorkflowSteps:
             if not any(page.attempt == attempt for page in escalation.pages):
                 escalation = escalation.model_copy(update={"pages": (*escalation.pages, self._page_chain(escalation, attempt, now))})
             try:
-                self.repository.save_escalation(
-                    before, escalation.model_copy(update={"task_token": token, "version": escalation.version + (before is not None)})
-                )
+                version = escalation.version + 1 if before else escalation.version
+                self.repository.save_escalation(before, escalation.model_copy(update={"task_token": token, "version": version}))
             except StaleRecord:
                 continue  # acknowledged meanwhile
             self._change_follow_up(appointment_id, number, lambda f: _handled(f, Safety.PAGE))
@@ -258,10 +251,7 @@ class WorkflowSteps:
         if self.repository.get_task(follow_up.follow_up_id) is None:
             task = ClinicianTask(
                 task_id=follow_up.follow_up_id,
-                appointment_id=appointment_id,
-                follow_up=number,
-                clinic_id=appointment.clinic_id,
-                patient_id=appointment.patient_id,
+                **follow_up.concerning,
                 reason=_safety_reason(follow_up),
                 created_at=now,
                 due_at=end_of_day(now, self.service.clinic(appointment.clinic_id).profile.zone),
@@ -330,18 +320,17 @@ class WorkflowSteps:
         return follow_up
 
     def _change_follow_up(self, appointment_id: str, number: int, change: Callable[[FollowUp], FollowUp]) -> FollowUp:
-        for _ in range(ATTEMPTS):
+        def attempt() -> FollowUp:
             before = self._follow_up(appointment_id, number)
             after = change(before)
             if after == before:
                 return before
             after = after.model_copy(update={"version": before.version + 1})
-            try:
-                self.repository.save_follow_up(before, after)
-                return after
-            except StaleRecord:
-                continue
-        raise Conflict("the follow-up keeps changing")
+            self.repository.save_follow_up(before, after)
+            return after
+
+        return retry_on_stale(attempt, "the follow-up")
+
 
     # --- failures --------------------------------------------------------------------
     def needs_attention(self, appointment_id: str, run: int, failed_step: str, error: str) -> dict[str, Any]:
@@ -358,7 +347,6 @@ class WorkflowSteps:
             return
         self.messages.to_clinicians(subject, f"{text} Appointment {appointment.appointment_id}.")
         self.repository.record_message(appointment.appointment_id, key, "page", self.service.clock())
-
 
 def _handled(follow_up: FollowUp, step: Safety) -> FollowUp:
     if SAFETY_ORDER.index(step) <= SAFETY_ORDER.index(follow_up.safety_handled):

@@ -153,8 +153,8 @@ def test_an_unacknowledged_page_goes_to_the_backup_after_15_minutes_and_the_lead
     care.set_escalation_chain()
     appointment, at = discharged(care)
     token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
-    care.answer(token, "phq-9", phq9(item9=2))
-    care.answer(token, "c-ssrs-screener", cssrs(cssrs_6=1, cssrs_6_recent=1))  # behaviour in the past 3 months
+    assert care.answer(token, "phq-9", phq9(item9=2)).status == 200
+    assert care.answer(token, "c-ssrs-screener", cssrs(cssrs_6=1, cssrs_6_recent=1)).status == 200  # behaviour, past 3 months
     start = care.clock.now()
     eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="on-call paged")
     care.sleeping_until(start + timedelta(minutes=15))
@@ -196,7 +196,7 @@ def test_an_unanswered_screener_counts_as_high_risk_after_its_deadline(care: Car
 def test_a_lower_risk_positive_creates_a_same_day_task_for_a_clinician(care: CareWorld) -> None:
     appointment, at = discharged(care)
     token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
-    care.answer(token, "phq-9", phq9(item9=1))
+    assert care.answer(token, "phq-9", phq9(item9=1)).status == 200
     reply = care.answer(token, "c-ssrs-screener", cssrs(cssrs_1=1))  # wish to be dead, no thoughts: low risk
     assert reply.body["crisisResources"]  # still shown to the patient
     (task,) = eventually(lambda: care.alerts()["tasks"], what="a task")
@@ -319,8 +319,8 @@ def test_every_follow_up_step_run_twice_sends_one_link_and_pages_once(care: Care
     care.set_escalation_chain()
     appointment, at = discharged(care)
     token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
-    care.answer(token, "phq-9", phq9(item9=3))
-    care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_5=1))
+    assert care.answer(token, "phq-9", phq9(item9=3)).status == 200
+    assert care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_5=1)).status == 200
     (escalation,) = eventually(lambda: care.alerts()["escalations"], what="the escalation")
     assert care.call("POST", f"/escalations/{escalation['escalationId']}/acknowledge", {}, role="clinician").status == 200
     care.sleeping_until(at + timedelta(hours=168))

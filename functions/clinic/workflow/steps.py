@@ -185,6 +185,8 @@ class WorkflowSteps:
             if decision.next is not Next.WAIT:
                 self.service.workflow.resume(token, decision.output(now))
                 return {"parked": False}
+            if follow_up.task_token == token:
+                return {"parked": True}  # a re-run: nothing to write
             try:
                 self.repository.save_follow_up(
                     follow_up, follow_up.model_copy(update={"task_token": token, "version": follow_up.version + 1})
@@ -234,6 +236,8 @@ class WorkflowSteps:
             attempt = attempt_due(escalation, now, self.service.rules.care.escalation_acknowledge_minutes)
             if not any(page.attempt == attempt for page in escalation.pages):
                 escalation = escalation.model_copy(update={"pages": (*escalation.pages, self._page_chain(escalation, attempt, now))})
+            elif escalation.task_token == token:
+                return {"parked": True, "attempt": attempt}  # a re-run: nothing to write
             try:
                 version = escalation.version + 1 if before else escalation.version
                 self.repository.save_escalation(before, escalation.model_copy(update={"task_token": token, "version": version}))

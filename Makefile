@@ -8,6 +8,18 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: run test synth bench clean
 
+# The web client's two libraries, as package-lock.json pins them (no install scripts run).
+node_modules/installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --silent
+	touch $@
+
+# The browser tests drive Debian's Chromium (Playwright downloads no browser of its own).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+
 $(VENV)/installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -15,10 +27,10 @@ $(VENV)/installed: pyproject.toml
 	rm -rf build *.egg-info
 	touch $@
 
-run: $(VENV)/installed
+run: $(VENV)/installed node_modules/installed
 	TZ=UTC $(PY) -m local $(ARGS)
 
-test: $(VENV)/installed
+test: $(VENV)/installed node_modules/installed $(CHROMIUM)
 	TZ=UTC $(PY) -m pytest -n 2 $(ARGS)
 
 bench: $(VENV)/installed
@@ -28,4 +40,4 @@ synth: $(VENV)/installed
 	$(PY) app.py
 
 clean:
-	rm -rf $(VENV) cdk.out
+	rm -rf $(VENV) cdk.out node_modules

@@ -15,19 +15,25 @@ SEEDER = Actor(user_id="local-seed", name="demo-data", groups=frozenset({"admin"
 
 def seed(service: ClinicService) -> None:
     hours = {day: [TimeRange(start=time(7, 0), end=time(20, 0))] for day in WEEK}
-    service.save_clinic_profile(
-        ClinicProfile(
-            clinic_id=DEMO_CLINIC,
-            name="Demo Ketamine Clinic",
-            time_zone=service.rules.default_time_zone,
-            opening_hours=hours,
-            rems_certified=True,
-        )
+    profile = ClinicProfile(
+        clinic_id=DEMO_CLINIC,
+        name="Demo Ketamine Clinic",
+        time_zone=service.rules.default_time_zone,
+        opening_hours=hours,
+        rems_certified=True,
     )
+    service.save_clinic_profile(profile)
     for n in range(1, 5):
         service.save_chair(DEMO_CLINIC, Chair(chair_id=f"chair-{n}", name=f"Chair {n}"))
-    service.save_provider(DEMO_CLINIC, Provider(provider_id="nurse-lee", name="Nurse Lee", role="nurse", capacity=3, working_hours=hours))
-    service.save_provider(DEMO_CLINIC, Provider(provider_id="dr-okafor", name="Dr Okafor", role="prescriber", capacity=2, working_hours=hours))
+    providers = [
+        Provider(provider_id="nurse-lee", name="Nurse Lee", role="nurse", capacity=3, working_hours=hours, pager="+15555550302"),
+        Provider(provider_id="dr-okafor", name="Dr Okafor", role="prescriber", capacity=2, working_hours=hours, pager="+15555550301"),
+        Provider(provider_id="dr-lead", name="Dr Lead", role="prescriber", capacity=1, working_hours=hours, pager="+15555550303"),
+    ]
+    for provider in providers:
+        service.save_provider(DEMO_CLINIC, provider)
+    # Safety pages go to the on-call prescriber, then the nurse, then the clinic lead.
+    service.save_clinic_profile(profile.model_copy(update={"escalation_chain": ["dr-okafor", "nurse-lee", "dr-lead"]}))
     patients = [
         service.register_patient(
             PatientDetails(
@@ -45,7 +51,7 @@ def seed(service: ClinicService) -> None:
         ]
     ]
     zone = service.clinic(DEMO_CLINIC).profile.zone
-    tomorrow = (datetime.now(zone) + timedelta(days=1)).date()
+    tomorrow = (service.clock().astimezone(zone) + timedelta(days=1)).date()
     for n, (patient, hour, kind) in enumerate([(patients[0], 9, "spravato"), (patients[1], 10, "iv-ketamine")], start=1):
         service.book(
             SEEDER,

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import os
+import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +24,22 @@ from .identity import InvalidToken, StaffDirectory, create_directory
 from .stepfunctions import stop_all
 from .template import synthesized
 
+ROOT = Path(__file__).resolve().parent.parent
+WEB = ROOT / "web"
+# Pages of the web client by path; patient links (/patient/...) open the patient pages.
+PAGES = {
+    "/": "index.html",
+    "/outbox": "outbox.html",
+    "/docs": "docs.html",
+    "/patient/survey": "survey.html",
+    "/patient/confirm": "confirm.html",
+}
+STAFF_LINKS = re.compile(r"^/patient/(escalations|tasks)/[A-Za-z0-9-]+$")  # links in clinicians' pages
+VENDOR = {  # the npm packages the pages use, installed by `make run` (package.json)
+    "/vendor/chart.js": ROOT / "node_modules/chart.js/dist/chart.umd.js",
+    "/vendor/swagger-ui.css": ROOT / "node_modules/swagger-ui-dist/swagger-ui.css",
+    "/vendor/swagger-ui-bundle.js": ROOT / "node_modules/swagger-ui-dist/swagger-ui-bundle.js",
+}
 MAX_BODY_BYTES = 1024 * 1024  # API Gateway refuses payloads over 10 MB; the clinic API needs far less
 CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
@@ -29,11 +49,14 @@ CORS_HEADERS = {
 
 
 class LocalService:
-    def __init__(self, *, port: int = 8000, aws_port: int = 0, seed: bool = True, speed: float = 1.0):
+    def __init__(
+        self, *, port: int = 8000, aws_port: int = 0, seed: bool = True, speed: float = 1.0, start: datetime | None = None
+    ):
         self.port = port
         self.aws_port = aws_port
         self.seed = seed
         self.speed = speed  # how much faster than real time the care workflow's clock runs
+        self.start_at = start  # where the clock starts (default: now)
         self.directory: StaffDirectory | None = None
         self._moto: Any = None
         self._http: ThreadingHTTPServer | None = None
@@ -66,14 +89,15 @@ class LocalService:
         template = synthesized()  # also puts functions/ on the path
         self._run_workflows(self._moto._server.server_port)
         serialize_dynamodb()
+        self._http = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         environment = dict(deploy(template).environment)
         environment["ALLOWED_ORIGIN"] = "*"  # the local web client may be served from any port
+        environment["PATIENT_LINK_BASE_URL"] = f"{self.url}/patient"  # the links in the outbox open this server's pages
         os.environ.update(environment)
         reset_functions()
         self.directory = create_directory(template, boto3.client("cognito-idp"), endpoint)
         if self.seed:
             self._seed()
-        self._http = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         threading.Thread(target=self._http.serve_forever, name="local-api", daemon=True).start()
         return self
 
@@ -96,7 +120,7 @@ class LocalService:
 
         from .stepfunctions import ScaledClock, install, install_lambda_handlers, uninstall, uninstall_lambda_handlers
 
-        clock = ScaledClock(self.speed)
+        clock = self.clock = ScaledClock(self.speed, self.start_at)
         install(clock)
         install_lambda_handlers()
         sfn_config = default_user_config["stepfunctions"]
@@ -185,6 +209,12 @@ def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
             if parts.path == "/local/sign-in" and method == "POST":
                 self._sign_in(body)
                 return
+            if parts.path.startswith("/local/") or parts.path == "/openapi.json":
+                self._reply(*local_route(service, method, parts.path, body))
+                return
+            if method == "GET" and (file := static_file(parts.path)) is not None:
+                self._file(file)
+                return
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, reply_headers, reply_body = service.invoke(method, parts.path, parts.query, headers, body)
             self._reply(status, {"Access-Control-Allow-Origin": "*", **reply_headers}, reply_body)
@@ -199,6 +229,15 @@ def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
                 return
             self._reply(200, {}, json.dumps({"idToken": token}))
 
+        def _file(self, path: Path) -> None:
+            payload = path.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(payload)
+
         def _reply(self, status: int, headers: dict[str, str], body: str) -> None:
             payload = body.encode()
             self.send_response(status)
@@ -209,3 +248,61 @@ def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
     return Handler
+
+
+def static_file(path: str) -> Path | None:
+    """The web client's file for a GET path, or None when the path is the API's."""
+    if path in PAGES:
+        return WEB / PAGES[path]
+    if STAFF_LINKS.match(path):
+        return WEB / "index.html"
+    if path in VENDOR:
+        return VENDOR[path]
+    if path.startswith("/web/"):
+        file = (WEB / path.removeprefix("/web/")).resolve()
+        if file.is_relative_to(WEB) and file.is_file():
+            return file
+    return None
+
+
+def local_route(service: LocalService, method: str, path: str, body: str | None) -> tuple[int, dict[str, str], str]:
+    """What only the local stack has: the outbox, the clock and the OpenAPI document."""
+    if path == "/openapi.json" and method == "GET":
+        from clinic.api.app import ENVIRONMENTS
+
+        with ENVIRONMENTS.use() as api:
+            schema = api.resolver.get_openapi_json_schema(title="Ketamine clinic API", version="1")
+        return 200, {"Access-Control-Allow-Origin": "*"}, schema
+    if path == "/local/outbox" and method == "GET":
+        return 200, {}, json.dumps(outbox())
+    if path == "/local/clock" and method in ("GET", "POST"):
+        if method == "POST":
+            try:
+                minutes = float(json.loads(body or "{}")["advanceMinutes"])
+                service.clock.advance(timedelta(minutes=minutes))
+            except (KeyError, TypeError, ValueError):
+                return 422, {}, json.dumps({"message": "send {\"advanceMinutes\": a number of minutes, not negative}"})
+        return 200, {}, json.dumps({"now": service.clock.now().isoformat().replace("+00:00", "Z"), "speed": service.speed})
+    return 404, {}, json.dumps({"message": "Not Found"})
+
+
+def outbox() -> dict[str, list[dict[str, str]]]:
+    """What would have reached phones and inboxes: SMS (patients and pagers), the clinicians'
+    topic, and email, newest last."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+    from moto.sns.models import sns_backends
+
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    sns = sns_backends[DEFAULT_ACCOUNT_ID][region]
+    sms = [{"to": phone, "text": text} for phone, text in sns.sms_messages.values()]
+    pages = [
+        {"to": topic.name, "subject": subject or "", "text": message}
+        for topic in sns.topics.values()
+        for _, message, subject, *_ in topic.sent_notifications
+    ]
+    emails = [
+        {"to": ", ".join(m.destinations.get("ToAddresses", [])), "subject": m.subject, "text": m.body}
+        for m in ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+    ]
+    return {"sms": sms, "pages": pages, "emails": emails}

@@ -148,6 +148,13 @@ class ScaledClock:
     def pause(self, seconds: float) -> None:
         time.sleep(seconds / self.factor)
 
+    def advance(self, delta: timedelta) -> None:
+        """Jumps ahead (a demo or a browser test skipping an observation window); sleepers
+        notice within _POLL_SECONDS."""
+        if delta < timedelta(0):
+            raise ValueError(f"a clock cannot go back: {delta}")
+        self._start += delta
+
 
 def _aware(t: datetime) -> datetime:
     if t.tzinfo is None:

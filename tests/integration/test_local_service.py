@@ -101,3 +101,35 @@ def test_tokens_are_checked_like_api_gateway(service: LocalService) -> None:
     status, body = request(service, "PUT", "/clinics/demo/chairs/chair-9", {"name": "Chair 9"}, token=token)
     assert status == 403 and "admin" in body["message"]
     assert request(service, "POST", "/local/sign-in", {"username": "clinician", "password": "wrong"})[0] == 401
+
+
+def fetch(service: LocalService, path: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(service.url + path) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read().decode()
+
+
+def test_the_web_client_and_the_api_explorer_are_served_and_nothing_outside_web(service: LocalService) -> None:
+    status, kind, page = fetch(service, "/")
+    assert (status, kind) == (200, "text/html") and "Day board" in page
+    assert fetch(service, "/patient/survey")[0] == 200 and fetch(service, "/outbox")[0] == 200
+    assert fetch(service, "/patient/escalations/a1-1")[2] == page  # a clinician's page link opens the day board
+    assert fetch(service, "/web/app.js")[1] == "text/javascript"
+    assert fetch(service, "/vendor/chart.js")[0] == 200 and fetch(service, "/docs")[0] == 200
+    for outside in ("/web/../local/server.py", "/web/%2e%2e/pyproject.toml"):
+        status, _, body = fetch(service, outside)
+        assert status in (401, 404) and "import" not in body  # left to the API, which wants a token
+    status, _, document = fetch(service, "/openapi.json")
+    paths = json.loads(document)["paths"]
+    assert status == 200 and {"/public/surveys/answers", "/escalations/{escalation_id}/acknowledge"} <= set(paths)
+
+
+def test_the_clock_only_moves_forward_and_the_outbox_lists_what_was_sent(service: LocalService) -> None:
+    before = datetime.fromisoformat(request(service, "GET", "/local/clock")[1]["now"])
+    assert request(service, "POST", "/local/clock", {"advanceMinutes": -5})[0] == 422
+    status, moved = request(service, "POST", "/local/clock", {"advanceMinutes": 30})
+    assert status == 200 and datetime.fromisoformat(moved["now"]) - before >= timedelta(minutes=30)
+    status, outbox = request(service, "GET", "/local/outbox")
+    assert status == 200 and set(outbox) == {"sms", "pages", "emails"}

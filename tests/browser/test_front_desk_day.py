@@ -1,0 +1,125 @@
+"""One session through the web client, as the people who use it: the front desk books and
+checks in, a clinician doses, is refused an early discharge, discharges after the clock
+moves, the patient answers the survey from the outbox's link with item 9 positive and sees
+crisis resources, and the clinician acknowledges the escalation on the alerts panel."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from local.identity import DEMO_PASSWORD
+from local.server import LocalService
+
+
+def sign_in(page: Page, service: LocalService, username: str) -> None:
+    page.goto(f"{service.url}/")
+    page.evaluate("sessionStorage.clear()")
+    page.reload()
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#sign-in button[type=submit]")
+    expect(page.locator("#who")).to_contain_text(username)
+
+
+def advance_clock(service: LocalService, minutes: int) -> None:
+    body = json.dumps({"advanceMinutes": minutes}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{service.url}/local/clock", data=body, method="POST")).read()
+
+
+def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: LocalService, browser, artifacts: Path) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    # The front desk registers a patient and books a Spravato session at the first free time.
+    sign_in(page, service, "frontdesk")
+    page.click("#register summary")
+    page.fill('[name="givenName"]', "Robin")
+    page.fill('[name="familyName"]', "Browser")
+    page.fill('[name="birthDate"]', "1988-05-06")
+    page.fill('[name="phone"]', "+15555550444")
+    page.fill('[name="emergencyName"]', "Kim Browser")
+    page.fill('[name="emergencyPhone"]', "+15555550445")
+    page.click("#register-button")
+    expect(page.locator("#patient option:checked")).to_have_text("Robin Browser")
+    page.select_option("#session-type", "spravato")
+    page.click("#find-slots")
+    page.locator("#slots button").first.click()
+    expect(page.locator("#booking-notice")).to_contain_text("Booked")
+    block = page.locator(".block.selected")
+    expect(block).to_contain_text("Robin Browser")
+
+    # Bad input is shown next to its field: a cancellation reason too short.
+    page.fill('[data-form="cancel"] [name="reason"]', "x")
+    page.click('[data-form="cancel"] button[type=submit]')
+    expect(page.locator('[data-form="cancel"] .field-error[data-for="reason"]')).not_to_be_empty()
+
+    page.click("#detail button:has-text('Check in')")
+    expect(block).to_have_class(re.compile("arrived"))
+
+    # A clinician records the dose and a blood pressure, and is refused an early discharge.
+    sign_in(page, service, "clinician")
+    page.locator(".block", has_text="Robin Browser").click()
+    dose = page.locator('[data-form="dose"]')
+    dose.locator('[name="preDoseBloodPressure.systolic"]').fill("128")
+    dose.locator('[name="preDoseBloodPressure.diastolic"]').fill("82")
+    dose.locator('[name="doseMg"]').fill("56")
+    dose.locator('[name="deviceCount"]').fill("2")
+    dose.locator('[name="lotNumber"]').fill("LOT-7")
+    dose.locator("button[type=submit]").click()
+    vitals = page.locator('[data-form="vitals"]')
+    vitals.locator('[name="bloodPressure.systolic"]').fill("132")
+    vitals.locator('[name="bloodPressure.diastolic"]').fill("84")
+    vitals.locator("button[type=submit]").click()
+    expect(vitals.locator(".notice")).to_have_text("Vitals recorded.")
+    discharge = page.locator('[data-form="discharge"]')
+    for box in discharge.locator("input[type=checkbox]").all():
+        box.check()
+    discharge.locator("button[type=submit]").click()
+    expect(discharge.locator(".form-error")).to_contain_text("discharge")
+    page.screenshot(path=str(artifacts / "day-board.png"), full_page=True)
+
+    # Two hours later the discharge goes through.
+    advance_clock(service, 125)
+    page.locator(".block", has_text="Robin Browser").click()
+    discharge = page.locator('[data-form="discharge"]')
+    for box in discharge.locator("input[type=checkbox]").all():
+        box.check()
+    discharge.locator("button[type=submit]").click()
+    expect(page.locator(".block", has_text="Robin Browser")).to_have_class(re.compile("discharged"))
+
+    # A day later the survey link is in the outbox; the patient answers on a phone.
+    advance_clock(service, 24 * 60)
+    outbox = browser.new_page()
+    outbox.goto(f"{service.url}/outbox")
+    link = outbox.locator("#sms a[href*='/patient/survey#']").first
+    expect(link).to_be_visible(timeout=15000)
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone.goto(link.get_attribute("href"))
+    for answer in [1, 1, 1, 1, 1, 1, 1, 1, 2]:  # PHQ-9, item 9 "more than half the days"
+        expect(phone.locator("#question")).to_be_visible()
+        phone.locator(f".options button[data-value='{answer}']").click()
+    expect(phone.locator("#crisis")).to_contain_text("988")
+    expect(phone.locator(".progress")).to_contain_text("C-SSRS")
+    for answer in [1, 1, 0, 1, 0, 0]:  # thoughts, with intent: high risk
+        expect(phone.locator("#question")).to_be_visible()
+        phone.locator(f".options button[data-value='{answer}']").click()
+    expect(phone.locator("#survey")).to_contain_text("reach out")
+    expect(phone.locator("#crisis")).to_contain_text("911")
+    phone.screenshot(path=str(artifacts / "survey-crisis-resources.png"))
+
+    # The escalation is on the alerts panel; the clinician acknowledges it.
+    page.bring_to_front()
+    alert = page.locator('[data-alert="escalation"]')
+    expect(alert).to_contain_text("Robin Browser", timeout=15000)
+    alert.locator("button:has-text('Acknowledge')").click()
+    expect(page.locator('[data-alert="escalation"]')).to_have_count(0)
+
+    # The patient's page charts the answers.
+    page.locator(".block", has_text="Robin Browser").click()
+    page.click("#detail button:has-text('Patient page')")
+    expect(page.locator("#score-chart")).to_be_visible()
+    page.screenshot(path=str(artifacts / "patient-chart.png"), full_page=True)

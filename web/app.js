@@ -1,0 +1,399 @@
+// The front desk's and clinicians' page: the day board, booking, session actions, alerts
+// and a patient's chart. Plain modules, no build step; the API does every check.
+import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signIn, signOut, token } from "/web/api.js";
+
+const $ = (selector) => document.querySelector(selector);
+const state = { clinic: null, zone: "UTC", appointments: [], selected: null, patients: new Map(), now: null };
+const FIRST_HOUR = 7, LAST_HOUR = 20, DAY = 86400000;
+
+const is = (role) => roles().includes(role);
+const staffName = () => JSON.parse(atob(token().split(".")[1].replace(/-/g, "+").replace(/_/g, "/")))["cognito:username"];
+
+// --- start -------------------------------------------------------------------------------
+$("#sign-in").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    await signIn(form.username.value, form.password.value);
+    start();
+  } catch (error) {
+    form.querySelector(".form-error").textContent = "Wrong username or password.";
+  }
+});
+$("#sign-out").addEventListener("click", signOut);
+if (token()) start();
+
+async function start() {
+  $("#sign-in-view").classList.add("hidden");
+  $("#app").classList.remove("hidden");
+  $("#sign-out").classList.remove("hidden");
+  $("#who").textContent = `${staffName()} (${roles().join(", ")})`;
+  $("#booking-card").classList.toggle("hidden", !(is("front-desk") || is("admin")));
+  await tick();
+  $("#day").value ||= localDate(state.now);
+  $("#clinic").addEventListener("change", refresh);
+  $("#day").addEventListener("change", refresh);
+  await loadClinic();
+  await refresh();
+  setInterval(async () => { await tick(); await refresh(); }, 3000);
+}
+
+async function tick() {
+  // The local stack's clock may run fast or jump ahead; deployed, the browser's clock is right.
+  try {
+    const reply = await fetch("/local/clock");
+    state.now = reply.ok ? new Date((await reply.json()).now) : new Date();
+  } catch { state.now = new Date(); }
+  $("#now").textContent = state.clinic ? `Now ${localTime(state.now.toISOString(), state.zone)}` : "";
+}
+
+function localDate(instant) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: state.zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(instant);
+}
+
+async function loadClinic() {
+  const clinic = await call("GET", `/clinics/${$("#clinic").value}`);
+  state.clinic = clinic;
+  state.zone = clinic.timeZone;
+  $("#session-type").replaceChildren(...Object.entries(clinic.sessionTypes).map(([code, kind]) => el("option", { value: code }, kind.label)));
+}
+
+async function refresh() {
+  try {
+    const board = await call("GET", `/clinics/${$("#clinic").value}/board?date=${$("#day").value}`);
+    state.zone = board.timeZone;
+    state.appointments = board.appointments;
+    await Promise.all(board.appointments.map((a) => patientName(a.patientId)));
+    renderBoard();
+    renderPatients();
+    const selected = state.appointments.find((a) => a.appointmentId === state.selected);
+    // Re-drawn only when the appointment changed: a half-filled form or its errors stay put.
+    if (selected && selected.version !== state.shownVersion) renderDetail(selected);
+    await renderAlerts();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) signOut();
+  }
+}
+
+async function patientName(id) {
+  if (!state.patients.has(id)) {
+    const patient = await call("GET", `/patients/${id}`);
+    state.patients.set(id, `${patient.givenName} ${patient.familyName}`);
+  }
+  return state.patients.get(id);
+}
+
+// --- the day board -----------------------------------------------------------------------
+function phaseClass(appointment) {
+  const phase = appointment.phase || {};
+  if (phase.attention) return "attention";
+  if (phase.name === "observing") {
+    const kind = state.clinic.sessionTypes[appointment.sessionType];
+    const doseEnd = new Date(appointment.dose.startedAt).getTime() + kind.dosingMinutes * 60000;
+    return state.now.getTime() < doseEnd ? "dosing" : "observing";
+  }
+  return { "awaiting-check-in": "booked", "awaiting-dose": "arrived", discharged: "discharged", noshow: "noshow", cancelled: "cancelled" }[phase.name] || "booked";
+}
+
+function blockLabel(appointment) {
+  const phase = appointment.phase || {};
+  const name = state.patients.get(appointment.patientId) || "";
+  let status = phase.name || appointment.status;
+  if (phase.attention) status = `needs attention: ${phase.attention.reason}`;
+  else if (phase.dischargeAllowedAt) {
+    const minutes = Math.ceil((new Date(phase.dischargeAllowedAt) - state.now) / 60000);
+    status = minutes > 0 ? `discharge in ${minutes} min` : "discharge allowed";
+  }
+  return [el("strong", {}, name), el("br"), `${localTime(appointment.start, state.zone)} · ${status}`];
+}
+
+function renderBoard() {
+  const span = (LAST_HOUR - FIRST_HOUR) * 60;
+  const dayStart = zonedMidnight($("#day").value) + FIRST_HOUR * 3600000;
+  const position = (iso) => Math.max(0, Math.min(100, ((new Date(iso) - dayStart) / 60000 / span) * 100));
+  const axis = el("div", { class: "axis" }, Array.from({ length: LAST_HOUR - FIRST_HOUR + 1 }, (_, h) =>
+    el("span", { style: `left:${(h * 60 / span) * 100}%` }, `${String(FIRST_HOUR + h).padStart(2, "0")}:00`)));
+  const lanes = state.clinic.chairs.map((chair) => el("div", { class: "lane", "data-chair": chair.chairId },
+    el("div", { class: "lane-name" }, chair.name),
+    state.appointments.filter((a) => a.chairId === chair.chairId).map((a) => el("div", {
+      class: `block ${phaseClass(a)}${a.appointmentId === state.selected ? " selected" : ""}`,
+      "data-appointment": a.appointmentId,
+      style: `left:${position(a.start)}%;width:${position(a.end) - position(a.start)}%`,
+      title: `${state.patients.get(a.patientId)} ${a.sessionType}`,
+      onclick: () => { state.selected = a.appointmentId; renderBoard(); renderDetail(a); },
+    }, blockLabel(a)))));
+  $("#board").replaceChildren(axis, ...lanes);
+}
+
+function zonedMidnight(day) {
+  // Midnight of `day` in the clinic's zone, as epoch milliseconds.
+  const guess = new Date(`${day}T00:00:00Z`).getTime();
+  const shown = new Date(new Date(guess).toLocaleString("en-US", { timeZone: state.zone }));
+  const utc = new Date(new Date(guess).toLocaleString("en-US", { timeZone: "UTC" }));
+  return guess + (utc - shown);
+}
+
+// --- one appointment ---------------------------------------------------------------------
+function renderDetail(appointment) {
+  const panel = $("#detail");
+  if (!appointment) { panel.classList.add("hidden"); return; }
+  state.shownVersion = appointment.version;
+  panel.classList.remove("hidden");
+  const phase = appointment.phase || {};
+  const facts = [
+    ["Patient", state.patients.get(appointment.patientId)],
+    ["Session", `${state.clinic.sessionTypes[appointment.sessionType].label}, ${localTime(appointment.start, state.zone)}–${localTime(appointment.end, state.zone)}`],
+    ["Chair / provider", `${appointment.chairId} / ${appointment.providerId}`],
+    ["Status", appointment.status + (phase.name ? ` (${phase.name})` : "")],
+  ];
+  if (phase.dischargeAllowedAt) facts.push(["Discharge allowed", localTime(phase.dischargeAllowedAt, state.zone)]);
+  if (phase.bloodPressureDueAt) facts.push(["BP check due", localTime(phase.bloodPressureDueAt, state.zone)]);
+  if (phase.attention) facts.push(["Needs attention", phase.attention.reason]);
+  const actions = el("div", { class: "row" });
+  const forms = el("div");
+  const act = (label, path, body, className = "") => el("button", { class: className, onclick: () => run(forms, () => call("POST", `/appointments/${appointment.appointmentId}/${path}`, body?.())) }, label);
+  if (appointment.status === "booked") {
+    actions.append(act("Check in", "check-in", undefined, "primary"));
+    if (is("front-desk") || is("admin")) {
+      actions.append(act("No-show", "no-show"));
+      forms.append(cancelForm(appointment), rescheduleForm(appointment));
+    }
+  }
+  if (is("clinician") && appointment.status === "arrived") {
+    if (!appointment.dose) forms.append(doseForm(appointment));
+    else forms.append(vitalsForm(appointment), dischargeForm(appointment));
+  }
+  actions.append(el("button", { onclick: () => showPatient(appointment.patientId) }, "Patient page"));
+  panel.replaceChildren(
+    el("h2", {}, "Appointment"),
+    el("dl", {}, facts.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
+    actions, el("p", { class: "form-error" }), forms,
+  );
+}
+
+async function run(form, action) {
+  clearErrors(form.closest("section") || form);
+  try {
+    await action();
+    await refresh();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showErrors(form.closest("form") || form.closest("section"), error);
+  }
+}
+
+function input(label, name, attributes = {}) {
+  return [el("label", {}, label, el("input", { name, ...attributes })), el("div", { class: "field-error", "data-for": name })];
+}
+
+function submitting(form, build) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    try {
+      await build(new FormData(form));
+      await refresh();
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      showErrors(form, error);
+    }
+  });
+  return form;
+}
+
+const nowInput = () => toLocalInput(state.now);
+function toLocalInput(instant) {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: state.zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(instant);
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}`;
+}
+function fromLocalInput(value) {
+  // A wall time in the clinic's zone as an ISO instant.
+  const guess = new Date(`${value}:00Z`).getTime();
+  const offset = new Date(new Date(guess).toLocaleString("en-US", { timeZone: "UTC" })) - new Date(new Date(guess).toLocaleString("en-US", { timeZone: state.zone }));
+  return new Date(guess + offset).toISOString();
+}
+const number = (value) => (value === "" || value === null ? undefined : Number(value));
+
+function cancelForm(appointment) {
+  return submitting(el("form", { "data-form": "cancel" }, el("h3", {}, "Cancel"), input("Reason", "reason"),
+    el("p", { class: "form-error" }), el("button", { class: "danger", type: "submit" }, "Cancel appointment")),
+  (data) => call("POST", `/appointments/${appointment.appointmentId}/cancel`, { reason: data.get("reason") }));
+}
+
+function rescheduleForm(appointment) {
+  return submitting(el("form", { "data-form": "reschedule" }, el("h3", {}, "Reschedule"), input("New start", "start", { type: "datetime-local", value: toLocalInput(new Date(appointment.start)) }),
+    el("p", { class: "form-error" }), el("button", { type: "submit" }, "Reschedule")),
+  (data) => call("POST", `/appointments/${appointment.appointmentId}/reschedule`, { start: fromLocalInput(data.get("start")) }));
+}
+
+function doseForm(appointment) {
+  const kind = state.clinic.sessionTypes[appointment.sessionType];
+  return submitting(el("form", { "data-form": "dose" }, el("h3", {}, "Record the dose"),
+    el("div", { class: "row" }, input("Pre-dose systolic", "preDoseBloodPressure.systolic", { type: "number" }), input("Diastolic", "preDoseBloodPressure.diastolic", { type: "number" })),
+    input(kind.mgPerDevice ? "First device at" : "Infusion start", "startedAt", { type: "datetime-local", value: nowInput() }),
+    input("Dose (mg)", "doseMg", { type: "number", step: "any" }),
+    kind.mgPerDevice ? [input("Devices", "deviceCount", { type: "number" }), input("Lot number", "lotNumber")] : [],
+    el("details", {}, el("summary", {}, "Prescriber override (pressure above the guide)"), input("Prescriber id", "override.prescriberId"), input("Reason", "override.reason")),
+    el("p", { class: "form-error" }), el("button", { class: "primary", type: "submit" }, "Record dose")),
+  (data) => call("POST", `/appointments/${appointment.appointmentId}/dose`, {
+    preDoseBloodPressure: { systolic: number(data.get("preDoseBloodPressure.systolic")), diastolic: number(data.get("preDoseBloodPressure.diastolic")) },
+    startedAt: fromLocalInput(data.get("startedAt")),
+    doseMg: number(data.get("doseMg")),
+    deviceCount: number(data.get("deviceCount")),
+    lotNumber: data.get("lotNumber") || undefined,
+    override: data.get("override.prescriberId") ? { prescriberId: data.get("override.prescriberId"), reason: data.get("override.reason") } : undefined,
+  }));
+}
+
+function vitalsForm(appointment) {
+  return submitting(el("form", { "data-form": "vitals" }, el("h3", {}, "Record vitals"),
+    el("div", { class: "row" }, input("Systolic", "bloodPressure.systolic", { type: "number" }), input("Diastolic", "bloodPressure.diastolic", { type: "number" })),
+    el("div", { class: "row" }, input("SpO2 %", "spo2", { type: "number" }), input("Resp. rate", "respiratoryRate", { type: "number" }), input("MOAA/S", "moaas", { type: "number" })),
+    el("p", { class: "form-error" }), el("p", { class: "notice" }), el("button", { type: "submit" }, "Record vitals")),
+  async (data) => {
+    const systolic = number(data.get("bloodPressure.systolic"));
+    await call("POST", `/appointments/${appointment.appointmentId}/vitals`, {
+      bloodPressure: systolic === undefined ? undefined : { systolic, diastolic: number(data.get("bloodPressure.diastolic")) },
+      spo2: number(data.get("spo2")), respiratoryRate: number(data.get("respiratoryRate")), moaas: number(data.get("moaas")),
+    }, { idempotent: true });
+    document.querySelector('[data-form="vitals"] .notice').textContent = "Vitals recorded.";
+  });
+}
+
+const CHECKLIST = [["vitalsAcceptable", "Vitals acceptable"], ["sedationResolved", "Sedation resolved"], ["dissociationResolved", "Dissociation resolved"], ["breathingNormal", "Breathing normal"], ["ridePresent", "Ride home present"]];
+function dischargeForm(appointment) {
+  return submitting(el("form", { "data-form": "discharge" }, el("h3", {}, "Discharge"),
+    CHECKLIST.map(([name, label]) => [el("label", {}, el("input", { type: "checkbox", name }), ` ${label}`), el("div", { class: "field-error", "data-for": `checklist.${name}` })]),
+    el("p", { class: "form-error" }), el("button", { class: "primary", type: "submit" }, "Discharge")),
+  (data) => call("POST", `/appointments/${appointment.appointmentId}/discharge`, { checklist: Object.fromEntries(CHECKLIST.map(([name]) => [name, data.get(name) === "on"])) }));
+}
+
+// --- alerts --------------------------------------------------------------------------------
+async function renderAlerts() {
+  const clinic = $("#clinic").value;
+  const [alerts, forms] = await Promise.all([call("GET", `/clinics/${clinic}/alerts`), call("GET", `/clinics/${clinic}/rems-forms`)]);
+  const items = [];
+  for (const escalation of alerts.escalations) {
+    const name = await patientName(escalation.patientId);
+    const pages = escalation.pages.map((p) => `${p.level} ${localTime(p.at, state.zone)}`).join(", ");
+    items.push(el("li", { class: "urgent", "data-alert": "escalation" }, `Safety escalation: ${name} — ${escalation.reason}. Paged: ${pages || "now"}. `,
+      is("clinician") ? el("button", { class: "danger", onclick: () => acknowledge(escalation.escalationId) }, "Acknowledge") : "awaiting a clinician"));
+  }
+  for (const task of alerts.tasks) {
+    items.push(el("li", { "data-alert": "task" }, `Call today: ${await patientName(task.patientId)} — ${task.reason}. `,
+      is("clinician") ? el("button", { onclick: () => run($("#alerts"), () => call("POST", `/tasks/${task.taskId}/complete`, { note: "done" })) }, "Done") : ""));
+  }
+  for (const missed of alerts.callList) items.push(el("li", { "data-alert": "call" }, `Call: ${await patientName(missed.patientId)} — ${missed.reason}`));
+  for (const a of state.appointments.filter((x) => x.phase?.attention)) items.push(el("li", { class: "urgent", "data-alert": "attention" }, `${state.patients.get(a.patientId)}: ${a.phase.attention.reason}`));
+  for (const form of forms.forms) items.push(el("li", { "data-alert": "rems" }, `REMS form due ${form.dueDate} for ${await patientName(form.patientId)}`));
+  $("#alerts").replaceChildren(...(items.length ? items : [el("li", {}, "Nothing needs attention.")]));
+}
+
+async function acknowledge(id) {
+  await run($("#alerts"), () => call("POST", `/escalations/${id}/acknowledge`, { note: `acknowledged by ${staffName()}` }));
+}
+
+// --- booking --------------------------------------------------------------------------------
+function renderPatients() {
+  const select = $("#patient");
+  const chosen = select.value;
+  select.replaceChildren(el("option", { value: "" }, "— choose —"), ...[...state.patients].map(([id, name]) => el("option", { value: id }, name)));
+  select.value = chosen;
+}
+
+$("#register-button").addEventListener("click", async () => {
+  const form = $("#booking");
+  clearErrors(form);
+  const value = (name) => form.querySelector(`[name="${name}"]`).value.trim() || undefined;
+  try {
+    const patient = await call("POST", "/patients", {
+      givenName: value("givenName"), familyName: value("familyName"), birthDate: value("birthDate"), phone: value("phone"),
+      emergencyContact: { name: value("emergencyName"), phone: value("emergencyPhone") },
+      remsEnrolled: form.querySelector('[name="remsEnrolled"]').checked,
+    }, { idempotent: true });
+    state.patients.set(patient.patientId, `${patient.givenName} ${patient.familyName}`);
+    renderPatients();
+    $("#patient").value = patient.patientId;
+    $("#register").open = false;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showErrors(form, error);
+  }
+});
+
+$("#find-slots").addEventListener("click", async () => {
+  const form = $("#booking");
+  clearErrors(form);
+  try {
+    const found = await call("GET", `/clinics/${$("#clinic").value}/availability?date=${$("#day").value}&sessionType=${$("#session-type").value}`);
+    $("#slots").replaceChildren(...(found.slots.length ? found.slots.map((slot) => el("button", {
+      type: "button", "data-start": slot.start, onclick: () => book(slot),
+    }, localTime(slot.start, state.zone))) : [el("span", {}, "No free time that day.")]));
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showErrors(form, error);
+  }
+});
+
+async function book(slot) {
+  const form = $("#booking");
+  clearErrors(form);
+  try {
+    const appointment = await call("POST", "/appointments", {
+      clinicId: $("#clinic").value, patientId: $("#patient").value, sessionType: $("#session-type").value,
+      chairId: slot.chairIds[0], providerId: slot.providerIds[0], start: slot.start,
+    }, { idempotent: true });
+    $("#booking-notice").textContent = `Booked ${localTime(appointment.start, state.zone)} in ${appointment.chairId}.`;
+    $("#slots").replaceChildren();
+    state.selected = appointment.appointmentId;
+    await refresh();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showErrors(form, error);
+  }
+}
+
+// --- a patient's page -------------------------------------------------------------------------
+async function showPatient(patientId) {
+  const [patient, history, scores] = await Promise.all([
+    call("GET", `/patients/${patientId}`), call("GET", `/patients/${patientId}/appointments`), call("GET", `/patients/${patientId}/scores`),
+  ]);
+  const page = $("#patient-page");
+  page.classList.remove("hidden");
+  const canvas = el("canvas", { id: "score-chart", height: "140" });
+  page.replaceChildren(
+    el("h2", {}, `${patient.givenName} ${patient.familyName}`),
+    el("p", {}, `Born ${patient.birthDate} · ${history.appointments.length} sessions`),
+    el("ul", {}, history.appointments.map((a) => el("li", {}, `${new Date(a.start).toLocaleDateString()} ${a.sessionType}: ${a.status}`))),
+    el("h3", {}, "Scores"),
+    scores.instruments.length ? canvas : el("p", {}, "No answers yet."),
+    el("ul", {}, scores.instruments.filter((i) => i.progress).map((i) => el("li", {},
+      `${i.instrument.toUpperCase()}: baseline ${i.progress.baseline}, latest ${i.progress.latest}` +
+      (i.progress.response ? " · response" : "") + (i.progress.remission ? " · remission" : "")))),
+  );
+  if (scores.instruments.length) drawChart(canvas, scores.instruments);
+  page.scrollIntoView({ behavior: "smooth" });
+}
+
+function drawChart(canvas, instruments) {
+  const charted = instruments.filter((i) => ["phq-9", "gad-7"].includes(i.instrument));
+  const colours = { "phq-9": "#4a7bd0", "gad-7": "#d0822a" };
+  const datasets = charted.map((i) => ({ label: i.instrument.toUpperCase(), borderColor: colours[i.instrument], data: i.history.map((h) => ({ x: new Date(h.effective).getTime(), y: h.total })) }));
+  const phq9 = charted.find((i) => i.instrument === "phq-9");
+  const span = datasets.flatMap((d) => d.data.map((p) => p.x));
+  const across = (y) => [{ x: Math.min(...span), y }, { x: Math.max(...span), y }];
+  if (phq9?.progress?.baseline) datasets.push({ label: "Response (50 % of baseline)", data: across(phq9.progress.baseline / 2), borderDash: [6, 4], borderColor: "#2a9d8f", pointRadius: 0 });
+  datasets.push({ label: "Remission (PHQ-9 < 5)", data: across(5), borderDash: [2, 3], borderColor: "#7a8a7a", pointRadius: 0 });
+  new window.Chart(canvas, {
+    type: "line",
+    data: { datasets },
+    options: {
+      animation: false,
+      scales: {
+        x: { type: "linear", min: Math.min(...span) - DAY, max: Math.max(...span) + DAY, ticks: { callback: (v) => new Date(v).toLocaleDateString() } },
+        y: { min: 0, max: 27, title: { display: true, text: "total score" } },
+      },
+    },
+  });
+}

@@ -74,6 +74,33 @@ class Operations(Construct):
                 self, "WorkflowTimedOut", threshold=1, evaluation_periods=1, alarm_description="A care workflow timed out"
             )
         )
+        # The care workflow counts escalations still unacknowledged after the whole on-call chain was paged.
+        unacknowledged = cloudwatch.Metric(
+            namespace="KetamineClinic",
+            metric_name="EscalationUnacknowledged",
+            dimensions_map={"service": "care-workflow"},
+            statistic="Sum",
+            period=five_minutes,
+        )
+        alarms.append(
+            unacknowledged.create_alarm(
+                self,
+                "EscalationUnacknowledged",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description="A suicide-risk escalation went through the whole on-call chain unacknowledged",
+            )
+        )
         for alarm in alarms:
             alarm.add_alarm_action(alarm_action)
         self.alarms = alarms
+        # One page for the operator: every alarm's state and metric.
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            widgets=[
+                [cloudwatch.AlarmStatusWidget(alarms=alarms, title="Alarms", width=24)],
+                *[[cloudwatch.AlarmWidget(alarm=alarm, width=12) for alarm in alarms[i : i + 2]] for i in range(0, len(alarms), 2)],
+            ],
+        )

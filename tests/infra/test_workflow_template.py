@@ -156,3 +156,11 @@ def test_clinician_pages_go_to_an_encrypted_topic_and_sms_only_to_phone_numbers(
     publish = [s for s in _policy_of(template, steps_role) if "sns:Publish" in _actions(s)]
     assert any(s.get("NotResource") == "arn:*:sns:*:*:*" for s in publish)
     assert all("Resource" not in s or s["Resource"] != "*" for s in publish)
+
+
+def test_an_escalation_unacknowledged_past_the_chain_alarms_the_operator_and_a_dashboard_shows_every_alarm(template) -> None:
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    (escalation,) = [a for a in alarms if a.get("MetricName") == "EscalationUnacknowledged"]
+    assert escalation["Namespace"] == "KetamineClinic" and escalation["Threshold"] == 1 and escalation["AlarmActions"]
+    (dashboard,) = resources(template, "AWS::CloudWatch::Dashboard").values()
+    assert "EscalationUnacknowledged" in json.dumps(dashboard["Properties"]["DashboardBody"])

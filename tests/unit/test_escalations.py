@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,3 +62,14 @@ def test_an_escalation_stored_without_its_empty_fields_reads_back_whole() -> Non
     paged = escalation().model_copy(update={"pages": (Page(attempt=0, level="on-call", at=STARTED),)})
     stored = paged.model_dump(mode="json", by_alias=True, exclude_none=True)
     assert Escalation.model_validate(stored) == paged
+
+
+def test_the_unacknowledged_escalation_metric_is_what_the_operators_alarm_watches(capsys) -> None:
+    from clinic.workflow.handler import _unacknowledged_past_the_chain
+
+    _unacknowledged_past_the_chain()
+    metric = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert metric["EscalationUnacknowledged"] == [1.0]
+    (declared,) = metric["_aws"]["CloudWatchMetrics"]
+    assert declared["Namespace"] == "KetamineClinic" and declared["Dimensions"] == [["service"]]
+    assert metric["service"] == "care-workflow"  # the alarm's dimension

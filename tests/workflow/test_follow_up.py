@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from clinic.adapters.stepfunctions import StepFunctionsEngine
 from clinic.domain.errors import TemporarilyUnavailable
+from clinic.workflow import handler as workflow_handler
 from clinic.workflow.steps import WorkflowSteps
 from fhir.resources.R4B.bundle import Bundle
 
@@ -346,3 +347,22 @@ def test_answers_that_cannot_reach_the_workflow_are_kept_flagged_and_the_deadlin
     care.sleeping_until(at + timedelta(hours=48))
     care.advance_to(at + timedelta(hours=48))
     eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="on-call paged")
+
+
+def test_an_escalation_past_the_whole_chain_pages_the_lead_again_and_alarms_the_operator(care: CareWorld, monkeypatch) -> None:
+    alarms: list[bool] = []
+    monkeypatch.setattr(workflow_handler, "_unacknowledged_past_the_chain", lambda: alarms.append(True))
+    care.set_escalation_chain()
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    assert care.answer(token, "phq-9", phq9(item9=1)).status == 200
+    assert care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_4=1)).status == 200
+    start = care.clock.now()
+    eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="on-call paged")
+    # Each page is awaited before the clock moves on, as real time would wait for it.
+    for minutes, pager, count in ((15, "dr-backup", 1), (30, "dr-lead", 1), (45, "dr-lead", 2)):
+        care.sleeping_until(start + timedelta(minutes=minutes))
+        care.advance_to(start + timedelta(minutes=minutes))
+        eventually(lambda pager=pager, count=count: len(care.sms_to(PAGERS[pager])) == count, what=f"{pager} paged")
+    eventually(lambda: alarms, what="the operator's metric")
+    assert len(alarms) == 1  # the on-call, backup and first lead pages raised none

@@ -10,11 +10,13 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from ..adapters.dynamodb import DynamoRepository
 from ..adapters.notifications import Notifier
 from ..adapters.stepfunctions import StepFunctionsEngine
 from ..domain.errors import DomainError
+from ..domain.escalations import LEVELS
 from ..environments import Environments
 from ..service import ClinicService
 from ..settings import settings
@@ -86,4 +88,13 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.error("workflow step failed", extra={"error_type": type(error).__name__, "frames": frames})
         raise type(type(error).__name__, (Exception,), {})("the step failed; see the function's log") from None
     logger.info("workflow step done", extra={"result": result})
+    if event.get("step") == "escalate" and result.get("attempt", 0) >= len(LEVELS):
+        _unacknowledged_past_the_chain()
     return result
+
+
+def _unacknowledged_past_the_chain() -> None:
+    """The whole chain was paged and nobody acknowledged: the operator's alarm watches this."""
+    metrics = EphemeralMetrics(namespace="KetamineClinic", service="care-workflow")
+    metrics.add_metric(name="EscalationUnacknowledged", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -51,7 +51,6 @@ from .models import (
 )
 
 logger = Logger(service="clinic-api")
-tracer = Tracer(service="clinic-api")
 
 ROUTES: list[tuple[RoutePolicy, Callable[..., Any]]] = []
 FRONT_OFFICE = frozenset({FRONT_DESK, ADMIN})
@@ -469,7 +468,6 @@ def _denied(status: int, message: str) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry PHI; traces must not
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         authorize(event, POLICIES)

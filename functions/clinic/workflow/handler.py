@@ -9,7 +9,7 @@ import traceback
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from ..adapters.dynamodb import DynamoRepository
@@ -23,7 +23,6 @@ from ..settings import settings
 from .steps import WorkflowSteps
 
 logger = Logger(service="care-workflow")
-tracer = Tracer(service="care-workflow")
 
 
 def _build() -> WorkflowSteps:
@@ -73,7 +72,6 @@ def _dispatch(workflow: WorkflowSteps, event: dict[str, Any]) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(step=event.get("step"), appointment_id=event.get("appointmentId"), run=event.get("run"))
     try:

@@ -106,8 +106,11 @@ class LocalService:
             self._http.shutdown()
             self._http.server_close()
         if self._moto:
+            from moto.moto_api._internal.models import moto_api_backend
+
             stop_all(boto3.client("stepfunctions"))
             self._moto.stop()
+            moto_api_backend.reset()  # moto's state is per process: the next service starts empty
         while self._undo:
             self._undo.pop()()
 

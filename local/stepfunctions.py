@@ -51,6 +51,9 @@ from .template import resources
 # ManualClock cannot wake a thread blocked on someone else's event, and moto signals a stop
 # by pulsing an event (set, then clear at once), which a thread between two waits misses.
 _POLL_SECONDS = 0.01
+# A scaled clock moves by itself (and jumps only when told to): a sleeper looks again this
+# often, so hundreds of waiting executions do not keep two cores busy polling.
+_SCALED_POLL_SECONDS = 0.25
 
 
 class Interruption(Protocol):
@@ -143,7 +146,7 @@ class ScaledClock:
             real_seconds = (deadline - self.now()).total_seconds() / self.factor
             if real_seconds <= 0:
                 return
-            interrupted.wait(min(real_seconds, _POLL_SECONDS))
+            interrupted.wait(min(real_seconds, _SCALED_POLL_SECONDS))
 
     def pause(self, seconds: float) -> None:
         time.sleep(seconds / self.factor)

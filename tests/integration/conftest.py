@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from moto import mock_aws
 
@@ -16,3 +18,12 @@ def world(template, monkeypatch) -> World:
 def clinic(world: World) -> World:
     world.set_up_clinic()
     return world
+
+
+@pytest.fixture(scope="module")
+def shared_clinic(template) -> Iterator[World]:
+    """One clinic for a whole module of many small cases (each compares what it needs itself)."""
+    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+        world = World(template, patch)
+        world.set_up_clinic()
+        yield world

@@ -10,13 +10,11 @@ JWT is refused by the gateway, in tests/integration/test_local_service.py."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from clinic.api.app import ROUTES
-from moto import mock_aws
 
 from tests.support.world import CLINIC, World
 
@@ -42,15 +40,6 @@ def _expected(groups: frozenset[str], caller: str | None, public: bool) -> int |
     return None if caller in groups else 403
 
 
-@pytest.fixture(scope="module")
-def clinic(template) -> Iterator[World]:
-    """One clinic for the whole matrix: each cell compares the table before and after itself."""
-    with mock_aws(), pytest.MonkeyPatch.context() as patch:
-        world = World(template, patch)
-        world.set_up_clinic()
-        yield world
-
-
 CASES = [
     pytest.param(policy, caller, id=f"{policy.method} {policy.path} as {caller or 'anonymous'}")
     for policy, _ in ROUTES
@@ -59,17 +48,17 @@ CASES = [
 
 
 @pytest.mark.parametrize(("policy", "caller"), CASES)
-def test_the_access_matrix(clinic: World, policy, caller: str | None) -> None:
+def test_the_access_matrix(shared_clinic: World, policy, caller: str | None) -> None:
     public = policy.path.startswith("/public/")
-    before = clinic.items()
+    before = shared_clinic.items()
     body = BODIES.get((policy.method, policy.path), {})
     query = {"date": "2030-01-07", "sessionType": "spravato"} if policy.method == "GET" else None
     headers = {"Idempotency-Key": "matrix-key-1"}
-    reply = clinic.call(policy.method, _concrete(policy.path), body if policy.method != "GET" else None, role=caller, headers=headers, query=query)
+    reply = shared_clinic.call(policy.method, _concrete(policy.path), body if policy.method != "GET" else None, role=caller, headers=headers, query=query)
     expected = _expected(policy.groups, caller, public)
     if expected is not None:
         assert reply.status == expected, reply.body
-        assert clinic.items() == before  # a denial changes nothing
+        assert shared_clinic.items() == before  # a denial changes nothing
     else:
         assert reply.status not in (401, 403) and reply.status < 500, (reply.status, reply.body)
 

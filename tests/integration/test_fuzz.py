@@ -7,26 +7,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import schemathesis
 from clinic.api.app import ENVIRONMENTS, ROUTES
 from hypothesis import HealthCheck, given, settings
-from moto import mock_aws
 
 from tests.support.world import World
 
 EXAMPLES_PER_OPERATION = 30  # about 900 requests in all; `make bench`-like depth: raise it locally
-
-
-@pytest.fixture(scope="module")
-def clinic(template) -> Iterator[World]:
-    with mock_aws(), pytest.MonkeyPatch.context() as patch:
-        world = World(template, patch)
-        world.set_up_clinic()
-        yield world
 
 
 def _document() -> dict[str, Any]:
@@ -35,7 +24,7 @@ def _document() -> dict[str, Any]:
     return schema.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def test_generated_requests_never_get_a_5xx_and_every_refusal_says_why(clinic: World) -> None:
+def test_generated_requests_never_get_a_5xx_and_every_refusal_says_why(shared_clinic: World) -> None:
     schema = schemathesis.openapi.from_dict(_document())
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == len({(p.method, p.path) for p, _ in ROUTES})  # every route is documented
@@ -49,7 +38,7 @@ def test_generated_requests_never_get_a_5xx_and_every_refusal_says_why(clinic: W
         def send(case: Any) -> None:
             body = None if isinstance(case.body, schemathesis.core.NotSet) else case.body
             query = {key: str(value) for key, value in (case.query or {}).items()} or None
-            reply = clinic.call(
+            reply = shared_clinic.call(
                 case.method.upper(), case.formatted_path, body, role="[front-desk clinician admin]",
                 headers={"Idempotency-Key": "fuzz-key-0001"}, query=query,
             )

@@ -236,6 +236,15 @@ class CareWorkflow(Construct):
             .when(sfn.Condition.string_equals("$.followUp.next", "wait"), await_answers)
             .when(sfn.Condition.string_equals("$.followUp.next", "escalate"), escalate)
             .when(sfn.Condition.string_equals("$.followUp.next", "task"), task)
+            # A park that runs late, or answers that arrive late, can find the reminder or the
+            # expiry already due: the check does it.
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals("$.followUp.next", "remind"),
+                    sfn.Condition.string_equals("$.followUp.next", "expire"),
+                ),
+                check,
+            )
             .otherwise(sfn.Succeed(self, "FollowUpClosed"))
         )
         await_answers.next(next_step)

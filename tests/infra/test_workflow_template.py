@@ -109,8 +109,19 @@ def test_an_unacknowledged_page_moves_up_the_chain_on_its_own_timeout(states) ->
     assert escalate["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Unacknowledged"}
     assert states["Unacknowledged"]["Next"] == "Escalate"
     assert escalate["Next"] == "FollowUpCheck"
-    choices = {c["StringEquals"]: c["Next"] for c in states["FollowUpNext?"]["Choices"]}
-    assert choices == {"wait": "AwaitFollowUp", "escalate": "Escalate", "task": "CreateFollowUpTask"}
+    choices = {
+        comparison["StringEquals"]: choice["Next"]
+        for choice in states["FollowUpNext?"]["Choices"]
+        for comparison in choice.get("Or", [choice])
+    }
+    assert choices == {
+        "wait": "AwaitFollowUp",
+        "escalate": "Escalate",
+        "task": "CreateFollowUpTask",
+        "remind": "FollowUpCheck",  # found due by a late park or late answers: the check does it
+        "expire": "FollowUpCheck",
+    }
+    assert states["FollowUpNext?"]["Default"] == "FollowUpClosed"
 
 
 def test_no_callback_waits_without_a_deadline_that_looks_again(states) -> None:

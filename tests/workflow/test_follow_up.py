@@ -366,3 +366,34 @@ def test_an_escalation_past_the_whole_chain_pages_the_lead_again_and_alarms_the_
         eventually(lambda pager=pager, count=count: len(care.sms_to(PAGERS[pager])) == count, what=f"{pager} paged")
     eventually(lambda: alarms, what="the operator's metric")
     assert len(alarms) == 1  # the on-call, backup and first lead pages raised none
+
+
+def test_a_step_that_finds_the_expiry_already_due_hands_it_to_the_check(first_survey, monkeypatch) -> None:
+    """A late invocation (or late answers) can find the reminder or the expiry already due;
+    FollowUpNext? must route that to FollowUpCheck, not close the follow-up unhandled."""
+    care, appointment, at, _ = first_survey
+    opened = at + timedelta(hours=24)
+    real = WorkflowSteps.await_follow_up
+    calls: list[int] = []
+
+    def late_once(self, *args, **kwargs):
+        calls.append(1)  # the first call here is the wait after the reminder (the fixture made the first wait)
+        if len(calls) != 1:
+            return real(self, *args, **kwargs)
+        on_time = self.service.clock
+        self.service.clock = lambda: opened + timedelta(hours=72)  # this one run sees the link expired
+        try:
+            return real(self, *args, **kwargs)
+        finally:
+            del self.service.clock
+
+    monkeypatch.setattr(WorkflowSteps, "await_follow_up", late_once)
+    care.sleeping_until(opened + timedelta(hours=24))
+    care.advance_to(opened + timedelta(hours=24))  # the reminder's check, then the late wait
+    eventually(lambda: len(calls) >= 2, what="waiting again after the check")
+    assert follow_up_states(care, appointment)[:8] == [
+        "WaitForFollowUp", "AwaitFollowUp", "FollowUpCheck", "FollowUpNext?",
+        "AwaitFollowUp", "FollowUpNext?",  # resumed at once with "expire"
+        "FollowUpCheck", "FollowUpNext?",  # the check looks again (on time, nothing expired) and waits
+    ]
+    assert care.follow_up(appointment, 1)["status"] == "open"

@@ -380,7 +380,6 @@ def test_a_step_that_finds_the_expiry_already_due_hands_it_to_the_check(first_su
         calls.append(1)  # the first call here is the wait after the reminder (the fixture made the first wait)
         if len(calls) != 1:
             return real(self, *args, **kwargs)
-        on_time = self.service.clock
         self.service.clock = lambda: opened + timedelta(hours=72)  # this one run sees the link expired
         try:
             return real(self, *args, **kwargs)

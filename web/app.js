@@ -286,7 +286,14 @@ async function renderAlerts() {
   }
   for (const missed of alerts.callList) items.push(el("li", { "data-alert": "call" }, `Call: ${await patientName(missed.patientId)} — ${missed.reason}`));
   for (const a of state.appointments.filter((x) => x.phase?.attention)) items.push(el("li", { class: "urgent", "data-alert": "attention" }, `${state.patients.get(a.patientId)}: ${a.phase.attention.reason}`));
-  for (const form of forms.forms) items.push(el("li", { "data-alert": "rems" }, `REMS form due ${form.dueDate} for ${await patientName(form.patientId)}`));
+  const dueSoon = new Set(alerts.remsFormsDueSoon.map((f) => f.appointmentId));
+  for (const form of forms.forms) {
+    const mark = is("clinician") || is("admin")
+      ? el("button", { onclick: () => run($("#alerts"), () => call("POST", `/appointments/${form.appointmentId}/rems-form/submit`)) }, "Mark filed")
+      : "";
+    items.push(el("li", { "data-alert": "rems", class: dueSoon.has(form.appointmentId) ? "urgent" : "" },
+      `REMS form due ${form.dueDate} for ${await patientName(form.patientId)}. `, mark));
+  }
   $("#alerts").replaceChildren(...(items.length ? items : [el("li", {}, "Nothing needs attention.")]));
 }
 

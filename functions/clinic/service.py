@@ -42,6 +42,7 @@ from .domain.care import (
     assemble_rems_form,
     check_discharge,
     check_dose,
+    due_soon,
     released_after_discharge,
 )
 from .domain.errors import (
@@ -55,7 +56,6 @@ from .domain.errors import (
     StaleRecord,
     TemporarilyUnavailable,
 )
-from .domain.followups import FollowUp, FollowUpStatus
 from .domain.links import Link, LinkKind, digest
 from .domain.patients import Patient, PatientDetails
 from .domain.resources import Chair, Clinic, ClinicProfile, Provider
@@ -101,7 +101,9 @@ class Repository(Protocol):
     def occupancy(self, clinic_id: str, day: date) -> dict[Grain, int]: ...
     def create_patient(self, patient: Patient) -> None: ...
     def get_patient(self, patient_id: str) -> Patient | None: ...
-    def create_appointment(self, appointment: Appointment, claims: list[Claim], audit: AuditEntry) -> None: ...
+    def create_appointment(
+        self, appointment: Appointment, claims: list[Claim], audit: AuditEntry, *, requires_rems: bool = False
+    ) -> None: ...
     def get_appointment(self, appointment_id: str) -> Appointment | None: ...
     def change_appointment(
         self,
@@ -121,11 +123,10 @@ class Repository(Protocol):
     def add_vitals(self, appointment: Appointment, vitals: Vitals) -> None: ...
     def vitals(self, appointment_id: str) -> list[Vitals]: ...
     def rems_forms_due(self, clinic_id: str) -> list[RemsForm]: ...
+    def submit_rems_form(self, appointment_id: str, by: str, at: datetime) -> RemsForm: ...
     def save_link(self, link: Link) -> None: ...
     def message_sent(self, appointment_id: str, key: str) -> bool: ...
     def record_message(self, appointment_id: str, key: str, channel: str, at: datetime) -> None: ...
-    def open_follow_up(self, follow_up: FollowUp) -> None: ...
-    def close_follow_up(self, appointment_id: str, number: int, status: FollowUpStatus, at: datetime) -> None: ...
 
 
 class WorkflowEngine(Protocol):
@@ -254,6 +255,14 @@ class ClinicService:
         self.appointment(appointment_id)
         return self.repository.vitals(appointment_id)
 
+    def submit_rems_form(self, actor: Actor, appointment_id: str) -> RemsForm:
+        """Records who marked the form filed with the REMS, and when (the filing stays human)."""
+        return self.repository.submit_rems_form(appointment_id, actor.name, self.clock())
+
+    def rems_forms_due_soon(self, clinic_id: str) -> list[RemsForm]:
+        today = self.clock().astimezone(self.clinic(clinic_id).profile.zone).date()
+        return due_soon(self.rems_forms_due(clinic_id), today)
+
     def rems_forms_due(self, clinic_id: str) -> list[RemsForm]:
         self.clinic(clinic_id)
         return self.repository.rems_forms_due(clinic_id)
@@ -277,6 +286,8 @@ class ClinicService:
     ) -> Appointment:
         scheduler = Scheduler(self.rules, self.clinic(clinic_id))
         kind = scheduler.session_type(session_type)
+        if kind.requires_rems and not scheduler.clinic.profile.rems_certified:
+            raise InvalidRequest("clinicId", f"this clinic is not REMS-certified: {kind.label} cannot be booked here")
         chair = scheduler.chair(chair_id)
         provider = scheduler.provider(provider_id)
         now = self.clock()
@@ -300,7 +311,7 @@ class ClinicService:
         claims = self._claims(scheduler, appointment)
         audit = self._audit(appointment, Action.BOOK, actor, None, now)
         with _explained(scheduler):
-            self.repository.create_appointment(appointment, claims, audit)
+            self.repository.create_appointment(appointment, claims, audit, requires_rems=kind.requires_rems)
         return self._start_workflow(appointment, now)
 
     def reschedule(

@@ -118,6 +118,11 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     alert.locator("button:has-text('Acknowledge')").click()
     expect(page.locator('[data-alert="escalation"]')).to_have_count(0)
 
+    # The Spravato REMS form is due in a week; the clinician marks it filed.
+    rems = page.locator('[data-alert="rems"]', has_text="Robin Browser")
+    rems.locator("button:has-text('Mark filed')").click()
+    expect(page.locator('[data-alert="rems"]', has_text="Robin Browser")).to_have_count(0)
+
     # The patient's page charts the answers.
     page.locator(".block", has_text="Robin Browser").click()
     page.click("#detail button:has-text('Patient page')")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from tests.support.world import CLINIC, World, at, clinic_day
+from tests.support.world import CLINIC, CLINIC_PROFILE, World, at, clinic_day
 
 
 def test_clinic_configuration_lists_chairs_providers_and_session_types(clinic: World) -> None:
@@ -137,3 +137,24 @@ def test_day_board_and_patient_history(clinic: World) -> None:
     ]
     history = clinic.call("GET", f"/patients/{alex['patientId']}/appointments")
     assert [a["localDate"] for a in history.body["appointments"]] == [day.isoformat(), (day + timedelta(days=1)).isoformat()]
+
+
+def test_spravato_needs_the_patients_rems_enrollment_on_file_and_says_so(clinic: World) -> None:
+    not_enrolled = clinic.register_patient(key="not-enrolled-patient", remsEnrolled=False)
+    before = clinic.items()
+    reply = clinic.book(not_enrolled["patientId"], at(clinic_day(3), 10), key="rems-booking-1")
+    assert reply.status == 422
+    assert reply.body["fields"] == [{"field": "patientId", "problem": "the patient's REMS enrollment is not on file: enroll them before booking"}]
+    assert clinic.items() == before  # nothing held, nothing started
+    iv = clinic.book(not_enrolled["patientId"], at(clinic_day(3), 10), key="rems-booking-2", session_type="iv-ketamine")
+    assert iv.status == 201  # IV ketamine is not under the REMS
+
+
+def test_spravato_is_refused_at_a_clinic_not_rems_certified(clinic: World) -> None:
+    profile = {**CLINIC_PROFILE, "remsCertified": False}
+    assert clinic.call("PUT", f"/clinics/{CLINIC}", profile, role="admin").status == 200
+    patient = clinic.register_patient(key="enrolled-patient-1")
+    reply = clinic.book(patient["patientId"], at(clinic_day(3), 10), key="rems-booking-3")
+    assert reply.status == 422 and reply.body["fields"][0]["field"] == "clinicId"
+    assert "not REMS-certified" in reply.body["message"]
+    assert clinic.book(patient["patientId"], at(clinic_day(3), 10), key="rems-booking-4", session_type="iv-ketamine").status == 201

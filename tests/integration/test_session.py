@@ -306,3 +306,38 @@ def test_a_check_in_landing_as_the_grace_ends_is_not_turned_into_a_no_show(sessi
         assert session.post("check-in", role="front-desk").status == 200
         assert service.missed_check_in(session.appointment["appointmentId"], run=1) is True
     assert session.world.call("GET", session.path).body["status"] == "arrived"
+
+
+def discharged(session: Session) -> Session:
+    session.dosed().at(FIRST_DEVICE + timedelta(minutes=120))
+    assert session.post("discharge", {"checklist": CHECKLIST}).status == 200
+    return session
+
+
+def test_a_rems_form_due_tomorrow_is_on_the_alerts_until_someone_marks_it_submitted(session: Session) -> None:
+    world = discharged(session).world
+    alerts = lambda: world.call("GET", f"/clinics/{CLINIC}/alerts").body["remsFormsDueSoon"]
+    session.at(at(DAY + timedelta(days=5), 12))
+    assert alerts() == []  # due in 2 days
+    session.at(at(DAY + timedelta(days=6), 9))
+    assert alerts() == [{"appointmentId": session.appointment["appointmentId"], "patientId": session.patient["patientId"], "dueDate": (DAY + timedelta(days=7)).isoformat()}]
+
+    assert session.post("rems-form/submit", role="front-desk").status == 403
+    marked = session.post("rems-form/submit", role="clinician")
+    assert marked.status == 200
+    assert (marked.body["status"], marked.body["submittedBy"]) == ("submitted", "clinician-user")
+    assert marked.body["submittedAt"].startswith((DAY + timedelta(days=6)).isoformat())
+    assert alerts() == [] and world.call("GET", f"/clinics/{CLINIC}/rems-forms").body["forms"] == []
+    again = session.post("rems-form/submit", role="admin")
+    assert again.status == 409 and "already marked submitted by clinician-user" in again.body["message"]
+
+
+def test_an_overdue_rems_form_stays_on_the_alerts(session: Session) -> None:
+    world = discharged(session).world
+    session.at(at(DAY + timedelta(days=9), 9))
+    (overdue,) = world.call("GET", f"/clinics/{CLINIC}/alerts").body["remsFormsDueSoon"]
+    assert overdue["dueDate"] == (DAY + timedelta(days=7)).isoformat()
+
+
+def test_marking_a_form_that_does_not_exist_is_404(session: Session) -> None:
+    assert session.post("rems-form/submit").status == 404  # booked, never discharged: no form

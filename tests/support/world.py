@@ -17,6 +17,7 @@ from local.gateway import LambdaContext, rest_event
 CLINIC = "north"
 ZONE = ZoneInfo("America/New_York")
 ALL_WEEK = {day: [{"start": "08:00", "end": "18:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+CLINIC_PROFILE = {"name": "North", "timeZone": ZONE.key, "openingHours": ALL_WEEK, "remsCertified": True}
 
 
 def patient_details(**overrides: Any) -> dict[str, Any]:
@@ -110,7 +111,7 @@ class World:
 
     # --- a clinic to work in ----------------------------------------------------------
     def set_up_clinic(self, *, chairs: int = 3, nurse_capacity: int = 2) -> None:
-        self._ok(self.call("PUT", f"/clinics/{CLINIC}", {"name": "North", "timeZone": ZONE.key, "openingHours": ALL_WEEK}, role="admin"))
+        self._ok(self.call("PUT", f"/clinics/{CLINIC}", CLINIC_PROFILE, role="admin"))
         for n in range(1, chairs + 1):
             self._ok(self.call("PUT", f"/clinics/{CLINIC}/chairs/chair-{n}", {"name": f"Chair {n}"}, role="admin"))
         nurse = {"name": "Nurse A", "role": "nurse", "capacity": nurse_capacity, "workingHours": ALL_WEEK}

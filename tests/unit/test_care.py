@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +28,7 @@ from clinic.domain.care import (
     assemble_rems_form,
     check_discharge,
     check_dose,
+    due_soon,
     follow_up_times,
     released_after_discharge,
     reminder_times,
@@ -302,3 +304,10 @@ def test_a_failed_workflow_outranks_a_later_lesser_flag() -> None:
     assert raise_attention(failed, overdue) is failed
     assert raise_attention(overdue, failed) is failed
     assert raise_attention(None, overdue) is overdue
+
+
+def test_forms_due_by_tomorrow_or_overdue_are_the_alert() -> None:
+    today = date(2026, 12, 8)
+    forms = {days: SimpleNamespace(status="due", due_date=today + timedelta(days=days)) for days in (-2, 0, 1, 2)}
+    submitted = SimpleNamespace(status="submitted", due_date=today)
+    assert due_soon([*forms.values(), submitted], today) == [forms[-2], forms[0], forms[1]]

@@ -17,7 +17,7 @@ from moto.sns.models import sns_backends
 
 from local.stepfunctions import ManualClock, in_process_lambdas, stop_all, virtual_time
 from tests.support.timing import eventually
-from tests.support.world import ALL_WEEK, CLINIC, ZONE, Reply, World, at, dose_body
+from tests.support.world import ALL_WEEK, CLINIC, CLINIC_PROFILE, Reply, World, at, dose_body
 
 # A Tuesday noon; the clinic in tests.support.world is open every day 08:00-18:00 New York time.
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
@@ -146,7 +146,7 @@ class CareWorld(World):
         for n, provider in enumerate(ESCALATION_CHAIN):
             body = {"name": provider, "role": "prescriber", "capacity": 1, "workingHours": ALL_WEEK, "pager": PAGERS[provider]}
             assert self.call("PUT", f"/clinics/{CLINIC}/providers/{provider}", body, role="admin").status == 200
-        profile = {"name": "North", "timeZone": ZONE.key, "openingHours": ALL_WEEK, "escalationChain": ESCALATION_CHAIN}
+        profile = {**CLINIC_PROFILE, "escalationChain": ESCALATION_CHAIN}
         assert self.call("PUT", f"/clinics/{CLINIC}", profile, role="admin").status == 200
 
     def pages(self) -> list[tuple[str, str]]:

@@ -32,7 +32,15 @@ from pydantic import BaseModel
 
 from ..domain.appointments import Appointment, AuditEntry
 from ..domain.care import RemsForm, Vitals
-from ..domain.errors import Conflict, InvalidRequest, LinkGone, SlotTaken, StaleRecord, TemporarilyUnavailable
+from ..domain.errors import (
+    Conflict,
+    InvalidRequest,
+    LinkGone,
+    NotFound,
+    SlotTaken,
+    StaleRecord,
+    TemporarilyUnavailable,
+)
 from ..domain.escalations import ClinicianTask, Escalation
 from ..domain.followups import FollowUp, QuestionnaireAnswers, ScoreRecord
 from ..domain.links import Link
@@ -181,13 +189,20 @@ class DynamoRepository:
         return Patient.model_validate(_data(item)) if item else None
 
     # --- appointments --------------------------------------------------------------
-    def create_appointment(self, appointment: Appointment, claims: list[tuple[Grain, int]], audit: AuditEntry) -> None:
+    def create_appointment(
+        self, appointment: Appointment, claims: list[tuple[Grain, int]], audit: AuditEntry, *, requires_rems: bool = False
+    ) -> None:
+        """Books in one transaction: the patient exists (and, for a REMS product, is enrolled),
+        the appointment and its audit record, and every grain it holds."""
+        patient_check: dict[str, Any] = {"ConditionExpression": "attribute_exists(pk)"}
+        if requires_rems:
+            patient_check = {"ConditionExpression": "attribute_exists(pk) AND remsEnrolled = :enrolled", "ExpressionAttributeValues": {":enrolled": True}}
         operations = [
             {
                 "ConditionCheck": {
                     "TableName": self.name,
                     "Key": {"pk": f"PATIENT#{appointment.patient_id}", "sk": "PROFILE"},
-                    "ConditionExpression": "attribute_exists(pk)",
+                    **patient_check,
                 }
             },
             {
@@ -204,6 +219,8 @@ class DynamoRepository:
         if failed is None:
             return
         if failed == 0:
+            if requires_rems and self.get_patient(appointment.patient_id) is not None:
+                raise InvalidRequest("patientId", "the patient's REMS enrollment is not on file: enroll them before booking")
             raise InvalidRequest("patientId", f"no patient {appointment.patient_id!r}")
         if failed == 1:
             raise Conflict(f"appointment {appointment.appointment_id!r} already exists")
@@ -333,6 +350,28 @@ class DynamoRepository:
             ExpressionAttributeValues={":pk": f"REMS#{clinic_id}"},
         )
         return [RemsForm.model_validate(_data(item)) for item in items]
+
+    def submit_rems_form(self, appointment_id: str, by: str, at: datetime) -> RemsForm:
+        """Marks the form submitted (off the due list), once; NotFound or Conflict otherwise."""
+        key = {"pk": f"APPT#{appointment_id}", "sk": "REMS"}
+        try:
+            item = self._call(
+                self.table.update_item,
+                Key=key,
+                UpdateExpression="SET #status = :submitted, submittedBy = :by, submittedAt = :at REMOVE gsi1pk, gsi1sk",
+                ConditionExpression="attribute_exists(pk) AND #status = :due",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":submitted": "submitted", ":due": "due", ":by": by, ":at": _utc(at)},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+            return RemsForm.model_validate(_data(item))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        existing = self._call(self.table.get_item, Key=key).get("Item")
+        if existing is None:
+            raise NotFound(f"appointment {appointment_id!r} has no REMS form")
+        raise Conflict(f"the REMS form was already marked submitted by {existing.get('submittedBy')}")
 
     # --- patient links ---------------------------------------------------------------
     def save_link(self, link: Link) -> None:

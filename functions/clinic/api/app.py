@@ -344,13 +344,21 @@ def get_rems_forms(clinic_id: str) -> dict[str, Any]:
     return {"clinicId": clinic_id, "forms": [f.model_dump(mode="json", by_alias=True, exclude_none=True) for f in forms]}
 
 
+@route("POST", "/appointments/<appointment_id>/rems-form/submit", frozenset({CLINICIAN, ADMIN}))
+def post_rems_form_submitted(appointment_id: str) -> dict[str, Any]:
+    """Marks the REMS Patient Monitoring Form as filed with the REMS: who and when."""
+    return _dump(_service().submit_rems_form(actor_of(_event().raw_event), appointment_id))
+
+
 # --- after the session: alerts, the safety path, scores, export ------------------------------
 @route("GET", "/clinics/<clinic_id>/alerts", STAFF)
 def get_alerts(clinic_id: str) -> dict[str, Any]:
-    """What staff must act on: escalations awaiting acknowledgment, same-day tasks, the call list."""
+    """What staff must act on: escalations awaiting acknowledgment, same-day tasks, the call
+    list, and REMS forms due by tomorrow or overdue."""
     escalations, tasks, call_list = container().follow_ups.alerts(clinic_id)
     return {
         "clinicId": clinic_id,
+        "remsFormsDueSoon": [_dump(f, include={"appointment_id", "patient_id", "due_date"}) for f in _service().rems_forms_due_soon(clinic_id)],
         "escalations": [_dump(e, exclude={"task_token"}) for e in escalations],
         "tasks": [_dump(t) for t in tasks],
         "callList": [

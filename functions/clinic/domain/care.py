@@ -207,7 +207,9 @@ class RemsForm(_Model):
     patient_id: str
     session_date: date
     due_date: date
-    status: str = "due"
+    status: str = "due"  # "submitted" once staff filed it with the REMS (a human act)
+    submitted_by: str | None = None
+    submitted_at: datetime | None = None
     monitoring_clinician: str
     dose_mg: float
     device_count: int | None = None
@@ -228,6 +230,11 @@ class RemsForm(_Model):
     breathing_normal_at_discharge: bool
     serious_adverse_events: str | None = None
     concomitant_sedating_medicines: str | None = None
+
+
+def due_soon(forms: list[RemsForm], today: date, days_ahead: int = 1) -> list[RemsForm]:
+    """Forms due within `days_ahead` days of the clinic's today, or overdue: the alert."""
+    return [form for form in forms if form.status == "due" and (form.due_date - today).days <= days_ahead]
 
 
 def assemble_rems_form(

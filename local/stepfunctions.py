@@ -277,8 +277,10 @@ def _quiet_after_stop(self: ExecutionState, env: Environment) -> None:
 
 def _stop_once_started(self: ExecutionWorker, stop_date: datetime, error: str | None, cause: str | None) -> None:
     """moto's worker creates its environment on its own thread after parsing the definition;
-    a stop that comes sooner (a cancel right after booking) would fail. Wait for it."""
-    deadline = time.monotonic() + 5
+    a stop that comes sooner (a cancel right after booking) would fail. Wait for it: parsing
+    the definition can take seconds on a loaded machine, and a stop lost here leaves the
+    execution's threads running for good."""
+    deadline = time.monotonic() + 30
     while getattr(self, "env", None) is None and time.monotonic() < deadline:
         time.sleep(_POLL_SECONDS)
     _real_worker_stop(self, stop_date, error, cause)

@@ -469,9 +469,27 @@ def _empty_package() -> bytes:
 # --- Teardown ----------------------------------------------------------------------------
 
 
-def stop_all(sfn: Any, timeout: float = 5.0) -> None:
+def stop_all(sfn: Any, timeout: float = 5.0, rounds: int = 2) -> None:
     """Stops every running execution and joins moto's interpreter threads, which would
-    otherwise outlive the test (and mock_aws) that started them."""
+    otherwise outlive the test (and mock_aws) that started them. A second round stops what
+    a stop racing the execution's start (on a loaded machine) left running."""
+    for _ in range(rounds):
+        _stop_running(sfn)
+        deadline = time.monotonic() + timeout
+        # A thread may start another while stopping (a Map its iterations): join until none is left.
+        while TMP_THREADS and time.monotonic() < deadline:
+            for thread in list(TMP_THREADS):
+                thread.join(max(0.0, deadline - time.monotonic()))
+                if not thread.is_alive():
+                    TMP_THREADS.remove(thread)
+        if not TMP_THREADS:
+            return
+    alive = [thread.name for thread in TMP_THREADS if thread.is_alive()]
+    if alive:
+        raise RuntimeError(f"interpreter threads still running {timeout}s after stopping: {alive}")
+
+
+def _stop_running(sfn: Any) -> None:
     for machines in sfn.get_paginator("list_state_machines").paginate():
         for machine in machines["stateMachines"]:
             pages = sfn.get_paginator("list_executions").paginate(
@@ -480,13 +498,3 @@ def stop_all(sfn: Any, timeout: float = 5.0) -> None:
             for page in pages:
                 for execution in page["executions"]:
                     sfn.stop_execution(executionArn=execution["executionArn"])
-    deadline = time.monotonic() + timeout
-    # A thread may start another while stopping (a Map its iterations): join until none is left.
-    while TMP_THREADS and time.monotonic() < deadline:
-        for thread in list(TMP_THREADS):
-            thread.join(max(0.0, deadline - time.monotonic()))
-            if not thread.is_alive():
-                TMP_THREADS.remove(thread)
-    alive = [thread.name for thread in TMP_THREADS if thread.is_alive()]
-    if alive:
-        raise RuntimeError(f"interpreter threads still running {timeout}s after stopping: {alive}")

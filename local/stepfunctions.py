@@ -276,14 +276,19 @@ def _quiet_after_stop(self: ExecutionState, env: Environment) -> None:
 
 
 def _stop_once_started(self: ExecutionWorker, stop_date: datetime, error: str | None, cause: str | None) -> None:
-    """moto's worker creates its environment on its own thread after parsing the definition;
-    a stop that comes sooner (a cancel right after booking) would fail. Wait for it: parsing
-    the definition can take seconds on a loaded machine, and a stop lost here leaves the
-    execution's threads running for good."""
+    """moto's worker creates its environment on its own thread after parsing the definition,
+    and the program marks itself running later still; a stop before that (a cancel right
+    after booking) fails, or is silently ignored and the execution runs on. Wait until the
+    program has a state: parsing can take seconds on a loaded machine."""
     deadline = time.monotonic() + 30
-    while getattr(self, "env", None) is None and time.monotonic() < deadline:
+    while not _program_started(self) and time.monotonic() < deadline:
         time.sleep(_POLL_SECONDS)
     _real_worker_stop(self, stop_date, error, cause)
+
+
+def _program_started(worker: ExecutionWorker) -> bool:
+    env = getattr(worker, "env", None)
+    return env is not None and env._program_state is not None  # moto's: None until the program runs
 
 
 class _ClockedEvent(threading.Event):

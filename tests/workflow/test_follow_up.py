@@ -396,3 +396,16 @@ def test_a_step_that_finds_the_expiry_already_due_hands_it_to_the_check(first_su
         "FollowUpCheck", "FollowUpNext?",  # the check looks again (on time, nothing expired) and waits
     ]
     assert care.follow_up(appointment, 1)["status"] == "open"
+
+
+def test_a_survey_link_that_cannot_be_sent_puts_the_patient_on_the_call_list_at_once(care: CareWorld) -> None:
+    patient = care.register_patient(key="email-only-patient", phone=None, email="pat@example.org")  # no email sender here
+    reply = care.book(patient["patientId"], at(NOW.date() + timedelta(days=5), 10), key="email-only-booking")
+    appointment, discharged_at = discharged(care, reply.body)
+    opened = discharged_at + timedelta(hours=24)
+    care.sleeping_until(opened)
+    care.advance_to(opened)
+    (call,) = eventually(lambda: care.alerts()["callList"], what="on the call list")
+    assert (call["appointmentId"], call["reason"]) == (appointment["appointmentId"], "the survey link could not be sent")
+    assert care.follow_up(appointment, 1)["status"] == "open"  # the front desk may still reach them in time
+    care.sleeping_until(opened + timedelta(hours=24))  # the workflow still waits for the reminder and the expiry

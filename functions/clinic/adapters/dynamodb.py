@@ -388,9 +388,6 @@ class DynamoRepository:
         item = self._call(self.table.get_item, Key=_follow_up_key(appointment_id, number)).get("Item")
         return FollowUp.model_validate(_data(item)) if item else None
 
-    def follow_ups(self, appointment_id: str) -> list[FollowUp]:
-        return self._records_of(appointment_id, "FOLLOWUP#", FollowUp)
-
     def save_follow_up(self, before: FollowUp | None, after: FollowUp) -> None:
         """Raises StaleRecord when someone changed it since `before` was read."""
         if self._transact([self._versioned_put(_follow_up_item(after), before and before.version)]) is not None:
@@ -525,7 +522,7 @@ class DynamoRepository:
         return [model.model_validate(_data(item)) for item in items]
 
     def _records_of(self, appointment_id: str, prefix: str, model: type[M]) -> list[M]:
-        """One kind of an appointment's own records (audit, vitals, follow-ups), in key order."""
+        """One kind of an appointment's own records (audit, vitals), in key order."""
         items = self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues={":pk": f"APPT#{appointment_id}", ":prefix": prefix},

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 from pydantic.alias_generators import to_camel
 
 from ..domain.care import BloodPressure, Checklist, Measurements
+from ..domain.patients import PHONE
 from ..domain.resources import IDENTIFIER, WeeklyHours
 
 
@@ -36,7 +37,7 @@ class ProviderRequest(_Request):
     capacity: int | None = Field(default=None, ge=1, le=20)
     working_hours: WeeklyHours
     active: bool = True
-    pager: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164 phone for safety pages")
+    pager: str | None = Field(default=None, pattern=PHONE, description="E.164 phone for safety pages")
 
 
 class BookingRequest(_Request):

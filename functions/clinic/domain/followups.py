@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 from .errors import InvalidRequest, LinkGone
 from .instruments import INSTRUMENTS, PCL5, Score
 from .rules import CareRules
-from .surveys import Safety, Session, answer, expire
+from .surveys import Safety, Session, answer, expire, start
 
 SAFETY_ORDER = (Safety.NONE, Safety.FOLLOW_UP, Safety.PAGE)
 
@@ -93,7 +93,7 @@ def open_follow_up(
         opened_at=now,
         remind_at=now + timedelta(hours=care.survey_reminder_hours),
         valid_until=now + timedelta(hours=care.survey_expiry_hours),
-        session=Session(pending=tuple(instruments)),
+        session=start(instruments),
     )
 
 

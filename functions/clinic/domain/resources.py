@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from .patients import PHONE
 from .rules import known_zone
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -81,7 +82,7 @@ class Provider(_Model):
     capacity: int | None = Field(default=None, ge=1, le=20)
     working_hours: WeeklyHours
     active: bool = True
-    pager: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164 phone for safety pages")
+    pager: str | None = Field(default=None, pattern=PHONE, description="E.164 phone for safety pages")
 
 
 class Clinic(_Model):

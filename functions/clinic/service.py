@@ -261,7 +261,7 @@ class ClinicService:
 
     def rems_forms_due_soon(self, clinic_id: str) -> list[RemsForm]:
         today = self.clock().astimezone(self.clinic(clinic_id).profile.zone).date()
-        return due_soon(self.rems_forms_due(clinic_id), today)
+        return due_soon(self.rems_forms_due(clinic_id), today, self.rules.care.rems_form_alert_days)
 
     def rems_forms_due(self, clinic_id: str) -> list[RemsForm]:
         self.clinic(clinic_id)

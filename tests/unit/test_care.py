@@ -310,4 +310,4 @@ def test_forms_due_by_tomorrow_or_overdue_are_the_alert() -> None:
     today = date(2026, 12, 8)
     forms = {days: SimpleNamespace(status="due", due_date=today + timedelta(days=days)) for days in (-2, 0, 1, 2)}
     submitted = SimpleNamespace(status="submitted", due_date=today)
-    assert due_soon([*forms.values(), submitted], today) == [forms[-2], forms[0], forms[1]]
+    assert due_soon([*forms.values(), submitted], today, 1) == [forms[-2], forms[0], forms[1]]

@@ -354,7 +354,7 @@ def post_rems_form_submitted(appointment_id: str) -> dict[str, Any]:
 @route("GET", "/clinics/<clinic_id>/alerts", STAFF)
 def get_alerts(clinic_id: str) -> dict[str, Any]:
     """What staff must act on: escalations awaiting acknowledgment, same-day tasks, the call
-    list, and REMS forms due by tomorrow or overdue."""
+    list, and REMS forms within `remsFormAlertDays` of their deadline or overdue."""
     escalations, tasks, call_list = container().follow_ups.alerts(clinic_id)
     return {
         "clinicId": clinic_id,

@@ -232,7 +232,7 @@ class RemsForm(_Model):
     concomitant_sedating_medicines: str | None = None
 
 
-def due_soon(forms: list[RemsForm], today: date, days_ahead: int = 1) -> list[RemsForm]:
+def due_soon(forms: list[RemsForm], today: date, days_ahead: int) -> list[RemsForm]:
     """Forms due within `days_ahead` days of the clinic's today, or overdue: the alert."""
     return [form for form in forms if form.status == "due" and (form.due_date - today).days <= days_ahead]
 

@@ -98,6 +98,7 @@ class CareRules(_CamelModel):
     # Patients treated for PTSD get the PCL-5 with their next follow-up once this long has passed since the last.
     ptsd_check_every_days: int = Field(default=30, ge=7, le=180)
     rems_form_due_days: int = Field(default=7, ge=1, le=30, description="REMS Patient Monitoring Form deadline")
+    rems_form_alert_days: int = Field(default=1, ge=0, le=14, description="a form this close to its deadline is on the alerts")
 
     @model_validator(mode="after")
     def _instruments_for_each_follow_up(self) -> CareRules:

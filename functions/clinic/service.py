@@ -59,11 +59,20 @@ from .domain.errors import (
 from .domain.links import Link, LinkKind, digest
 from .domain.patients import Patient, PatientDetails
 from .domain.resources import Chair, Clinic, ClinicProfile, Provider
-from .domain.rules import ClinicRules
+from .domain.rules import ClinicRules, SessionType
 from .domain.scheduling import AvailableSlot, Block, Grain, Scheduler, grains_for
 from .domain.workflow import Step, current, execution_input, progress
 
 Claim = tuple[Grain, int]  # a grain and the capacity of its resource
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What creating one appointment writes."""
+
+    appointment: Appointment
+    claims: list[Claim]
+    audit: AuditEntry
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ def new_id() -> str:
 
 
 @contextmanager
-def _explained(scheduler: Scheduler) -> Iterator[None]:
+def explained(scheduler: Scheduler) -> Iterator[None]:
     """Restates a taken grain in the clinic's own time, the way the front desk reads it."""
     try:
         yield
@@ -285,17 +294,43 @@ class ClinicService:
         start: datetime,
     ) -> Appointment:
         scheduler = Scheduler(self.rules, self.clinic(clinic_id))
-        kind = scheduler.session_type(session_type)
+        kind = self.bookable_type(scheduler, session_type)
+        now = self.clock()
+        booking = self.new_booking(actor, scheduler, session_type, patient_id, chair_id, provider_id, start, now)
+        with explained(scheduler):
+            self.repository.create_appointment(booking.appointment, booking.claims, booking.audit, requires_rems=kind.requires_rems)
+        return self.start_workflow(booking.appointment, now)
+
+    def bookable_type(self, scheduler: Scheduler, session_type: str, field: str = "sessionType") -> SessionType:
+        kind = scheduler.session_type(session_type, field)
         if kind.requires_rems and not scheduler.clinic.profile.rems_certified:
             raise InvalidRequest("clinicId", f"this clinic is not REMS-certified: {kind.label} cannot be booked here")
-        chair = scheduler.chair(chair_id)
-        provider = scheduler.provider(provider_id)
-        now = self.clock()
-        block = scheduler.check_start(start, kind, now)
-        scheduler.check_provider_hours(provider, block)
+        return kind
+
+    def new_booking(
+        self,
+        actor: Actor,
+        scheduler: Scheduler,
+        session_type: str,
+        patient_id: str,
+        chair_id: str,
+        provider_id: str,
+        start: datetime,
+        now: datetime,
+        *,
+        course_id: str | None = None,
+        field_prefix: str = "",
+    ) -> Booking:
+        """A new appointment checked against every rule that does not depend on what is booked
+        (`session_type` already checked with bookable_type)."""
+        kind = self.rules.session_types[session_type]
+        chair = scheduler.chair(chair_id, f"{field_prefix}chairId")
+        provider = scheduler.provider(provider_id, f"{field_prefix}providerId")
+        block = scheduler.check_start(start, kind, now, f"{field_prefix}start")
+        scheduler.check_provider_hours(provider, block, f"{field_prefix}providerId")
         appointment = Appointment(
             appointment_id=new_id(),
-            clinic_id=clinic_id,
+            clinic_id=scheduler.clinic.profile.clinic_id,
             patient_id=patient_id,
             session_type=session_type,
             chair_id=chair.chair_id,
@@ -307,12 +342,9 @@ class ClinicService:
             version=1,
             created_at=now,
             updated_at=now,
+            course_id=course_id,
         )
-        claims = self._claims(scheduler, appointment)
-        audit = self._audit(appointment, Action.BOOK, actor, None, now)
-        with _explained(scheduler):
-            self.repository.create_appointment(appointment, claims, audit, requires_rems=kind.requires_rems)
-        return self._start_workflow(appointment, now)
+        return Booking(appointment, self._claims(scheduler, appointment), self._audit(appointment, Action.BOOK, actor, None, now))
 
     def reschedule(
         self, actor: Actor, appointment_id: str, *, start: datetime, chair_id: str | None, provider_id: str | None
@@ -348,9 +380,9 @@ class ClinicService:
         claims = [(grain, capacity) for grain, capacity in new if grain not in old_grains]
         releases = sorted(old_grains - new_grains)
         audit = self._audit(after, Action.RESCHEDULE, actor, before.status, now, reason=None)
-        with _explained(scheduler):
+        with explained(scheduler):
             self.repository.change_appointment(before, after, claims, releases, audit)
-        after = self._start_workflow(after, now)
+        after = self.start_workflow(after, now)
         self._stop_workflow(before)
         return after
 
@@ -609,7 +641,7 @@ class ClinicService:
         raise Conflict("the appointment keeps changing")
 
     # --- internals -----------------------------------------------------------------
-    def _start_workflow(self, appointment: Appointment, now: datetime) -> Appointment:
+    def start_workflow(self, appointment: Appointment, now: datetime) -> Appointment:
         try:
             self.workflow.start(appointment.execution_name, execution_input(appointment, self.rules, now))
             return appointment

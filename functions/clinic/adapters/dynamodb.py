@@ -18,6 +18,8 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | escalation, clinician task       | GetItem                                | pk=ESCALATION#{id} / TASK#{id}               |
 | a clinic's open alerts           | Query GSI1                             | gsi1pk=ALERTS#{clinic}, gsi1sk={kind}#{utc}#{id} |
 | was a message sent (once only)   | GetItem                                | pk=APPT#{id}, sk=MESSAGE#{key}               |
+| course by id                     | GetItem                                | pk=COURSE#{id}, sk=COURSE                    |
+| a course's sessions              | Query GSI2 (the patient's appointments) | gsi2pk=PATIENT#{id}, filtered by courseId    |
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pydantic import BaseModel
 
 from ..domain.appointments import Appointment, AuditEntry
 from ..domain.care import RemsForm, Vitals
+from ..domain.courses import Course
 from ..domain.errors import (
     Conflict,
     InvalidRequest,
@@ -312,6 +315,48 @@ class DynamoRepository:
 
     def audit_trail(self, appointment_id: str) -> list[AuditEntry]:
         return self._records_of(appointment_id, "AUDIT#", AuditEntry)
+
+    def discard_appointment(self, appointment: Appointment, claims: list[tuple[Grain, int]]) -> None:
+        """Undoes create_appointment for an appointment nobody has touched since (a course
+        booking rolled back): the record, its audit entry and its held time, in one transaction."""
+        key = {"pk": f"APPT#{appointment.appointment_id}"}
+        operations: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "TableName": self.name,
+                    "Key": {**key, "sk": "APPT"},
+                    "ConditionExpression": "version = :version",
+                    "ExpressionAttributeValues": {":version": appointment.version},
+                }
+            },
+            {"Delete": {"TableName": self.name, "Key": {**key, "sk": f"AUDIT#{appointment.version:06d}"}}},
+            *(
+                {
+                    "Update": {
+                        "TableName": self.name,
+                        "Key": _hold_key(appointment.clinic_id, appointment.local_date, grain),
+                        "UpdateExpression": "DELETE holders :me",
+                        "ExpressionAttributeValues": {":me": {appointment.appointment_id}},
+                    }
+                }
+                for grain, _ in claims
+            ),
+        ]
+        if self._transact(operations) is not None:
+            raise StaleRecord("the appointment changed after it was booked")
+
+    # --- courses -------------------------------------------------------------------
+    def get_course(self, course_id: str) -> Course | None:
+        item = self._call(self.table.get_item, Key={"pk": f"COURSE#{course_id}", "sk": "COURSE"}).get("Item")
+        return Course.model_validate(_data(item)) if item else None
+
+    def save_course(self, before: Course | None, after: Course) -> None:
+        item = _item(after, pk=f"COURSE#{after.course_id}", sk="COURSE", type="course")
+        if self._transact([self._versioned_put(item, before and before.version)]) is not None:
+            raise StaleRecord("the course changed meanwhile")
+
+    def delete_course(self, course: Course) -> None:
+        self._call(self.table.delete_item, Key={"pk": f"COURSE#{course.course_id}", "sk": "COURSE"})
 
     # --- the session ---------------------------------------------------------------
     def add_vitals(self, appointment: Appointment, vitals: Vitals) -> None:

@@ -19,8 +19,10 @@ from pydantic import BaseModel
 
 from ..adapters.dynamodb import DynamoRepository
 from ..adapters.stepfunctions import StepFunctionsEngine
+from ..courses import CoursePlan, CourseService, Placement, PlannedSession, SessionChoice
 from ..domain.appointments import Appointment
 from ..domain.care import Measurements
+from ..domain.courses import Course, PreferredTime
 from ..domain.followups import FollowUp
 from ..domain.instruments import INSTRUMENTS
 from ..domain.patients import PatientDetails
@@ -41,6 +43,9 @@ from .models import (
     ChairRequest,
     ClinicProfileRequest,
     ConfirmationRequest,
+    CourseBookingRequest,
+    CoursePlanRequest,
+    CourseSessionRequest,
     DischargeRequest,
     DoseRequest,
     ProviderRequest,
@@ -99,6 +104,7 @@ class Container:
         repository = DynamoRepository(table)
         self.service = ClinicService(config.clinic_rules, repository, engine, config_cache_seconds=config.config_cache_seconds)
         self.follow_ups = FollowUpService(self.service, repository)
+        self.courses = CourseService(self.service, repository)
         self.persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_session=session)
         cors = CORSConfig(allow_origin=config.allowed_origin, allow_headers=[HEADER], max_age=600)
         # Metrics of its own (Powertools' Metrics is shared process-wide), flushed per invocation.
@@ -176,6 +182,7 @@ def put_clinic(clinic_id: str, body: Annotated[ClinicProfileRequest, Body()]) ->
         opening_hours=body.opening_hours,
         rems_certified=body.rems_certified,
         escalation_chain=body.escalation_chain,
+        closures=body.closures,
     )
     return service.save_clinic_profile(profile).model_dump(mode="json", by_alias=True)
 
@@ -284,8 +291,15 @@ def post_reschedule(appointment_id: str, body: Annotated[RescheduleRequest, Body
 
 @route("POST", "/appointments/<appointment_id>/cancel", FRONT_OFFICE)
 def post_cancel(appointment_id: str, body: Annotated[CancelRequest, Body()]) -> dict[str, Any]:
+    """A course's session also gets the course's make-up offer (`courseMakeUp`)."""
     actor = actor_of(_event().raw_event)
-    return _appointment(_service().cancel(actor, appointment_id, body.reason))
+    appointment = _service().cancel(actor, appointment_id, body.reason)
+    reply = _appointment(appointment)
+    if appointment.course_id is not None:
+        course, _ = container().courses.course(appointment.course_id)
+        if course.status.value == "active":
+            reply["courseMakeUp"] = _planned(container().courses.make_up(course.course_id), _zone(course.clinic_id))
+    return reply
 
 
 @route("POST", "/appointments/<appointment_id>/check-in", frozenset({FRONT_DESK, CLINICIAN, ADMIN}))
@@ -296,6 +310,105 @@ def post_check_in(appointment_id: str) -> dict[str, Any]:
 @route("POST", "/appointments/<appointment_id>/no-show", FRONT_OFFICE)
 def post_no_show(appointment_id: str) -> dict[str, Any]:
     return _appointment(_service().no_show(actor_of(_event().raw_event), appointment_id))
+
+
+# --- courses ------------------------------------------------------------------------------
+def _zone(clinic_id: str) -> Any:
+    return _service().clinic(clinic_id).profile.zone
+
+
+def _placement(placement: Placement, zone: Any) -> dict[str, Any]:
+    return {
+        "start": placement.start.isoformat().replace("+00:00", "Z"),
+        "startLocal": placement.start.astimezone(zone).isoformat(),
+        "chairId": placement.chair_id,
+        "providerId": placement.provider_id,
+    }
+
+
+def _planned(session: PlannedSession, zone: Any) -> dict[str, Any]:
+    return {
+        "number": session.number,
+        "phase": session.phase,
+        "wantedLocal": session.wanted.astimezone(zone).isoformat(),
+        "mustMove": session.problem is not None,
+        **({"problem": session.problem} if session.problem else {}),
+        "placement": _placement(session.placement, zone) if session.placement else None,
+        "alternatives": [_placement(p, zone) for p in session.alternatives],
+    }
+
+
+def _plan(plan: CoursePlan, zone: Any) -> dict[str, Any]:
+    return {
+        "template": plan.template_code,
+        "label": plan.template.label,
+        "sessionType": plan.template.session_type,
+        "timeZone": zone.key,
+        "bookable": all(s.placement is not None for s in plan.sessions),
+        "sessions": [_planned(s, zone) for s in plan.sessions],
+    }
+
+
+def _course(course: Course, sessions: list[Appointment]) -> dict[str, Any]:
+    return {**_dump(course), "sessions": [_appointment(a) for a in sessions]}
+
+
+@route("POST", "/courses/plan", FRONT_OFFICE)
+def post_course_plan(body: Annotated[CoursePlanRequest, Body()]) -> dict[str, Any]:
+    """Proposes the course's concrete sessions (nothing is booked): each session's placement is
+    its wanted time or, when that must move, the nearest alternative; `sessions[].placement`
+    can be sent to POST /courses as it is."""
+    preferred = [PreferredTime(weekday=p.weekday, at=p.at) for p in body.preferred_times]
+    plan = container().courses.plan(
+        body.clinic_id, body.patient_id, body.template, body.start_date, preferred, body.chair_id, body.provider_id
+    )
+    return _plan(plan, _zone(body.clinic_id))
+
+
+@route("POST", "/courses", FRONT_OFFICE)
+def post_course(body: Annotated[CourseBookingRequest, Body()]) -> tuple[dict[str, Any], int]:
+    """Books every session of the course, or none: a conflict on any session is a 409 naming it."""
+
+    def book() -> dict[str, Any]:
+        choices = [SessionChoice(s.start, s.chair_id, s.provider_id) for s in body.sessions]
+        course, sessions = container().courses.book(
+            actor_of(_event().raw_event),
+            clinic_id=body.clinic_id,
+            patient_id=body.patient_id,
+            template_code=body.template,
+            sessions=choices,
+        )
+        container().metrics.add_metric(name="CourseBooked", unit=MetricUnit.Count, value=1)
+        return _course(course, sessions)
+
+    return _created("book-course", body, book)
+
+
+@route("GET", "/courses/<course_id>", STAFF)
+def get_course(course_id: str) -> dict[str, Any]:
+    return _course(*container().courses.course(course_id))
+
+
+@route("GET", "/courses/<course_id>/make-up", FRONT_OFFICE)
+def get_course_make_up(course_id: str) -> dict[str, Any]:
+    """Where one more session would go after the course's last, at the course's cadence."""
+    course, _ = container().courses.course(course_id)
+    return _planned(container().courses.make_up(course_id), _zone(course.clinic_id))
+
+
+@route("POST", "/courses/<course_id>/sessions", FRONT_OFFICE)
+def post_course_session(course_id: str, body: Annotated[CourseSessionRequest, Body()]) -> tuple[dict[str, Any], int]:
+    def add() -> dict[str, Any]:
+        choice = SessionChoice(body.start, body.chair_id, body.provider_id)
+        return _appointment(container().courses.add_session(actor_of(_event().raw_event), course_id, choice))
+
+    return _created(f"add-course-session-{course_id}", body, add)
+
+
+@route("POST", "/courses/<course_id>/cancel", FRONT_OFFICE)
+def post_course_cancel(course_id: str, body: Annotated[CancelRequest, Body()]) -> dict[str, Any]:
+    """Cancels every session not yet begun and stops their workflows, then the course."""
+    return _course(*container().courses.cancel(actor_of(_event().raw_event), course_id, body.reason))
 
 
 # --- the session (clinicians) ---------------------------------------------------------------

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 from pydantic.alias_generators import to_camel
 
 from ..domain.care import BloodPressure, Checklist, Measurements
 from ..domain.patients import PHONE
-from ..domain.resources import IDENTIFIER, WeeklyHours
+from ..domain.resources import IDENTIFIER, Weekday, WeeklyHours
 
 
 class _Request(BaseModel):
@@ -24,6 +24,7 @@ class ClinicProfileRequest(_Request):
     escalation_chain: list[str] = Field(
         default_factory=list, max_length=3, description="provider ids paged in turn for suicide risk: on-call, backup, lead"
     )
+    closures: list[date] = Field(default_factory=list, max_length=366, description="days the clinic is shut (holidays)")
 
 
 class ChairRequest(_Request):
@@ -47,6 +48,34 @@ class BookingRequest(_Request):
     chair_id: str = Field(pattern=IDENTIFIER)
     provider_id: str = Field(pattern=IDENTIFIER)
     start: datetime = Field(description="ISO 8601 with a UTC offset")
+
+
+class PreferredTimeRequest(_Request):
+    weekday: Weekday
+    at: time = Field(description="local wall-clock time, e.g. 09:00")
+
+
+class CoursePlanRequest(_Request):
+    clinic_id: str = Field(pattern=IDENTIFIER)
+    patient_id: str = Field(min_length=1, max_length=64)
+    template: str = Field(min_length=1, max_length=40, description="a course template of cdk.json's courseTemplates")
+    start_date: date = Field(description="the first day the course may start (clinic's calendar)")
+    preferred_times: list[PreferredTimeRequest] = Field(min_length=1, max_length=7)
+    chair_id: str | None = Field(default=None, pattern=IDENTIFIER, description="preferred chair, when free")
+    provider_id: str | None = Field(default=None, pattern=IDENTIFIER, description="preferred provider, when free")
+
+
+class CourseSessionRequest(_Request):
+    start: datetime = Field(description="ISO 8601 with a UTC offset")
+    chair_id: str = Field(pattern=IDENTIFIER)
+    provider_id: str = Field(pattern=IDENTIFIER)
+
+
+class CourseBookingRequest(_Request):
+    clinic_id: str = Field(pattern=IDENTIFIER)
+    patient_id: str = Field(min_length=1, max_length=64)
+    template: str = Field(min_length=1, max_length=40)
+    sessions: list[CourseSessionRequest] = Field(min_length=1, max_length=60, description="e.g. a plan's placements")
 
 
 class RescheduleRequest(_Request):

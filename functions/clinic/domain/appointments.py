@@ -103,6 +103,7 @@ class Appointment(_Model):
     discharge: Discharge | None = None
     attention: Attention | None = None
     workflow: Workflow = Workflow()
+    course_id: str | None = None  # set when booked as one session of a course
 
     @property
     def execution_name(self) -> str:

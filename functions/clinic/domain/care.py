@@ -4,7 +4,7 @@ Pure rules, no AWS. Times are UTC instants; the clinic's time zone is only for d
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -235,6 +235,17 @@ class RemsForm(_Model):
 def due_soon(forms: list[RemsForm], today: date, days_ahead: int) -> list[RemsForm]:
     """Forms due within `days_ahead` days of the clinic's today, or overdue: the alert."""
     return [form for form in forms if form.status == "due" and (form.due_date - today).days <= days_ahead]
+
+
+def rems_form_overdue(form: RemsForm, today: date) -> bool:
+    """Past its deadline (the clinic's `today` is after the due date) and not marked filed."""
+    return form.status == "due" and today > form.due_date
+
+
+def rems_form_overdue_at(session_date: date, care: CareRules, zone: ZoneInfo) -> datetime:
+    """When a session's form becomes overdue: the clinic's midnight after its due date, in UTC."""
+    day_after_due = session_date + timedelta(days=care.rems_form_due_days + 1)
+    return datetime.combine(day_after_due, time(), tzinfo=zone).astimezone(UTC)
 
 
 def assemble_rems_form(

@@ -60,12 +60,17 @@ class ClinicProfile(_Model):
     rems_certified: bool = False
     # Who a suicide-risk page goes to, in order: on-call, backup, clinic lead (provider ids).
     escalation_chain: list[str] = Field(default_factory=list, max_length=3)
+    # Whole days the clinic is shut (holidays), in its own calendar.
+    closures: list[date] = Field(default_factory=list, max_length=366)
 
     _known_zone = field_validator("time_zone")(known_zone)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    def opening_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        return [] if day in self.closures else intervals_on(self.opening_hours, day, self.zone)
 
 
 class Chair(_Model):

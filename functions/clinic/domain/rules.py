@@ -117,6 +117,63 @@ class CareRules(_CamelModel):
         return hours
 
 
+class CoursePhase(_CamelModel):
+    """`sessions` sessions, `per_week` in each week it runs, every `every_weeks` weeks."""
+
+    sessions: int = Field(ge=1, le=52)
+    per_week: int = Field(default=1, ge=1, le=5)
+    every_weeks: int = Field(default=1, ge=1, le=8)
+
+
+class CourseTemplate(_CamelModel):
+    label: str
+    session_type: str
+    phases: list[CoursePhase] = Field(min_length=1, max_length=5)
+    minimum_spacing_hours: int = Field(default=0, ge=0, le=24 * 28, description="between two sessions of the course")
+    within_days: int | None = Field(default=None, ge=1, le=365, description="first to last session")
+
+    @property
+    def total_sessions(self) -> int:
+        return sum(phase.sessions for phase in self.phases)
+
+    @property
+    def weekdays_needed(self) -> int:
+        return max(phase.per_week for phase in self.phases)
+
+    @property
+    def minimum_spacing(self) -> timedelta:
+        return timedelta(hours=self.minimum_spacing_hours)
+
+
+def default_course_templates() -> dict[str, CourseTemplate]:
+    return {
+        "spravato-induction": CourseTemplate(
+            label="Spravato induction and optimization (weeks 1-4 twice weekly, weeks 5-8 weekly)",
+            session_type="spravato",
+            phases=[CoursePhase(sessions=8, per_week=2), CoursePhase(sessions=4, per_week=1)],
+            minimum_spacing_hours=48,
+        ),
+        "spravato-maintenance": CourseTemplate(
+            label="Spravato maintenance (every 2 weeks)",
+            session_type="spravato",
+            phases=[CoursePhase(sessions=6, per_week=1, every_weeks=2)],
+            minimum_spacing_hours=144,
+        ),
+        "iv-induction": CourseTemplate(
+            label="IV ketamine induction (6 infusions over 2-3 weeks)",
+            session_type="iv-ketamine",
+            phases=[CoursePhase(sessions=6, per_week=3)],
+            minimum_spacing_hours=44,
+            within_days=21,
+        ),
+        "iv-booster": CourseTemplate(
+            label="IV ketamine booster",
+            session_type="iv-ketamine",
+            phases=[CoursePhase(sessions=1)],
+        ),
+    }
+
+
 def _default_session_types() -> dict[str, SessionType]:
     return {
         "spravato": SessionType(
@@ -147,6 +204,8 @@ class ClinicRules(_CamelModel):
     default_provider_capacity: int = Field(default=2, ge=1, le=20)
     session_types: dict[str, SessionType] = Field(default_factory=_default_session_types)
     care: CareRules = Field(default_factory=CareRules)
+    course_templates: dict[str, CourseTemplate] = Field(default_factory=default_course_templates)
+    waitlist_offer_size: int = Field(default=3, ge=1, le=20, description="waitlisted patients offered a freed time at once")
 
     _known_zone = field_validator("default_time_zone")(known_zone)
 
@@ -161,6 +220,13 @@ class ClinicRules(_CamelModel):
                 check_instrument_plan(session_type.follow_up_instruments, self.care.follow_up_hours_after_discharge)
             if session_type.minimum_observation >= timedelta(minutes=self.care.discharge_overdue_minutes):
                 raise ValueError(f"care.dischargeOverdueMinutes must exceed session type {code!r}'s minimum observation")
+        if "course_templates" not in self.model_fields_set:
+            # The built-in templates fit the built-in session types; keep those that apply.
+            fitting = {c: t for c, t in self.course_templates.items() if t.session_type in self.session_types}
+            object.__setattr__(self, "course_templates", fitting)
+        for code, template in self.course_templates.items():
+            if template.session_type not in self.session_types:
+                raise ValueError(f"course template {code!r} names unknown session type {template.session_type!r}")
         for code, session_type in self.session_types.items():
             grains = -(-int(session_type.block.total_seconds()) // (self.grain_minutes * 60))
             if 4 * grains + RECORDS_PER_RESCHEDULE > MAX_TRANSACTION_ITEMS:

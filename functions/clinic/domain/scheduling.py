@@ -120,8 +120,9 @@ class Scheduler:
         if local.second or local.microsecond or (local.hour * 60 + local.minute) % self.rules.slot_step_minutes:
             raise InvalidRequest(field, f"must fall on a {self.rules.slot_step_minutes}-minute step")
         block = block_for(session_type, start)
-        opening = intervals_on(self.clinic.profile.opening_hours, local.date(), self.clinic.profile.zone)
-        if not covered(opening, block.start, block.end):
+        if local.date() in self.clinic.profile.closures:
+            raise InvalidRequest(field, f"the clinic is closed on {local.date().isoformat()}")
+        if not covered(self.clinic.profile.opening_on(local.date()), block.start, block.end):
             raise InvalidRequest(field, "the session would not fit within the clinic's opening hours")
         return block
 
@@ -145,7 +146,7 @@ class Scheduler:
         providers = [p for p in self.clinic.providers.values() if p.active]
         provider_hours = {p.provider_id: intervals_on(p.working_hours, day, zone) for p in providers}
         slots: list[AvailableSlot] = []
-        for open_, close in intervals_on(self.clinic.profile.opening_hours, day, zone):
+        for open_, close in self.clinic.profile.opening_on(day):
             for start in self._starts(open_, close, session_type):
                 if not earliest <= start <= latest:
                     continue

@@ -64,6 +64,8 @@ def _dispatch(workflow: WorkflowSteps, event: dict[str, Any]) -> dict[str, Any]:
             return workflow.escalate(appointment_id, run, int(event["number"]), event["taskToken"])
         case "follow-up-task":
             return workflow.follow_up_task(appointment_id, run, int(event["number"]))
+        case "rems-form-check":
+            return workflow.rems_form_check(appointment_id, run)
         case "reminder-failed":
             return workflow.reminder_failed(appointment_id, run, event["error"])
         case "needs-attention":
@@ -88,6 +90,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.info("workflow step done", extra={"result": result})
     if event.get("step") == "escalate" and result.get("attempt", 0) >= len(LEVELS):
         _unacknowledged_past_the_chain()
+    if event.get("step") == "rems-form-check" and result.get("overdue"):
+        _rems_form_overdue()
     return result
 
 
@@ -95,4 +99,11 @@ def _unacknowledged_past_the_chain() -> None:
     """The whole chain was paged and nobody acknowledged: the operator's alarm watches this."""
     metrics = EphemeralMetrics(namespace="KetamineClinic", service="care-workflow")
     metrics.add_metric(name="EscalationUnacknowledged", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+
+
+def _rems_form_overdue() -> None:
+    """A REMS Patient Monitoring Form passed its deadline unfiled: the operator's alarm watches this."""
+    metrics = EphemeralMetrics(namespace="KetamineClinic", service="care-workflow")
+    metrics.add_metric(name="RemsFormOverdue", unit=MetricUnit.Count, value=1)
     metrics.flush_metrics()

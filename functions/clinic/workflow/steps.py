@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from ..domain.appointments import Appointment, Status
@@ -16,6 +16,8 @@ from ..domain.care import (
     blood_pressure_due_at,
     blood_pressure_recorded_since,
     discharge_overdue_at,
+    rems_form_overdue,
+    rems_form_overdue_at,
 )
 from ..domain.errors import Conflict, StaleRecord, Undeliverable
 from ..domain.escalations import ClinicianTask, Escalation, Page, attempt_due, end_of_day, recipient
@@ -32,7 +34,7 @@ from ..domain.instruments import CSSRS, PCL5, Risk
 from ..domain.links import Link, LinkKind, digest, new_token
 from ..domain.patients import Patient
 from ..domain.surveys import Safety
-from ..domain.workflow import Step, progress
+from ..domain.workflow import Step, progress, utc
 from ..service import ATTEMPTS, ClinicService, retry_on_stale
 
 
@@ -117,7 +119,13 @@ class WorkflowSteps:
                     f"The post-dose blood pressure is due for the patient in chair {appointment.chair_id}.",
                 )
         remaining = (discharge_overdue_at(dose, care) - now).total_seconds()
-        return {"overdueInSeconds": max(1, math.ceil(remaining))}
+        output: dict[str, Any] = {"overdueInSeconds": max(1, math.ceil(remaining))}
+        if self.service.rules.session_types[appointment.session_type].requires_rems:
+            # Known from the session's date: the workflow waits until then once the follow-ups are done.
+            zone = self.service.clinic(appointment.clinic_id).profile.zone
+            overdue_at = rems_form_overdue_at(date.fromisoformat(appointment.local_date), care, zone)
+            output["remsFormOverdueAt"] = utc(overdue_at)
+        return output
 
     def overdue(self, appointment_id: str, run: int, wait_for: str) -> dict[str, Any]:
         """A callback step ran late. Done after all (a lost callback): go on. Otherwise flag
@@ -335,6 +343,26 @@ class WorkflowSteps:
 
         return retry_on_stale(attempt, "the follow-up")
 
+
+    # --- REMS ------------------------------------------------------------------------
+    def rems_form_check(self, appointment_id: str, run: int) -> dict[str, Any]:
+        """At the REMS Patient Monitoring Form's deadline: a form still not marked filed is
+        overdue. It stays on the clinic's alerts (forms due or overdue), the clinicians are
+        paged once, and the handler counts it for the operator's alarm."""
+        appointment = self.service.workflow_appointment(appointment_id, run)
+        # The clinic's forms still due (one Query); a form marked filed has left that list.
+        due = [f for f in self.repository.rems_forms_due(appointment.clinic_id) if f.appointment_id == appointment_id]
+        today = self.service.clock().astimezone(self.service.clinic(appointment.clinic_id).profile.zone).date()
+        if not due or not rems_form_overdue(due[0], today):
+            return {"overdue": False}
+        self._page_once(
+            appointment,
+            f"rems-form-overdue-{run}",
+            "REMS form overdue",
+            "A REMS Patient Monitoring Form is past its deadline and not marked filed: file it with the REMS, "
+            "then mark it filed.",
+        )
+        return {"overdue": True}
 
     # --- failures --------------------------------------------------------------------
     def needs_attention(self, appointment_id: str, run: int, failed_step: str, error: str) -> dict[str, Any]:

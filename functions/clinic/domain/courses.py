@@ -1,0 +1,123 @@
+"""Courses of treatment: the recurrence a course template describes, and the spacing rules
+its sessions keep. Pure: which chairs are free is the service's question."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import FR, MO, SA, SU, TH, TU, WE, WEEKLY, rrule
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from .errors import InvalidRequest
+from .resources import WEEKDAYS, Weekday
+from .rules import CourseTemplate
+
+_RRULE_DAYS = dict(zip(WEEKDAYS, (MO, TU, WE, TH, FR, SA, SU), strict=True))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+
+
+class PreferredTime(_Model):
+    weekday: Weekday
+    at: time
+
+
+class Occurrence(_Model):
+    """One session of a planned course, at the clinic's wall-clock time."""
+
+    number: int  # 1-based, in course order
+    phase: int  # 1-based
+    start: datetime  # aware, in the clinic's zone
+
+
+def occurrences(
+    template: CourseTemplate, first_day: date, preferred: Sequence[PreferredTime], zone: ZoneInfo
+) -> list[Occurrence]:
+    """The course's sessions from `first_day` on the preferred weekdays and times. Times are
+    wall-clock: a 09:00 session stays 09:00 across a DST change. Each phase starts the day after
+    the previous one's last session; a phase with `per_week` sessions uses the first `per_week`
+    preferred weekdays (in week order)."""
+    if len({p.weekday for p in preferred}) != len(preferred):
+        raise InvalidRequest("preferredTimes", "name each weekday once")
+    if len(preferred) < template.weekdays_needed:
+        raise InvalidRequest(
+            "preferredTimes", f"{template.label} needs {template.weekdays_needed} preferred weekdays; got {len(preferred)}"
+        )
+    ordered = sorted(preferred, key=lambda p: WEEKDAYS.index(p.weekday))
+    planned: list[Occurrence] = []
+    phase_start = first_day
+    for phase_number, phase in enumerate(template.phases, start=1):
+        days = _spread(ordered, phase.per_week)
+        at = {p.weekday: p.at for p in days}
+        rule = rrule(
+            WEEKLY,
+            interval=phase.every_weeks,
+            byweekday=[_RRULE_DAYS[p.weekday] for p in days],
+            count=phase.sessions,
+            dtstart=datetime.combine(phase_start, time()),
+        )
+        for moment in rule:
+            day = moment.date()
+            wall = at[WEEKDAYS[day.weekday()]]
+            planned.append(
+                Occurrence(number=len(planned) + 1, phase=phase_number, start=datetime.combine(day, wall, tzinfo=zone))
+            )
+        phase_start = planned[-1].start.date() + timedelta(days=1)
+    return planned
+
+
+def _spread(ordered: Sequence[PreferredTime], per_week: int) -> list[PreferredTime]:
+    """`per_week` of the preferred days, as far apart in the week as the choice allows
+    (Mon/Wed/Fri give Mon+Fri for twice weekly, Mon for weekly)."""
+    if per_week == 1:
+        return [ordered[0]]
+    step = (len(ordered) - 1) / (per_week - 1)
+    return [ordered[round(i * step)] for i in range(per_week)]
+
+
+def spacing_problem(start: datetime, others: Iterable[datetime], minimum: timedelta) -> str | None:
+    """Why `start` is too close to one of `others`, or None."""
+    for other in sorted(others):
+        if abs(start - other) < minimum:
+            hours = int(minimum.total_seconds() // 3600)
+            return f"is less than {hours} h from the course's session at {other.isoformat()}"
+    return None
+
+
+def span_problem(template: CourseTemplate, starts: Sequence[datetime]) -> str | None:
+    if template.within_days is None or len(starts) < 2:
+        return None
+    if (max(starts) - min(starts)).days >= template.within_days:
+        return f"{template.label} must be given within {template.within_days} days"
+    return None
+
+
+def nearest_first(candidates: Iterable[datetime], wanted: datetime) -> list[datetime]:
+    """Candidates ordered by distance from `wanted`, earlier first on a tie."""
+    return sorted(candidates, key=lambda c: (abs(c - wanted), c))
+
+
+class CourseStatus(StrEnum):
+    BOOKING = "booking"  # its sessions are being written; never left so (rolled back on failure)
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class Course(_Model):
+    course_id: str
+    clinic_id: str
+    patient_id: str
+    template: str
+    session_type: str
+    appointment_ids: list[str]
+    status: CourseStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    cancellation_reason: str | None = None

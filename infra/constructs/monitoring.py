@@ -74,24 +74,29 @@ class Operations(Construct):
                 self, "WorkflowTimedOut", threshold=1, evaluation_periods=1, alarm_description="A care workflow timed out"
             )
         )
-        # The care workflow counts escalations still unacknowledged after the whole on-call chain was paged.
-        unacknowledged = cloudwatch.Metric(
-            namespace="KetamineClinic",
-            metric_name="EscalationUnacknowledged",
-            dimensions_map={"service": "care-workflow"},
-            statistic="Sum",
-            period=five_minutes,
-        )
-        alarms.append(
-            unacknowledged.create_alarm(
-                self,
-                "EscalationUnacknowledged",
-                threshold=1,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description="A suicide-risk escalation went through the whole on-call chain unacknowledged",
+        # The care workflow counts escalations still unacknowledged after the whole on-call chain
+        # was paged, and REMS Patient Monitoring Forms past their deadline unfiled.
+        for metric_name, description in (
+            ("EscalationUnacknowledged", "A suicide-risk escalation went through the whole on-call chain unacknowledged"),
+            ("RemsFormOverdue", "A Spravato REMS Patient Monitoring Form passed its deadline without being marked filed"),
+        ):
+            metric = cloudwatch.Metric(
+                namespace="KetamineClinic",
+                metric_name=metric_name,
+                dimensions_map={"service": "care-workflow"},
+                statistic="Sum",
+                period=five_minutes,
             )
-        )
+            alarms.append(
+                metric.create_alarm(
+                    self,
+                    metric_name,
+                    threshold=1,
+                    evaluation_periods=1,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    alarm_description=description,
+                )
+            )
         for alarm in alarms:
             alarm.add_alarm_action(alarm_action)
         self.alarms = alarms

@@ -254,7 +254,21 @@ class CareWorkflow(Construct):
             sfn.Wait(self, "WaitForFollowUp", time=sfn.WaitTime.timestamp_path("$.at")).next(await_answers)
         )
         self._on_failure(follow_ups, "FollowUps")
-        return follow_ups.next(sfn.Succeed(self, "Done"))
+        return follow_ups.next(self._rems_form())
+
+    def _rems_form(self) -> sfn.IChainable:
+        """A REMS session (Spravato) waits until its Patient Monitoring Form is overdue (the
+        clinic's midnight after `remsFormDueDays`, from the observation check) and checks that
+        it was marked filed; an unfiled form pages the clinicians and counts `RemsFormOverdue`,
+        which alarms the operator. Other sessions are done. After the follow-ups rather than in
+        parallel with them: no Parallel state to pay for or to re-route the catches through; the
+        alarm comes late only when the last follow-up is still open at the deadline."""
+        done = sfn.Succeed(self, "Done")
+        overdue_at = "$.observation.remsFormOverdueAt"
+        wait = sfn.Wait(self, "WaitForRemsFormDeadline", time=sfn.WaitTime.timestamp_path(overdue_at))
+        check = self._task("RemsFormCheck", "rems-form-check", {}, result_path="$.remsForm")
+        wait.next(check).next(done)
+        return sfn.Choice(self, "RemsForm?").when(sfn.Condition.is_present(overdue_at), wait).otherwise(done)
 
     # --- building blocks ---------------------------------------------------------------
     def _overdue_park(

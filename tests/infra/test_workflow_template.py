@@ -175,3 +175,30 @@ def test_an_escalation_unacknowledged_past_the_chain_alarms_the_operator_and_a_d
     assert escalation["Namespace"] == "KetamineClinic" and escalation["Threshold"] == 1 and escalation["AlarmActions"]
     (dashboard,) = resources(template, "AWS::CloudWatch::Dashboard").values()
     assert "EscalationUnacknowledged" in json.dumps(dashboard["Properties"]["DashboardBody"])
+
+
+def test_a_rems_session_waits_for_its_forms_deadline_after_the_follow_ups_and_others_are_done(states) -> None:
+    assert states["FollowUps"]["Next"] == "RemsForm?"
+    choice = states["RemsForm?"]
+    (rems,) = choice["Choices"]
+    assert rems == {"Variable": "$.observation.remsFormOverdueAt", "IsPresent": True, "Next": "WaitForRemsFormDeadline"}
+    assert choice["Default"] == "Done"
+    assert states["WaitForRemsFormDeadline"]["TimestampPath"] == "$.observation.remsFormOverdueAt"
+    check = states["RemsFormCheck"]
+    assert (check["Parameters"]["step"], check["Next"]) == ("rems-form-check", "Done")
+    assert check["Catch"][-1]["Next"] == "RemsFormCheckFailed"  # flags the appointment, fails, alarms
+
+
+def test_an_overdue_rems_form_alarms_the_operator_on_the_metric_the_workflow_counts(template) -> None:
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    (overdue,) = [a for a in alarms if a.get("MetricName") == "RemsFormOverdue"]
+    assert (overdue["Namespace"], overdue["Dimensions"]) == ("KetamineClinic", [{"Name": "service", "Value": "care-workflow"}])
+    assert (overdue["Threshold"], overdue["ComparisonOperator"], overdue["TreatMissingData"]) == (
+        1,
+        "GreaterThanOrEqualToThreshold",
+        "notBreaching",
+    )
+    topic = next(name for name in resources(template, "AWS::SNS::Topic") if name.startswith("OperationsOperatorAlerts"))
+    assert overdue["AlarmActions"] == [{"Ref": topic}]
+    (dashboard,) = resources(template, "AWS::CloudWatch::Dashboard").values()
+    assert "RemsFormOverdue" in json.dumps(dashboard["Properties"]["DashboardBody"])

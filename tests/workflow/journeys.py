@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from clinic.domain.rules import ClinicRules
+
 from tests.support.timing import eventually
-from tests.support.world import CHECKLIST
+from tests.support.world import CHECKLIST, ZONE
 from tests.workflow.conftest import CareWorld, gad7, phq9
 
 
@@ -61,10 +63,17 @@ def survey_sent(care: CareWorld, appointment: dict[str, Any], at: datetime, coun
     return care.survey_links()[-1]
 
 
-def full_session(care: CareWorld) -> dict[str, Any]:
+def rems_form_deadline(appointment: dict[str, Any]) -> datetime:
+    """When the session's REMS form becomes overdue: the clinic's midnight after its due date."""
+    due = start_of(appointment).astimezone(ZONE).date() + timedelta(days=ClinicRules().care.rems_form_due_days)
+    return datetime.combine(due + timedelta(days=1), time(), tzinfo=ZONE)
+
+
+def followed_up(care: CareWorld, appointment: dict[str, Any] | None = None) -> dict[str, Any]:
     """Booking to the last follow-up: both reminders, an early check-in, the dose, the
-    post-dose pressure on time, discharge at 120 min, both surveys answered."""
-    appointment = care.book_session()
+    post-dose pressure on time, discharge at 120 min, both surveys answered. A Spravato
+    session's execution then waits for its REMS form's deadline."""
+    appointment = appointment or care.book_session()
     start = start_of(appointment)
     care.first_reminder(appointment)
     care.advance_to(start - timedelta(hours=24))
@@ -75,6 +84,18 @@ def full_session(care: CareWorld) -> dict[str, Any]:
     second = survey_sent(care, appointment, at + timedelta(hours=168), 2)
     assert care.answer(second, "phq-9", phq9(others=1)).status == 200
     assert care.answer(second, "gad-7", gad7(1)).status == 200
+    return appointment
+
+
+def full_session(care: CareWorld) -> dict[str, Any]:
+    """The whole run of a Spravato session: `followed_up`, then its REMS form marked filed
+    and the deadline passed."""
+    appointment = followed_up(care)
+    filed = care.call("POST", f"/appointments/{appointment['appointmentId']}/rems-form/submit", role="clinician")
+    assert filed.status == 200, filed.body
+    deadline = rems_form_deadline(appointment)
+    care.sleeping_until(deadline)
+    care.advance_to(deadline)
     assert care.finished(appointment) == "SUCCEEDED"
     return appointment
 

@@ -44,12 +44,15 @@ def test_happy_path_from_booking_to_the_last_follow_up(care: CareWorld) -> None:
         "AwaitDischarge",
         "FollowUps",
         *["WaitForFollowUp", "AwaitFollowUp", "FollowUpNext?", "FollowUpClosed"] * 2,  # each answered in time
+        "RemsForm?",  # Spravato: wait for the REMS form's deadline; it was marked filed by then
+        "WaitForRemsFormDeadline",
+        "RemsFormCheck",
         "Done",
     ]
     stored = care.appointment(appointment["appointmentId"])
     assert stored["status"] == "fulfilled" and "attention" not in stored
     assert care.follow_up(appointment, 1)["status"] == care.follow_up(appointment, 2)["status"] == "completed"
-    assert session_cost(care, appointment) == (21, 8)
+    assert session_cost(care, appointment) == (24, 9)
 
 
 def test_no_show_after_the_grace_period_releases_the_chair_and_ends_the_execution(care: CareWorld) -> None:

@@ -109,7 +109,7 @@ class _Slots:
         day = self.scheduler.local_date(wanted)
         slots = {s.start: s for offset in range(-SEARCH_DAYS, SEARCH_DAYS + 1) for s in self.on(day + timedelta(days=offset))}
         found: list[Placement] = []
-        for start in nearest_first(slots, wanted):
+        for start in nearest_first(slots, wanted, self.scheduler.clinic.profile.zone):
             if acceptable(start):
                 found.append(self._placement(slots[start]))
                 if len(found) == ALTERNATIVES:
@@ -183,7 +183,8 @@ class CourseService:
         slots = _Slots(self.service, scheduler, kind, chair_id, provider_id)
         if first_day < scheduler.local_date(slots.now):
             raise InvalidRequest("startDate", "is in the past")
-        wanted_times = occurrences(template, first_day, preferred, scheduler.clinic.profile.zone)
+        zone = scheduler.clinic.profile.zone
+        wanted_times = occurrences(template, first_day, preferred, zone)
         spacing = max(template.minimum_spacing, kind.block)
         others = self._scheduled_starts(patient_id)
         chosen: list[datetime] = []
@@ -192,7 +193,7 @@ class CourseService:
             following = wanted_times[index + 1].start if index + 1 < len(wanted_times) else None
 
             def problem_at(start: datetime, chosen: list[datetime] = chosen) -> str | None:
-                return spacing_problem(start, [*chosen, *others], spacing) or span_problem(template, [*chosen, start])
+                return spacing_problem(start, [*chosen, *others], spacing, zone) or span_problem(template, [*chosen, start])
 
             wanted = occurrence.start.astimezone(UTC)
             placement, problem, alternatives = _settle(slots, wanted, problem_at, following, spacing)
@@ -223,7 +224,7 @@ class CourseService:
         others = self._scheduled_starts(course.patient_id)
 
         def problem_at(start: datetime) -> str | None:
-            return spacing_problem(start, others, spacing) or span_problem(template, [*starts, start])
+            return spacing_problem(start, others, spacing, zone) or span_problem(template, [*starts, start])
 
         placement, problem, alternatives = _settle(slots, wanted, problem_at, None, spacing)
         number = len([s for s in sessions if s.status not in {Status.CANCELLED, Status.NOSHOW}]) + 1
@@ -249,9 +250,12 @@ class CourseService:
         ]
         spacing = max(template.minimum_spacing, kind.block)
         others = self._scheduled_starts(patient_id)
-        for index, booking in enumerate(bookings):
-            rest = [b.appointment.start for b in bookings if b is not booking]
-            problem = spacing_problem(booking.appointment.start, [*rest, *others], spacing)
+        zone = scheduler.clinic.profile.zone
+        # In time order, so the later of two sessions too close together is the one named.
+        by_time = sorted(range(len(bookings)), key=lambda i: bookings[i].appointment.start)
+        for position, index in enumerate(by_time):
+            earlier = [bookings[i].appointment.start for i in by_time[:position]]
+            problem = spacing_problem(bookings[index].appointment.start, [*earlier, *others], spacing, zone)
             if problem:
                 raise InvalidRequest(f"sessions[{index}].start", problem)
         problem = span_problem(template, [b.appointment.start for b in bookings])
@@ -295,7 +299,8 @@ class CourseService:
             course_id=course_id,
         )
         start = booking.appointment.start
-        problem = spacing_problem(start, self._scheduled_starts(course.patient_id), max(template.minimum_spacing, kind.block))
+        spacing = max(template.minimum_spacing, kind.block)
+        problem = spacing_problem(start, self._scheduled_starts(course.patient_id), spacing, scheduler.clinic.profile.zone)
         live = [s.start for s in sessions if s.status in OPEN | {Status.FULFILLED}]
         problem = problem or span_problem(template, [*live, start])
         if problem:

@@ -81,12 +81,12 @@ def _spread(ordered: Sequence[PreferredTime], per_week: int) -> list[PreferredTi
     return [ordered[round(i * step)] for i in range(per_week)]
 
 
-def spacing_problem(start: datetime, others: Iterable[datetime], minimum: timedelta) -> str | None:
-    """Why `start` is too close to one of `others`, or None."""
+def spacing_problem(start: datetime, others: Iterable[datetime], minimum: timedelta, zone: ZoneInfo) -> str | None:
+    """Why `start` is too close to one of the patient's `others` sessions, or None."""
     for other in sorted(others):
         if abs(start - other) < minimum:
-            hours = int(minimum.total_seconds() // 3600)
-            return f"is less than {hours} h from the course's session at {other.isoformat()}"
+            hours = f"{minimum.total_seconds() / 3600:g}"
+            return f"is less than {hours} h from the patient's session at {other.astimezone(zone):%Y-%m-%d %H:%M}"
     return None
 
 
@@ -98,9 +98,20 @@ def span_problem(template: CourseTemplate, starts: Sequence[datetime]) -> str | 
     return None
 
 
-def nearest_first(candidates: Iterable[datetime], wanted: datetime) -> list[datetime]:
-    """Candidates ordered by distance from `wanted`, earlier first on a tie."""
-    return sorted(candidates, key=lambda c: (abs(c - wanted), c))
+def nearest_first(candidates: Iterable[datetime], wanted: datetime, zone: ZoneInfo) -> list[datetime]:
+    """Candidates on the nearest day first and, within a day, nearest the wanted time of day
+    (what a patient who asked for 09:00 would pick); earlier first on a tie."""
+    wanted_local = wanted.astimezone(zone)
+
+    def distance(candidate: datetime) -> tuple[int, float, datetime]:
+        local = candidate.astimezone(zone)
+        days = abs((local.date() - wanted_local.date()).days)
+        clock = abs(
+            datetime.combine(wanted_local.date(), local.time()) - datetime.combine(wanted_local.date(), wanted_local.time())
+        )
+        return days, clock.total_seconds(), candidate
+
+    return sorted(candidates, key=distance)
 
 
 class CourseStatus(StrEnum):
@@ -115,7 +126,6 @@ class Course(_Model):
     patient_id: str
     template: str
     session_type: str
-    appointment_ids: list[str]
     status: CourseStatus
     version: int
     created_at: datetime

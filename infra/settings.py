@@ -39,10 +39,11 @@ class StageSettings:
     clinician_alert_emails: list[str]
     email_sender: str | None
     config_cache_seconds: int
-
-    @property
-    def production(self) -> bool:
-        return self.stage == "prod"
+    # Per stage (see `stages` in cdk.json): what a deleted stack keeps, how loud alarms are, the API's name.
+    retain_data: bool = True
+    error_alarm_threshold: int = 1
+    api_domain_name: str | None = None
+    api_certificate_arn: str | None = None
 
 
 def _context(scope: Construct, key: str, default: Any) -> Any:
@@ -86,4 +87,29 @@ def load(scope: Construct) -> StageSettings:
         clinician_alert_emails=list(setting("clinicianAlertEmails", [])),
         email_sender=setting("emailSender", None),
         config_cache_seconds=int(setting("configCacheSeconds", 60)),
+        retain_data=_flag("retainData", setting("retainData", True)),
+        error_alarm_threshold=_at_least_one("errorAlarmThreshold", setting("errorAlarmThreshold", 1)),
+        **_api_domain(setting("apiDomainName", None), setting("apiCertificateArn", None)),
     )
+
+
+def _flag(key: str, value: Any) -> bool:
+    # `-c retainData=false` arrives as the JSON false; a typo must not silently delete data.
+    if not isinstance(value, bool):
+        raise TypeError(f"context {key!r} must be true or false, got {value!r}")
+    return value
+
+
+def _at_least_one(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"context {key!r} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _api_domain(domain_name: str | None, certificate_arn: str | None) -> dict[str, str | None]:
+    """A custom domain for the API needs its ACM certificate (same region), and only then."""
+    if bool(domain_name) != bool(certificate_arn):
+        raise ValueError("context 'apiDomainName' and 'apiCertificateArn' go together: set both or neither")
+    if certificate_arn and not (str(certificate_arn).startswith("arn:") and ":acm:" in str(certificate_arn)):
+        raise ValueError(f"context 'apiCertificateArn' must be an ACM certificate ARN, got {certificate_arn!r}")
+    return {"api_domain_name": domain_name or None, "api_certificate_arn": certificate_arn or None}

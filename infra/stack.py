@@ -20,9 +20,10 @@ from .settings import StageSettings
 class ClinicStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        key = ClinicKey(self, "Encryption").key
-        data = ClinicData(self, "Data", key=key)
-        identity = StaffIdentity(self, "Identity", mfa_required=settings.mfa_required, production=settings.production)
+        retain = settings.retain_data  # the stage decides what a deleted stack keeps
+        key = ClinicKey(self, "Encryption", retain=retain).key
+        data = ClinicData(self, "Data", key=key, retain=retain)
+        identity = StaffIdentity(self, "Identity", mfa_required=settings.mfa_required, retain=retain)
         messaging = Messaging(
             self,
             "Messaging",
@@ -62,6 +63,7 @@ class ClinicStack(Stack):
             public_requests_per_ip=settings.public_requests_per_ip,
             key=key,
             log_retention_days=settings.log_retention_days,
+            retain_logs=retain,
         )
         Operations(
             self,
@@ -73,5 +75,8 @@ class ClinicStack(Stack):
             state_machine=workflow.state_machine,
         )
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
+        if api.domain is not None:
+            CfnOutput(self, "ApiDomainUrl", value=f"https://{settings.api_domain_name}/")
+            CfnOutput(self, "ApiDomainTarget", value=api.domain.domain_name_alias_domain_name)
         CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)

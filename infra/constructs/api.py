@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -36,6 +37,7 @@ class ClinicApi(Construct):
             service="clinic-api",
             key=key,
             log_retention_days=settings.log_retention_days,
+            retain_logs=settings.retain_data,
             config_cache_seconds=settings.config_cache_seconds,
             reserved_concurrency=settings.api_reserved_concurrency,
             environment={
@@ -49,7 +51,9 @@ class ClinicApi(Construct):
         table.grant_read_write_data(self.function)
         idempotency_table.grant_read_write_data(self.function)
 
-        access_logs = encrypted_log_group(self, "AccessLogs", key=key, retention_days=settings.log_retention_days)
+        access_logs = encrypted_log_group(
+            self, "AccessLogs", key=key, retention_days=settings.log_retention_days, retain=settings.retain_data
+        )
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
@@ -114,7 +118,22 @@ class ClinicApi(Construct):
             ),
             any_method=True,
         )
+        self.domain = self._custom_domain(settings.api_domain_name, settings.api_certificate_arn)
         self._accept_findings(proxy, public, table)
+
+    def _custom_domain(self, domain_name: str | None, certificate_arn: str | None) -> apigw.DomainName | None:
+        """The stage's own name for the API (`apiDomainName`), TLS 1.2 with the operator's ACM
+        certificate from the stack's region; paths under it carry no stage prefix. The DNS record
+        (CNAME or alias to the `ApiDomainTarget` output) stays with whoever holds the zone."""
+        if not domain_name or not certificate_arn:
+            return None
+        return self.rest_api.add_domain_name(
+            "DomainName",
+            domain_name=domain_name,
+            certificate=acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn),
+            endpoint_type=apigw.EndpointType.REGIONAL,
+            security_policy=apigw.SecurityPolicy.TLS_1_2,
+        )
 
     def _accept_findings(self, proxy: apigw.ProxyResource, public: apigw.ProxyResource, table: dynamodb.ITable) -> None:
         table_id = Stack.of(self).resolve(table.node.default_child.logical_id)  # type: ignore[union-attr]

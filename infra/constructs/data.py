@@ -15,7 +15,8 @@ STRING = dynamodb.AttributeType.STRING
 
 
 class ClinicData(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, retain: bool) -> None:
+        """`retain` (the stage's `retainData`): the tables survive a deleted stack and refuse deletion."""
         super().__init__(scope, construct_id)
         common = dict(
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -24,8 +25,8 @@ class ClinicData(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            deletion_protection=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            deletion_protection=retain,
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
         self.table = dynamodb.Table(
             self,

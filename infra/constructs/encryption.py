@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 
 class ClinicKey(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, retain: bool) -> None:
         super().__init__(scope, construct_id)
+        # Kept with the data it encrypts; a stage that deletes its data schedules the key's deletion too.
         self.key = kms.Key(
             self,
             "Key",
             description="Encrypts clinic data at rest: table, logs, topics",
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            pending_window=None if retain else Duration.days(7),
         )
         region = Stack.of(self).region
         # CloudWatch Logs encrypts log groups with the key; scoped to this account's log groups.

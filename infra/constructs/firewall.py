@@ -23,6 +23,7 @@ class ApiFirewall(Construct):
         public_requests_per_ip: int,
         key: kms.IKey,
         log_retention_days: int,
+        retain_logs: bool,
     ) -> None:
         super().__init__(scope, construct_id)
         # The path starts with the stage on the execute-api URL, and without it behind a custom domain.
@@ -67,7 +68,7 @@ class ApiFirewall(Construct):
         waf.CfnWebACLAssociation(self, "Association", resource_arn=stage.stage_arn, web_acl_arn=self.web_acl.attr_arn)
         # WAF logs to groups named aws-waf-logs-*; staff tokens are redacted (bodies are never logged).
         name = f"aws-waf-logs-{Stack.of(self).stack_name}"
-        encrypted_log_group(self, "Logs", key=key, retention_days=log_retention_days, name=name)
+        encrypted_log_group(self, "Logs", key=key, retention_days=log_retention_days, retain=retain_logs, name=name)
         waf.CfnLoggingConfiguration(
             self,
             "Logging",

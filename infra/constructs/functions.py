@@ -30,6 +30,7 @@ class ClinicFunction(Construct):
         service: str,
         key: kms.IKey,
         log_retention_days: int,
+        retain_logs: bool,
         config_cache_seconds: int,
         environment: dict[str, str],
         reserved_concurrency: int | None = None,
@@ -57,7 +58,7 @@ class ClinicFunction(Construct):
             # Active tracing records every invocation's segment (and Step Functions links them); the
             # X-Ray SDK is left out of the code: it cost ~135 ms of every cold start for per-call subsegments.
             tracing=lambda_.Tracing.ACTIVE,
-            log_group=encrypted_log_group(self, "Logs", key=key, retention_days=log_retention_days),
+            log_group=encrypted_log_group(self, "Logs", key=key, retention_days=log_retention_days, retain=retain_logs),
             reserved_concurrent_executions=reserved_concurrency,
             environment={
                 **environment,

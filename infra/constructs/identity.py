@@ -17,7 +17,7 @@ GROUPS = {
 
 
 class StaffIdentity(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, mfa_required: bool, production: bool) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, mfa_required: bool, retain: bool) -> None:
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
             self,
@@ -35,8 +35,8 @@ class StaffIdentity(Construct):
             mfa=cognito.Mfa.REQUIRED if mfa_required else cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            deletion_protection=production,
-            removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
+            deletion_protection=retain,
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
         self.client = self.user_pool.add_client(
             "WebClient",

@@ -36,21 +36,24 @@ class Operations(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
         alarm_action = actions.SnsAction(self.topic)
         five_minutes = Duration.minutes(5)
+        # Errors, throttles and 5xx per 5 minutes: the stage's `errorAlarmThreshold` (a dev stack
+        # tolerates a few). Failed workflows, escalations and REMS forms alarm at the first, always.
+        errors = settings.error_alarm_threshold
         alarms: list[cloudwatch.Alarm] = []
         for name, function in functions.items():
             alarms.append(
                 function.metric_errors(period=five_minutes).create_alarm(
-                    self, f"{name}Errors", threshold=1, evaluation_periods=1, alarm_description=f"{name} raised errors"
+                    self, f"{name}Errors", threshold=errors, evaluation_periods=1, alarm_description=f"{name} raised errors"
                 )
             )
             alarms.append(
                 function.metric_throttles(period=five_minutes).create_alarm(
-                    self, f"{name}Throttles", threshold=1, evaluation_periods=1, alarm_description=f"{name} was throttled"
+                    self, f"{name}Throttles", threshold=errors, evaluation_periods=1, alarm_description=f"{name} was throttled"
                 )
             )
         alarms.append(
             rest_api.metric_server_error(period=five_minutes).create_alarm(
-                self, "Api5xx", threshold=1, evaluation_periods=1, alarm_description="The API answered 5xx"
+                self, "Api5xx", threshold=errors, evaluation_periods=1, alarm_description="The API answered 5xx"
             )
         )
         alarms.append(

@@ -76,6 +76,7 @@ class CareWorkflow(Construct):
             service="care-workflow",
             key=key,
             log_retention_days=settings.log_retention_days,
+            retain_logs=settings.retain_data,
             config_cache_seconds=settings.config_cache_seconds,
             environment=environment,
             reserved_concurrency=settings.workflow_reserved_concurrency,
@@ -104,7 +105,9 @@ class CareWorkflow(Construct):
         )
         self._dose(care.dose_overdue_minutes, definition)
 
-        log_group = encrypted_log_group(self, "ExecutionLogs", key=key, retention_days=settings.log_retention_days)
+        log_group = encrypted_log_group(
+            self, "ExecutionLogs", key=key, retention_days=settings.log_retention_days, retain=settings.retain_data
+        )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",

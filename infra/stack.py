@@ -41,6 +41,7 @@ class ClinicStack(Stack):
             idempotency_table=data.idempotency_table,
             user_pool=identity.user_pool,
             state_machine_arn=state_machine_arn(self),
+            messaging=messaging,
         )
         workflow.state_machine.grant_start_execution(api.function)
         workflow.state_machine.grant(api.function, "states:SendTaskSuccess")  # resumes, never fails, a callback

@@ -184,6 +184,8 @@ class ClinicService:
         # keeps it this long. Conflicts never depend on it (DynamoDB's conditions decide).
         self._config_cache_seconds = config_cache_seconds
         self._clinics: dict[str, tuple[float, Clinic]] = {}
+        # Called with each appointment a cancellation frees, after it has landed (the waitlist).
+        self.cancel_listeners: list[Callable[[Appointment], None]] = []
 
     def clock(self) -> datetime:
         # Looked up at call time, so the local stack can run a faster clock. Stored times are UTC.
@@ -393,7 +395,10 @@ class ClinicService:
         return self._transition(actor, appointment_id, Action.NO_SHOW)
 
     def cancel(self, actor: Actor, appointment_id: str, reason: str) -> Appointment:
-        return self._transition(actor, appointment_id, Action.CANCEL, reason=reason)
+        cancelled = self._transition(actor, appointment_id, Action.CANCEL, reason=reason)
+        for listener in self.cancel_listeners:
+            listener(cancelled)
+        return cancelled
 
     # --- the session ---------------------------------------------------------------
     def record_dose(

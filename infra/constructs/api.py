@@ -14,6 +14,7 @@ from ..nag import accept
 from ..settings import StageSettings
 from .functions import MANAGED, ClinicFunction
 from .logging import encrypted_log_group
+from .messaging import Messaging
 
 
 class ClinicApi(Construct):
@@ -28,6 +29,7 @@ class ClinicApi(Construct):
         idempotency_table: dynamodb.ITable,
         user_pool: cognito.IUserPool,
         state_machine_arn: str,
+        messaging: Messaging,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = ClinicFunction(
@@ -46,10 +48,12 @@ class ClinicApi(Construct):
                 "STATE_MACHINE_ARN": state_machine_arn,
                 "CLINIC_RULES": settings.clinic_rules.model_dump_json(by_alias=True),
                 "ALLOWED_ORIGIN": settings.allowed_origin,
+                **messaging.environment(settings.patient_link_base_url),
             },
         ).function
         table.grant_read_write_data(self.function)
         idempotency_table.grant_read_write_data(self.function)
+        messaging.grant_send(self.function)  # waitlist offers to patients
 
         access_logs = encrypted_log_group(
             self, "AccessLogs", key=key, retention_days=settings.log_retention_days, retain=settings.retain_data

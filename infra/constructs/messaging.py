@@ -27,6 +27,13 @@ class Messaging(Construct):
             self.clinician_topic.add_subscription(subscriptions.EmailSubscription(address))
         self.email_sender = email_sender
 
+    def environment(self, patient_link_base_url: str) -> dict[str, str]:
+        """What a function that sends messages needs to know (names, never PHI)."""
+        environment = {"CLINICIAN_TOPIC_ARN": self.clinician_topic.topic_arn, "PATIENT_LINK_BASE_URL": patient_link_base_url}
+        if self.email_sender:
+            environment["EMAIL_SENDER"] = self.email_sender
+        return environment
+
     def grant_send(self, grantee: iam.IGrantable) -> None:
         self.clinician_topic.grant_publish(grantee)
         # SMS to a phone number has no resource ARN to scope to.

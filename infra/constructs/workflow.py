@@ -63,12 +63,9 @@ class CareWorkflow(Construct):
         environment = {
             "TABLE_NAME": table.table_name,
             "STATE_MACHINE_ARN": state_machine_arn(stack),
-            "CLINICIAN_TOPIC_ARN": messaging.clinician_topic.topic_arn,
-            "PATIENT_LINK_BASE_URL": settings.patient_link_base_url,
             "CLINIC_RULES": settings.clinic_rules.model_dump_json(by_alias=True),
+            **messaging.environment(settings.patient_link_base_url),
         }
-        if messaging.email_sender:
-            environment["EMAIL_SENDER"] = messaging.email_sender
         self.function = ClinicFunction(
             self,
             "Steps",

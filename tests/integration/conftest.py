@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
+from clinic import service as service_module
 from moto import mock_aws
 
 from tests.support.world import World
@@ -27,3 +29,14 @@ def shared_clinic(template) -> Iterator[World]:
         world = World(template, patch)
         world.set_up_clinic()
         yield world
+
+
+# Wednesday 2027-02-24, 10:00 New York: tests that need fixed dates (a DST change ahead, named
+# weekdays) run the service on this clock.
+FIXED_NOW = datetime(2027, 2, 24, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    monkeypatch.setattr(service_module, "utc_now", lambda: FIXED_NOW)
+    return FIXED_NOW

@@ -24,6 +24,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/public/confirmations"): {"token": "t" * 43, "attending": True, "rideArranged": True},
     ("POST", "/public/surveys"): {"token": "t" * 43},
     ("POST", "/public/surveys/answers"): {"token": "t" * 43, "instrument": "phq-9", "answers": {"phq9-1": 0}},
+    ("POST", "/public/waitlist-offers"): {"token": "t" * 43},
+    ("POST", "/public/waitlist-offers/accept"): {"token": "t" * 43},
 }
 
 

@@ -4,21 +4,19 @@ a full week day, all-or-nothing booking, make-up sessions and cancelling the res
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from clinic import service as service_module
 from clinic.adapters.dynamodb import DynamoRepository
 from clinic.domain.errors import TemporarilyUnavailable
 from moto import mock_aws
 
 from tests.support.world import CLINIC, CLINIC_PROFILE, World, at
 
-# Wednesday 2027-02-24, 10:00 New York: the course below starts Monday 2027-03-01 and crosses
-# the start of daylight saving time (Sunday 2027-03-14).
-NOW = datetime(2027, 2, 24, 15, 0, tzinfo=UTC)
+# The course below starts Monday 2027-03-01 (the clock is conftest's FIXED_NOW, five days before)
+# and crosses the start of daylight saving time (Sunday 2027-03-14).
 FIRST_DAY = date(2027, 3, 1)
 MON_THU_9 = [{"weekday": "mon", "at": "09:00"}, {"weekday": "thu", "at": "09:00"}]
 HOLIDAY = date(2027, 3, 11)  # a Thursday: session 4
@@ -65,9 +63,8 @@ def placements(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def courses(template, monkeypatch: pytest.MonkeyPatch) -> Iterator[CourseWorld]:
+def courses(template, monkeypatch: pytest.MonkeyPatch, fixed_clock: datetime) -> Iterator[CourseWorld]:
     with mock_aws():
-        monkeypatch.setattr(service_module, "utc_now", lambda: NOW)
         world = CourseWorld(template, monkeypatch)
         world.set_up_clinic()
         yield world

@@ -19,6 +19,8 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | a clinic's open alerts           | Query GSI1                             | gsi1pk=ALERTS#{clinic}, gsi1sk={kind}#{utc}#{id} |
 | was a message sent (once only)   | GetItem                                | pk=APPT#{id}, sk=MESSAGE#{key}               |
 | course by id                     | GetItem                                | pk=COURSE#{id}, sk=COURSE                    |
+| a clinic's waitlist              | Query pk                               | pk=WAITLIST#{clinic}, sk=ENTRY#{id} (+ POSITION counter) |
+| a waitlist offer (freed block)   | GetItem                                | pk=OFFER#{cancelled appointment id}, sk=OFFER |
 | a course's sessions              | Query GSI2 (the patient's appointments) | gsi2pk=PATIENT#{id}, filtered by courseId    |
 """
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -50,6 +52,7 @@ from ..domain.links import Link
 from ..domain.patients import Patient
 from ..domain.resources import Chair, Clinic, ClinicProfile, Provider
 from ..domain.scheduling import Grain
+from ..domain.waitlist import WaitlistEntry, WaitlistOffer
 
 KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "expiresAt", "type"})
 # Errors a retry after a pause can cure: the caller gets 503 with Retry-After.
@@ -118,6 +121,10 @@ def _rems_form_item(form: RemsForm) -> dict[str, Any]:
         gsi1pk=f"REMS#{form.clinic_id}",
         gsi1sk=f"{form.due_date.isoformat()}#{form.appointment_id}",
     )
+
+
+def _entry_key(clinic_id: str, entry_id: str) -> dict[str, str]:
+    return {"pk": f"WAITLIST#{clinic_id}", "sk": f"ENTRY#{entry_id}"}
 
 
 def _follow_up_key(appointment_id: str, number: int) -> dict[str, str]:
@@ -197,10 +204,41 @@ class DynamoRepository:
     ) -> None:
         """Books in one transaction: the patient exists (and, for a REMS product, is enrolled),
         the appointment and its audit record, and every grain it holds."""
+        failed = self._transact(self._booking_operations(appointment, claims, audit, requires_rems))
+        if failed is not None:
+            self._booking_refused(failed, appointment, claims, requires_rems)
+
+    def accept_offer(
+        self,
+        appointment: Appointment,
+        claims: list[tuple[Grain, int]],
+        audit: AuditEntry,
+        before: WaitlistOffer,
+        after: WaitlistOffer,
+        *,
+        requires_rems: bool,
+    ) -> None:
+        """The booking, the offer taken and the patient's waitlist entry gone: all or nothing,
+        so of two patients accepting at once exactly one gets the time."""
+        operations = self._booking_operations(appointment, claims, audit, requires_rems)
+        offer_index = len(operations)
+        operations += [
+            self._versioned_put(_item(after, pk=f"OFFER#{after.offer_id}", sk="OFFER", type="waitlist-offer"), before.version),
+            {"Delete": {"TableName": self.name, "Key": _entry_key(after.clinic_id, after.taken_by or "")}},
+        ]
+        failed = self._transact(operations)
+        if failed == offer_index:
+            raise LinkGone("this time has just been taken by someone else; you stay on the waitlist")
+        if failed is not None:
+            self._booking_refused(failed, appointment, claims, requires_rems)
+
+    def _booking_operations(
+        self, appointment: Appointment, claims: list[tuple[Grain, int]], audit: AuditEntry, requires_rems: bool
+    ) -> list[dict[str, Any]]:
         patient_check: dict[str, Any] = {"ConditionExpression": "attribute_exists(pk)"}
         if requires_rems:
             patient_check = {"ConditionExpression": "attribute_exists(pk) AND remsEnrolled = :enrolled", "ExpressionAttributeValues": {":enrolled": True}}
-        operations = [
+        return [
             {
                 "ConditionCheck": {
                     "TableName": self.name,
@@ -216,11 +254,12 @@ class DynamoRepository:
                 }
             },
             {"Put": {"TableName": self.name, "Item": _audit_item(audit, appointment.version)}},
+            *self._claim_operations(appointment, claims),
         ]
-        operations += self._claim_operations(appointment, claims)
-        failed = self._transact(operations)
-        if failed is None:
-            return
+
+    def _booking_refused(
+        self, failed: int, appointment: Appointment, claims: list[tuple[Grain, int]], requires_rems: bool
+    ) -> NoReturn:
         if failed == 0:
             if requires_rems and self.get_patient(appointment.patient_id) is not None:
                 raise InvalidRequest("patientId", "the patient's REMS enrollment is not on file: enroll them before booking")
@@ -357,6 +396,47 @@ class DynamoRepository:
 
     def delete_course(self, course: Course) -> None:
         self._call(self.table.delete_item, Key={"pk": f"COURSE#{course.course_id}", "sk": "COURSE"})
+
+    # --- the waitlist ---------------------------------------------------------------
+    def add_waitlist_entry(self, entry: WaitlistEntry) -> WaitlistEntry:
+        """Stores the entry with the next position in the clinic's waitlist (an atomic counter:
+        two patients joining in the same instant still get an order)."""
+        counter = self._call(
+            self.table.update_item,
+            Key={"pk": f"WAITLIST#{entry.clinic_id}", "sk": "POSITION"},
+            UpdateExpression="ADD lastPosition :one",
+            ExpressionAttributeValues={":one": 1},
+            ReturnValues="UPDATED_NEW",
+        )
+        placed = entry.model_copy(update={"position": int(counter["Attributes"]["lastPosition"])})
+        item = _item(placed, **_entry_key(entry.clinic_id, entry.entry_id), type="waitlist-entry")
+        self._call(self.table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        return placed
+
+    def waitlist(self, clinic_id: str) -> list[WaitlistEntry]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :entry)",
+            ExpressionAttributeValues={":pk": f"WAITLIST#{clinic_id}", ":entry": "ENTRY#"},
+        )
+        return sorted((WaitlistEntry.model_validate(_data(i)) for i in items), key=lambda e: (e.position, e.created_at))
+
+    def get_waitlist_entry(self, clinic_id: str, entry_id: str) -> WaitlistEntry | None:
+        item = self._call(self.table.get_item, Key=_entry_key(clinic_id, entry_id)).get("Item")
+        return WaitlistEntry.model_validate(_data(item)) if item else None
+
+    def remove_waitlist_entry(self, clinic_id: str, entry_id: str) -> None:
+        removed = self._call(self.table.delete_item, Key=_entry_key(clinic_id, entry_id), ReturnValues="ALL_OLD")
+        if "Attributes" not in removed:
+            raise NotFound(f"no waitlist entry {entry_id!r} at clinic {clinic_id!r}")
+
+    def create_offer(self, offer: WaitlistOffer) -> bool:
+        """False when this freed block was already offered (a repeated cancel)."""
+        item = _item(offer, pk=f"OFFER#{offer.offer_id}", sk="OFFER", type="waitlist-offer")
+        return self._transact([self._versioned_put(item, None)]) is None
+
+    def get_offer(self, offer_id: str) -> WaitlistOffer | None:
+        item = self._call(self.table.get_item, Key={"pk": f"OFFER#{offer_id}", "sk": "OFFER"}).get("Item")
+        return WaitlistOffer.model_validate(_data(item)) if item else None
 
     # --- the session ---------------------------------------------------------------
     def add_vitals(self, appointment: Appointment, vitals: Vitals) -> None:

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from pydantic import BaseModel
 
 from ..adapters.dynamodb import DynamoRepository
+from ..adapters.notifications import Notifier
 from ..adapters.stepfunctions import StepFunctionsEngine
 from ..courses import CoursePlan, CourseService, Placement, PlannedSession, SessionChoice
 from ..domain.appointments import Appointment
@@ -31,6 +32,7 @@ from ..environments import Environments
 from ..follow_ups import FollowUpService
 from ..service import ClinicService
 from ..settings import settings
+from ..waitlist import WaitlistService
 from . import errors
 from .auth import ADMIN, CLINICIAN, FRONT_DESK, PUBLIC, STAFF, AccessDenied, RoutePolicy, actor_of, authorize
 from .errors import from_request
@@ -48,11 +50,13 @@ from .models import (
     CourseSessionRequest,
     DischargeRequest,
     DoseRequest,
+    OfferRequest,
     ProviderRequest,
     RescheduleRequest,
     SurveyAnswersRequest,
     SurveyRequest,
     VitalsRequest,
+    WaitlistRequest,
 )
 
 logger = Logger(service="clinic-api")
@@ -105,6 +109,12 @@ class Container:
         self.service = ClinicService(config.clinic_rules, repository, engine, config_cache_seconds=config.config_cache_seconds)
         self.follow_ups = FollowUpService(self.service, repository)
         self.courses = CourseService(self.service, repository)
+        self.waitlist = WaitlistService(
+            self.service,
+            repository,
+            lambda: Notifier(session.client("sns"), session.client("ses"), config.clinician_topic_arn, config.email_sender),
+            config.patient_link_base_url,
+        )
         self.persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_session=session)
         cors = CORSConfig(allow_origin=config.allowed_origin, allow_headers=[HEADER], max_age=600)
         # Metrics of its own (Powertools' Metrics is shared process-wide), flushed per invocation.
@@ -411,6 +421,30 @@ def post_course_cancel(course_id: str, body: Annotated[CancelRequest, Body()]) -
     return _course(*container().courses.cancel(actor_of(_event().raw_event), course_id, body.reason))
 
 
+# --- the waitlist -------------------------------------------------------------------------
+@route("POST", "/clinics/<clinic_id>/waitlist", FRONT_OFFICE)
+def post_waitlist(clinic_id: str, body: Annotated[WaitlistRequest, Body()]) -> tuple[dict[str, Any], int]:
+    def join() -> dict[str, Any]:
+        entry = container().waitlist.join(
+            clinic_id, body.patient_id, body.session_type, list(body.weekdays), body.earliest, body.latest
+        )
+        return _dump(entry)
+
+    return _created(f"join-waitlist-{clinic_id}", body, join)
+
+
+@route("GET", "/clinics/<clinic_id>/waitlist", STAFF)
+def get_waitlist(clinic_id: str) -> dict[str, Any]:
+    """Waiting patients in the order they joined (the order offers follow)."""
+    return {"clinicId": clinic_id, "entries": [_dump(e) for e in container().waitlist.entries(clinic_id)]}
+
+
+@route("POST", "/clinics/<clinic_id>/waitlist/<entry_id>/remove", FRONT_OFFICE)
+def post_waitlist_remove(clinic_id: str, entry_id: str) -> dict[str, Any]:
+    container().waitlist.remove(clinic_id, entry_id)
+    return {"clinicId": clinic_id, "entryId": entry_id, "removed": True}
+
+
 # --- the session (clinicians) ---------------------------------------------------------------
 @route("POST", "/appointments/<appointment_id>/dose", CLINICAL)
 def post_dose(appointment_id: str, body: Annotated[DoseRequest, Body()]) -> dict[str, Any]:
@@ -575,6 +609,31 @@ def post_confirmation(body: Annotated[ConfirmationRequest, Body()]) -> dict[str,
     else:
         message = "Thank you, see you soon. Remember: no driving until the next day."
     return {"recorded": True, "message": message}
+
+
+@route("POST", "/public/waitlist-offers", PUBLIC)
+def post_waitlist_offer(body: Annotated[OfferRequest, Body()]) -> dict[str, Any]:
+    """What a waitlist offer's link opens: the time, and whether it is still to be had."""
+    offer, mine = container().waitlist.offer(body.token)
+    clinic = _service().clinic(offer.clinic_id)
+    return {
+        "clinic": clinic.profile.name,
+        "session": _service().rules.session_types[offer.session_type].label,
+        "startLocal": offer.start.astimezone(clinic.profile.zone).isoformat(),
+        "status": "yours" if mine else offer.status.value,
+    }
+
+
+@route("POST", "/public/waitlist-offers/accept", PUBLIC)
+def post_waitlist_accept(body: Annotated[OfferRequest, Body()]) -> dict[str, Any]:
+    """The first patient to accept books the time; the others get 410 and stay on the waitlist."""
+    appointment = container().waitlist.accept(body.token)
+    zone = _zone(appointment.clinic_id)
+    return {
+        "booked": True,
+        "startLocal": appointment.start.astimezone(zone).isoformat(),
+        "message": "The time is yours. The clinic will send you a reminder before it.",
+    }
 
 
 POLICIES = [policy for policy, _ in ROUTES]

@@ -78,6 +78,14 @@ class CourseBookingRequest(_Request):
     sessions: list[CourseSessionRequest] = Field(min_length=1, max_length=60, description="e.g. a plan's placements")
 
 
+class WaitlistRequest(_Request):
+    patient_id: str = Field(min_length=1, max_length=64)
+    session_type: str = Field(min_length=1, max_length=40)
+    weekdays: list[Weekday] = Field(min_length=1, max_length=7, description="days the patient can come")
+    earliest: time = Field(description="earliest start the patient can take, clinic time")
+    latest: time = Field(description="latest start the patient can take, clinic time")
+
+
 class RescheduleRequest(_Request):
     start: datetime
     chair_id: str | None = Field(default=None, pattern=IDENTIFIER)
@@ -128,6 +136,10 @@ LINK_TOKEN = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", d
 
 
 class SurveyRequest(_Request):
+    token: str = LINK_TOKEN
+
+
+class OfferRequest(_Request):
     token: str = LINK_TOKEN
 
 

@@ -16,6 +16,7 @@ TOKEN_BYTES = 32  # 256 random bits
 class LinkKind(StrEnum):
     CONFIRM = "confirm"
     SURVEY = "survey"
+    WAITLIST = "waitlist"
 
 
 class Link(BaseModel):
@@ -28,6 +29,7 @@ class Link(BaseModel):
     valid_until: datetime
     used_at: datetime | None = None
     follow_up: int | None = None  # SURVEY: the follow-up's number (its state says whether it is still open)
+    waitlist_entry: str | None = None  # WAITLIST: whose offer it is (appointment_id is the offer's id)
 
 
 def new_token() -> str:

@@ -236,6 +236,12 @@ class ClinicRules(_CamelModel):
                 )
         return self
 
+    def course_spacing(self, session_type: str) -> timedelta:
+        """The least time between two sessions of this type any course allows: what a session
+        offered off the waitlist must keep from the patient's others."""
+        hours = [t.minimum_spacing_hours for t in self.course_templates.values() if t.session_type == session_type]
+        return timedelta(hours=min((h for h in hours if h), default=0))
+
     def instruments_for(self, session_type: str, hours_after: int) -> list[str]:
         plan = self.session_types[session_type].follow_up_instruments or self.care.follow_up_instruments
         return plan[hours_after]

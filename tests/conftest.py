@@ -19,11 +19,21 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+from collections.abc import Iterator
+
 import pytest
 
 from local.template import synthesized
+from tests.support.faults import Faults, injecting
 
 
 @pytest.fixture(scope="session")
 def template() -> dict:
     return synthesized()
+
+
+@pytest.fixture
+def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[Faults]:
+    """AWS errors injected into the functions' calls (tests/support/faults.py)."""
+    with injecting(monkeypatch) as plan:
+        yield plan

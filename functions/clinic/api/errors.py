@@ -13,11 +13,14 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
+from ..adapters.dynamodb import TRANSIENT
 from ..domain.errors import Conflict, InvalidRequest, LinkGone, LinkInvalid, NotFound, TemporarilyUnavailable
 
 logger = Logger(service="clinic-api")
@@ -32,6 +35,24 @@ class InvalidFields(Exception):
     def __init__(self, error: ValidationError):
         super().__init__("invalid request fields")
         self.errors = error.errors()
+
+
+# A transaction DynamoDB cancelled for load rather than for a condition names it per item.
+THROTTLED_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+def throttled(error: BaseException | None) -> bool:
+    """An AWS refusal that a retry after a pause can cure, however it reached us: raised by
+    boto3 directly (Powertools' idempotency store), wrapped, or a throttled transaction."""
+    while error is not None:
+        if isinstance(error, TemporarilyUnavailable):
+            return True
+        if isinstance(error, ClientError):
+            code = error.response.get("Error", {}).get("Code")
+            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+            return code in TRANSIENT or (code == "TransactionCanceledException" and bool(reasons & THROTTLED_CANCELLATIONS))
+        error = error.__cause__
+    return False
 
 
 def from_request(model: type[M], **data: Any) -> M:
@@ -113,11 +134,22 @@ def register(app: APIGatewayRestResolver) -> None:
     def _unavailable(error: TemporarilyUnavailable) -> Response:
         return _json(503, error_body("temporarily_unavailable", error.message), headers={"Retry-After": RETRY_AFTER_SECONDS})
 
+    @app.exception_handler([ClientError, IdempotencyPersistenceLayerError])
+    def _aws_failed(error: Exception) -> Response:
+        if not throttled(error):
+            return _internal_error(error)
+        busy = "the database is busy; retry shortly"
+        return _json(503, error_body("temporarily_unavailable", busy), headers={"Retry-After": RETRY_AFTER_SECONDS})
+
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
-        # The traceback's frames name code, not values; the exception text may hold input, so it stays out.
-        logger.error(
-            "unhandled error",
-            extra={"error_type": type(error).__name__, "frames": traceback.format_tb(error.__traceback__)[-5:]},
-        )
-        return _json(500, error_body("internal_error", "something went wrong on our side; the request was not completed"))
+        return _internal_error(error)
+
+
+def _internal_error(error: Exception) -> Response:
+    # The traceback's frames name code, not values; the exception text may hold input, so it stays out.
+    logger.error(
+        "unhandled error",
+        extra={"error_type": type(error).__name__, "frames": traceback.format_tb(error.__traceback__)[-5:]},
+    )
+    return _json(500, error_body("internal_error", "something went wrong on our side; the request was not completed"))

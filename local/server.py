@@ -33,6 +33,7 @@ PAGES = {
     "/docs": "docs.html",
     "/patient/survey": "survey.html",
     "/patient/confirm": "confirm.html",
+    "/patient/offer": "offer.html",
 }
 STAFF_LINKS = re.compile(r"^/patient/(escalations|tasks)/[A-Za-z0-9-]+$")  # links in clinicians' pages
 VENDOR = {  # the npm packages the pages use, installed by `make run` (package.json)

@@ -5,30 +5,13 @@ crisis resources, and the clinician acknowledges the escalation on the alerts pa
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from local.identity import DEMO_PASSWORD
 from local.server import LocalService
-
-
-def sign_in(page: Page, service: LocalService, username: str) -> None:
-    page.goto(f"{service.url}/")
-    page.evaluate("sessionStorage.clear()")
-    page.reload()
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("#sign-in button[type=submit]")
-    expect(page.locator("#who")).to_contain_text(username)
-
-
-def advance_clock(service: LocalService, minutes: int) -> None:
-    body = json.dumps({"advanceMinutes": minutes}).encode()
-    urllib.request.urlopen(urllib.request.Request(f"{service.url}/local/clock", data=body, method="POST")).read()
+from tests.browser.staff import advance_clock, sign_in
 
 
 def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: LocalService, browser, artifacts: Path) -> None:

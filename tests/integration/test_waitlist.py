@@ -82,6 +82,8 @@ def test_a_cancellation_offers_the_time_to_the_first_three_who_want_it_and_may_t
 
     assert cancelled.status == 200
     assert {n: len(waitlist.offers_to(n)) for n in range(1, 7)} == {1: 1, 2: 0, 3: 0, 4: 1, 5: 1, 6: 0}
+    texts = {text.split("#")[0] for to, text in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values() if "/offer#" in text}
+    assert texts == {"A treatment time has opened up at your clinic. The first to accept gets it: http://localhost:8000/patient/offer"}
     again = waitlist.cancel(freed)  # a repeated click offers nothing new
     assert again.status == 200 and len(waitlist.offers_to(1)) == 1
     opened = waitlist.call("POST", "/public/waitlist-offers", {"token": waitlist.offers_to(4)[0]}, role=None)

@@ -620,6 +620,7 @@ def post_waitlist_offer(body: Annotated[OfferRequest, Body()]) -> dict[str, Any]
         "clinic": clinic.profile.name,
         "session": _service().rules.session_types[offer.session_type].label,
         "startLocal": offer.start.astimezone(clinic.profile.zone).isoformat(),
+        "timeZone": clinic.profile.zone.key,
         "status": "yours" if mine else offer.status.value,
     }
 

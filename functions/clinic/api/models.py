@@ -13,7 +13,7 @@ from ..domain.resources import IDENTIFIER, Weekday, WeeklyHours
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True)
 
 
 class ClinicProfileRequest(_Request):

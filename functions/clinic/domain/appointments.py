@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
 from .care import Attention, AttentionKind, Discharge, Dose, blood_pressure_due_at, discharge_allowed_at
 from .errors import IllegalTransition
+from .model import Record
 from .rules import SessionType
 
 
@@ -55,17 +53,13 @@ _SETTLES: dict[Action, frozenset[AttentionKind]] = {
 RELEASING = frozenset({Status.CANCELLED, Status.NOSHOW, Status.ENTERED_IN_ERROR})
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class Cancellation(_Model):
+class Cancellation(Record):
     reason: str
     late: bool
     at: datetime
 
 
-class Confirmation(_Model):
+class Confirmation(Record):
     """The patient's answer to a reminder's link."""
 
     attending: bool
@@ -73,7 +67,7 @@ class Confirmation(_Model):
     at: datetime
 
 
-class Workflow(_Model):
+class Workflow(Record):
     """The appointment's Step Functions execution: `run` names it (a reschedule starts the
     next run) and `waiting_for` is the callback step it is parked at, with its task token."""
 
@@ -82,7 +76,7 @@ class Workflow(_Model):
     task_token: str | None = None
 
 
-class Appointment(_Model):
+class Appointment(Record):
     appointment_id: str
     clinic_id: str
     patient_id: str
@@ -110,7 +104,7 @@ class Appointment(_Model):
         return f"{self.appointment_id}-{self.workflow.run}"
 
 
-class PhaseView(_Model):
+class PhaseView(Record):
     """What the day board shows about where a session stands."""
 
     name: str
@@ -140,7 +134,7 @@ def phase_of(appointment: Appointment, session_type: SessionType) -> PhaseView:
     return view.model_copy(update={"attention": appointment.attention})
 
 
-class AuditEntry(_Model):
+class AuditEntry(Record):
     appointment_id: str
     at: datetime
     action: Action

@@ -8,20 +8,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from .errors import IllegalTransition, InvalidRequest
+from .model import StrictRecord
 from .rules import BloodPressureLimit, CareRules, SessionType
 
 CLOCK_SKEW = timedelta(minutes=5)  # a tablet's clock may run a little ahead of ours
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
-
-
-class BloodPressure(_Model):
+class BloodPressure(StrictRecord):
     systolic: int = Field(ge=50, le=300)
     diastolic: int = Field(ge=20, le=200)
 
@@ -35,7 +32,7 @@ class BloodPressure(_Model):
         return self.systolic > limit.systolic or self.diastolic > limit.diastolic
 
 
-class Override(_Model):
+class Override(StrictRecord):
     """A prescriber's decision to dose despite a blood pressure above the guide."""
 
     prescriber_id: str
@@ -44,7 +41,7 @@ class Override(_Model):
     at: datetime
 
 
-class Dose(_Model):
+class Dose(StrictRecord):
     pre_dose_blood_pressure: BloodPressure
     started_at: datetime  # Spravato: the first device; IV: the infusion start
     dose_mg: float
@@ -55,7 +52,7 @@ class Dose(_Model):
     recorded_at: datetime
 
 
-class Measurements(_Model):
+class Measurements(StrictRecord):
     blood_pressure: BloodPressure | None = None
     heart_rate: int | None = Field(default=None, ge=20, le=250)
     spo2: int | None = Field(default=None, ge=50, le=100)
@@ -77,7 +74,7 @@ class Vitals(Measurements):
     recorded_by: str
 
 
-class Checklist(_Model):
+class Checklist(StrictRecord):
     """What the REMS asks before a patient leaves: every item must be confirmed."""
 
     vitals_acceptable: bool
@@ -87,7 +84,7 @@ class Checklist(_Model):
     ride_present: bool
 
 
-class Discharge(_Model):
+class Discharge(StrictRecord):
     at: datetime
     by: str
     checklist: Checklist
@@ -103,7 +100,7 @@ class AttentionKind(StrEnum):
     WORKFLOW = "workflow"  # the workflow failed or could not start: only a reschedule restarts it
 
 
-class Attention(_Model):
+class Attention(StrictRecord):
     """Why staff must look at this appointment now."""
 
     kind: AttentionKind
@@ -197,7 +194,7 @@ def released_after_discharge(grain_starts: list[datetime], discharged_at: dateti
     return [at for at in grain_starts if at >= free_from]
 
 
-class RemsForm(_Model):
+class RemsForm(StrictRecord):
     """The Spravato REMS Patient Monitoring Form, assembled from the session's records.
     Fields the service cannot know (concomitant sedating medicines) stay empty for the
     clinician to complete; submitting to the REMS stays a human act."""

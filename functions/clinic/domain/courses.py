@@ -9,26 +9,21 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import FR, MO, SA, SU, TH, TU, WE, WEEKLY, rrule
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
 from .errors import InvalidRequest
+from .model import StrictRecord
 from .resources import WEEKDAYS, Weekday
 from .rules import CourseTemplate
 
 _RRULE_DAYS = dict(zip(WEEKDAYS, (MO, TU, WE, TH, FR, SA, SU), strict=True))
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
-
-
-class PreferredTime(_Model):
+class PreferredTime(StrictRecord):
     weekday: Weekday
     at: time
 
 
-class Occurrence(_Model):
+class Occurrence(StrictRecord):
     """One session of a planned course, at the clinic's wall-clock time."""
 
     number: int  # 1-based, in course order
@@ -120,7 +115,7 @@ class CourseStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Course(_Model):
+class Course(StrictRecord):
     course_id: str
     clinic_id: str
     patient_id: str

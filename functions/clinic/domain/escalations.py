@@ -6,33 +6,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
 from .errors import Conflict
+from .model import Record
 
 LEVELS = ("on-call", "backup", "lead")
 TIMER_SLACK = timedelta(minutes=1)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class Page(_Model):
+class Page(Record):
     attempt: int  # 0 on-call, 1 backup, 2 lead; later attempts page the last in the chain again
     level: str
     provider_id: str | None = None  # None: nobody on the chain for this level, the clinicians' topic got it
     at: datetime
 
 
-class Acknowledgment(_Model):
+class Acknowledgment(Record):
     by: str  # the clinician's username
     at: datetime
     note: str | None = None
 
 
-class Escalation(_Model):
+class Escalation(Record):
     escalation_id: str
     appointment_id: str
     follow_up: int
@@ -72,7 +66,7 @@ def acknowledge(escalation: Escalation, by: str, at: datetime, note: str | None)
     )
 
 
-class ClinicianTask(_Model):
+class ClinicianTask(Record):
     task_id: str
     appointment_id: str
     follow_up: int

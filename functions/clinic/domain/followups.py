@@ -11,19 +11,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
 from .errors import InvalidRequest, LinkGone
 from .instruments import INSTRUMENTS, PCL5, Score
+from .model import Record
 from .rules import CareRules
 from .surveys import Safety, Session, answer, expire, start
 
 SAFETY_ORDER = (Safety.NONE, Safety.FOLLOW_UP, Safety.PAGE)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
 class FollowUpStatus(StrEnum):
@@ -32,7 +26,7 @@ class FollowUpStatus(StrEnum):
     MISSED = "missed"  # not finished by the link's expiry: the front desk calls
 
 
-class FollowUp(_Model):
+class FollowUp(Record):
     appointment_id: str
     number: int
     run: int
@@ -117,7 +111,7 @@ class Next(StrEnum):
     DONE = "done"
 
 
-class Decision(_Model):
+class Decision(Record):
     next: Next
     until: datetime | None = None  # for WAIT: when to look again at the latest
 
@@ -158,7 +152,7 @@ def decide(follow_up: FollowUp, now: datetime) -> Decision:
     return Decision(next=Next.WAIT, until=min(deadlines))
 
 
-class QuestionnaireAnswers(_Model):
+class QuestionnaireAnswers(Record):
     """A QuestionnaireResponse-shaped record: one questionnaire's answers as given."""
 
     response_id: str
@@ -171,7 +165,7 @@ class QuestionnaireAnswers(_Model):
     answers: dict[str, int]
 
 
-class ScoreRecord(_Model):
+class ScoreRecord(Record):
     """An Observation-shaped record (category survey): a questionnaire's score, coded."""
 
     observation_id: str
@@ -187,7 +181,7 @@ class ScoreRecord(_Model):
     risk: str | None = None
 
 
-class Answered(_Model):
+class Answered(Record):
     follow_up: FollowUp
     response: QuestionnaireAnswers
     score: ScoreRecord

@@ -8,22 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
 from .errors import InvalidRequest
+from .model import Record
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class Option(_Model):
+class Option(Record):
     value: int
     label: str
 
 
-class Item(_Model):
+class Item(Record):
     link_id: str
     text: str
     options: tuple[Option, ...]
@@ -32,13 +26,13 @@ class Item(_Model):
     asked_if: tuple[str, tuple[int, ...]] | None = None
 
 
-class Band(_Model):
+class Band(Record):
     low: int
     high: int
     label: str
 
 
-class Instrument(_Model):
+class Instrument(Record):
     code: str
     version: str
     title: str
@@ -67,7 +61,7 @@ class Risk(StrEnum):
     HIGH = "high"
 
 
-class Score(_Model):
+class Score(Record):
     instrument: str
     version: str
     total: int | None = None  # the C-SSRS screener has a risk level, not a total
@@ -285,7 +279,7 @@ def _cssrs(values: Mapping[str, int]) -> Score:
     return Score(instrument=CSSRS.code, version=CSSRS.version, total=None, band=None, flags=flags, risk=risk)
 
 
-class Progress(_Model):
+class Progress(Record):
     """Measurement-based care for one instrument: the course baseline and where the patient is now."""
 
     instrument: str

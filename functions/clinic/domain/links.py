@@ -7,8 +7,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from .model import Record
 
 TOKEN_BYTES = 32  # 256 random bits
 
@@ -19,9 +18,7 @@ class LinkKind(StrEnum):
     WAITLIST = "waitlist"
 
 
-class Link(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
+class Link(Record):
     digest: str
     kind: LinkKind
     appointment_id: str

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from .model import StrictRecord
 
 PHONE = r"^\+[1-9][0-9]{7,14}$"  # E.164, what SMS delivery needs
 EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid", str_strip_whitespace=True
-    )
+class _Model(StrictRecord):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class EmergencyContact(_Model):

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
 
+from .model import StrictRecord
 from .patients import PHONE
 from .rules import known_zone
 
@@ -17,11 +17,7 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 IDENTIFIER = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
-
-
-class TimeRange(_Model):
+class TimeRange(StrictRecord):
     start: time
     end: time
 
@@ -52,7 +48,7 @@ def covered(intervals: list[tuple[datetime, datetime]], start: datetime, end: da
     return any(open_ <= start and end <= close for open_, close in intervals)
 
 
-class ClinicProfile(_Model):
+class ClinicProfile(StrictRecord):
     clinic_id: str = Field(pattern=IDENTIFIER)
     name: str = Field(min_length=1, max_length=120)
     time_zone: str
@@ -73,13 +69,13 @@ class ClinicProfile(_Model):
         return [] if day in self.closures else intervals_on(self.opening_hours, day, self.zone)
 
 
-class Chair(_Model):
+class Chair(StrictRecord):
     chair_id: str = Field(pattern=IDENTIFIER)
     name: str = Field(min_length=1, max_length=120)
     active: bool = True
 
 
-class Provider(_Model):
+class Provider(StrictRecord):
     provider_id: str = Field(pattern=IDENTIFIER)
     name: str = Field(min_length=1, max_length=120)
     role: Literal["prescriber", "nurse"]
@@ -90,7 +86,7 @@ class Provider(_Model):
     pager: str | None = Field(default=None, pattern=PHONE, description="E.164 phone for safety pages")
 
 
-class Clinic(_Model):
+class Clinic(StrictRecord):
     """A clinic's whole configuration, as one Query returns it."""
 
     profile: ClinicProfile

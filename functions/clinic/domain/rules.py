@@ -10,8 +10,9 @@ from datetime import timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
+
+from .model import StrictRecord
 
 # DynamoDB allows 100 items in one transaction; a reschedule touches, at worst, every grain
 # of the old and the new block for both the chair and the provider, plus three records.
@@ -40,11 +41,7 @@ def check_instrument_plan(plan: dict[int, list[str]], follow_up_hours: list[int]
             raise ValueError(f"the {hours} h follow-up needs known questionnaires ({', '.join(INSTRUMENTS)}); got {codes}")
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
-
-
-class SessionType(_CamelModel):
+class SessionType(StrictRecord):
     label: str
     dosing_minutes: int = Field(ge=1, le=240)
     observation_minutes: int = Field(ge=0, le=480)
@@ -70,12 +67,12 @@ class SessionType(_CamelModel):
         return timedelta(minutes=lead + self.observation_minutes)
 
 
-class BloodPressureLimit(_CamelModel):
+class BloodPressureLimit(StrictRecord):
     systolic: int = Field(default=140, ge=90, le=250)
     diastolic: int = Field(default=90, ge=50, le=150)
 
 
-class CareRules(_CamelModel):
+class CareRules(StrictRecord):
     """The workflow's timing and safety thresholds."""
 
     reminder_hours_before: list[int] = Field(default=[48, 24], max_length=5)
@@ -117,7 +114,7 @@ class CareRules(_CamelModel):
         return hours
 
 
-class CoursePhase(_CamelModel):
+class CoursePhase(StrictRecord):
     """`sessions` sessions, `per_week` in each week it runs, every `every_weeks` weeks."""
 
     sessions: int = Field(ge=1, le=52)
@@ -125,7 +122,7 @@ class CoursePhase(_CamelModel):
     every_weeks: int = Field(default=1, ge=1, le=8)
 
 
-class CourseTemplate(_CamelModel):
+class CourseTemplate(StrictRecord):
     label: str
     session_type: str
     phases: list[CoursePhase] = Field(min_length=1, max_length=5)
@@ -194,7 +191,7 @@ def _default_session_types() -> dict[str, SessionType]:
     }
 
 
-class ClinicRules(_CamelModel):
+class ClinicRules(StrictRecord):
     default_time_zone: str = "America/New_York"
     slot_step_minutes: int = Field(default=15, ge=5, le=120)
     grain_minutes: int = Field(default=15, ge=5, le=60)

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
 from .errors import Conflict
 from .instruments import CSSRS, INSTRUMENTS, Risk, Score, score
+from .model import Record
 
 
 class Safety(StrEnum):
@@ -20,9 +18,7 @@ class Safety(StrEnum):
     PAGE = "page"  # high risk, or no screener answer after a positive item 9: page the on-call clinician
 
 
-class Session(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
+class Session(Record):
     pending: tuple[str, ...]
     scores: tuple[Score, ...] = ()
 

@@ -7,17 +7,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, time
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, model_validator
 
+from .model import StrictRecord
 from .resources import WEEKDAYS, Weekday
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
-
-
-class WaitlistEntry(_Model):
+class WaitlistEntry(StrictRecord):
     entry_id: str
     clinic_id: str
     patient_id: str
@@ -60,7 +56,7 @@ class OfferStatus(StrEnum):
     TAKEN = "taken"
 
 
-class WaitlistOffer(_Model):
+class WaitlistOffer(StrictRecord):
     """A freed chair block offered to waitlisted patients: the first to accept books it.
     Its id is the cancelled appointment's, so one cancellation makes one offer."""
 

@@ -12,9 +12,10 @@ from ..domain.patients import Patient
 
 # What a retry after a pause can cure; any other refusal (an opted-out or invalid number,
 # an unverified sender) will not change by retrying.
+# SNS says "Throttled" and "KMSThrottling" (its ThrottledException, KMSThrottlingException); SES "Throttling".
 _TRANSIENT = frozenset(
-    {"Throttling", "ThrottlingException", "TooManyRequestsException", "InternalError", "InternalFailure",
-     "ServiceUnavailable", "KMSThrottlingException"}
+    {"Throttled", "Throttling", "ThrottlingException", "TooManyRequestsException", "InternalError", "InternalFailure",
+     "ServiceUnavailable", "KMSThrottling", "KMSThrottlingException"}
 )
 
 

@@ -11,11 +11,12 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from botocore.exceptions import ClientError
 
 from ..adapters.dynamodb import DynamoRepository
 from ..adapters.notifications import Notifier
 from ..adapters.stepfunctions import StepFunctionsEngine
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, TemporarilyUnavailable
 from ..domain.escalations import LEVELS
 from ..environments import Environments
 from ..service import ClinicService
@@ -81,18 +82,41 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             result = _dispatch(workflow, event)
     except DomainError:
         raise  # its message names ids and rules only
+    except ClientError as error:
+        if _throttled_transaction(error):  # DynamoDB cancelled it for load: Step Functions retries
+            raise TemporarilyUnavailable("the database is busy; retry shortly") from None
+        _log_failure(error)
+        raise _renamed(error) from None
     except Exception as error:  # noqa: BLE001 - re-raised under the same name, without its message
-        # Step Functions matches the error's name; its message may quote data, so it stays out
-        # of the execution history, and the log gets the code frames only.
-        frames = traceback.format_tb(error.__traceback__)[-5:]
-        logger.error("workflow step failed", extra={"error_type": type(error).__name__, "frames": frames})
-        raise type(type(error).__name__, (Exception,), {})("the step failed; see the function's log") from None
+        _log_failure(error)
+        raise _renamed(error) from None
     logger.info("workflow step done", extra={"result": result})
     if event.get("step") == "escalate" and result.get("attempt", 0) >= len(LEVELS):
         _unacknowledged_past_the_chain()
     if event.get("step") == "rems-form-check" and result.get("overdue"):
         _rems_form_overdue()
     return result
+
+
+def _log_failure(error: Exception) -> None:
+    # Step Functions matches the error's name; its message may quote data, so it stays out
+    # of the execution history, and the log gets the code frames only.
+    frames = traceback.format_tb(error.__traceback__)[-5:]
+    logger.error("workflow step failed", extra={"error_type": type(error).__name__, "frames": frames})
+
+
+def _renamed(error: Exception) -> Exception:
+    return type(type(error).__name__, (Exception,), {})("the step failed; see the function's log")
+
+
+# The adapter turns throttled calls into TemporarilyUnavailable, but a transaction DynamoDB
+# cancelled for load arrives as TransactionCanceledException naming the reason per item.
+_THROTTLED_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+def _throttled_transaction(error: ClientError) -> bool:
+    reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+    return error.response.get("Error", {}).get("Code") == "TransactionCanceledException" and bool(reasons & _THROTTLED_CANCELLATIONS)
 
 
 def _unacknowledged_past_the_chain() -> None:

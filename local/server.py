@@ -122,7 +122,13 @@ class LocalService:
         from clinic import service as service_module
         from moto.core.config import default_user_config
 
-        from .stepfunctions import ScaledClock, install, install_lambda_handlers, uninstall, uninstall_lambda_handlers
+        from .stepfunctions import (
+            ScaledClock,
+            install,
+            install_lambda_handlers,
+            uninstall,
+            uninstall_lambda_handlers,
+        )
 
         clock = self.clock = ScaledClock(self.speed, self.start_at)
         install(clock)
@@ -228,7 +234,7 @@ def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
             try:
                 credentials = json.loads(body or "{}")
                 token = service.directory.sign_in(str(credentials["username"]), str(credentials["password"]))
-            except Exception:  # wrong user, wrong password or malformed body: one answer for all
+            except Exception:  # noqa: BLE001 - wrong user, wrong password or malformed body: one answer for all
                 self._reply(401, {}, json.dumps({"message": "wrong username or password"}))
                 return
             self._reply(200, {}, json.dumps({"idToken": token}))

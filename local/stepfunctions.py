@@ -413,7 +413,8 @@ def _lookup(logical_id: str, refs: Mapping[str, str]) -> str:
 def create_functions(template: dict[str, Any], physical_names: Mapping[str, str]) -> dict[str, str]:
     """Creates each Lambda function of the template in moto, with the template's handler,
     runtime and environment (references resolved through `physical_names`) and a dummy
-    package: install_lambda_handlers runs the code. Returns logical id -> function ARN."""
+    package: install_lambda_handlers runs the code. Returns logical id -> function ARN (for
+    functions and their aliases)."""
     client = boto3.client("lambda")
     role = _role_arn("local-lambda", "lambda.amazonaws.com")
     arns: dict[str, str] = {}
@@ -429,6 +430,9 @@ def create_functions(template: dict[str, Any], physical_names: Mapping[str, str]
             Environment={"Variables": resolve_intrinsics(variables, physical_names)},
         )
         arns[logical_id] = created["FunctionArn"]
+    # Locally an alias is its function: there are no published versions to snapshot.
+    for logical_id, resource in resources(template, "AWS::Lambda::Alias").items():
+        arns[logical_id] = arns[resource["Properties"]["FunctionName"]["Ref"]]
     return arns
 
 

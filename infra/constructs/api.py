@@ -32,7 +32,7 @@ class ClinicApi(Construct):
         messaging: Messaging,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = ClinicFunction(
+        handler = ClinicFunction(
             self,
             "Handler",
             handler="clinic.api.app.lambda_handler",
@@ -50,7 +50,8 @@ class ClinicApi(Construct):
                 "ALLOWED_ORIGIN": settings.allowed_origin,
                 **messaging.environment(settings.patient_link_base_url),
             },
-        ).function
+        )
+        self.function = handler.function
         table.grant_read_write_data(self.function)
         idempotency_table.grant_read_write_data(self.function)
         messaging.grant_send(self.function)  # waitlist offers to patients
@@ -105,7 +106,7 @@ class ClinicApi(Construct):
         validator = self.rest_api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
-        integration = apigw.LambdaIntegration(self.function)
+        integration = apigw.LambdaIntegration(handler.live)
         staff_options = {
             "authorizer": apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool]),
             "authorization_type": apigw.AuthorizationType.COGNITO,

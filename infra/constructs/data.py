@@ -18,16 +18,16 @@ class ClinicData(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, retain: bool) -> None:
         """`retain` (the stage's `retainData`): the tables survive a deleted stack and refuse deletion."""
         super().__init__(scope, construct_id)
-        common = dict(
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+        common = {
+            "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
+            "encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            "encryption_key": key,
+            "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            deletion_protection=retain,
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
-        )
+            "deletion_protection": retain,
+            "removal_policy": RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        }
         self.table = dynamodb.Table(
             self,
             "Table",

@@ -60,6 +60,9 @@ class ClinicFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=encrypted_log_group(self, "Logs", key=key, retention_days=log_retention_days, retain=retain_logs),
             reserved_concurrent_executions=reserved_concurrency,
+            # Imports and module set-up run once, when a version is published; a cold start
+            # restores that snapshot instead of importing boto3, Powertools and the models again.
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
             environment={
                 **environment,
                 "CONFIG_CACHE_SECONDS": str(config_cache_seconds),
@@ -68,6 +71,8 @@ class ClinicFunction(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
+        # Callers invoke this alias: SnapStart applies to published versions, never to $LATEST.
+        self.live = lambda_.Alias(self, "Live", alias_name="live", version=self.function.current_version)
         accept(
             self.function,
             {

@@ -66,7 +66,7 @@ class CareWorkflow(Construct):
             "CLINIC_RULES": settings.clinic_rules.model_dump_json(by_alias=True),
             **messaging.environment(settings.patient_link_base_url),
         }
-        self.function = ClinicFunction(
+        steps = ClinicFunction(
             self,
             "Steps",
             handler="clinic.workflow.handler.lambda_handler",
@@ -78,7 +78,9 @@ class CareWorkflow(Construct):
             environment=environment,
             reserved_concurrency=settings.workflow_reserved_concurrency,
             timeout_seconds=30,
-        ).function
+        )
+        self.function = steps.function
+        self._live = steps.live
         table.grant_read_write_data(self.function)
         messaging.grant_send(self.function)
         # A step already done when the execution parks resumes it at once. (The ARN from the
@@ -331,7 +333,7 @@ class CareWorkflow(Construct):
         task = tasks.LambdaInvoke(
             self,
             name,
-            lambda_function=self.function,
+            lambda_function=self._live,
             payload=sfn.TaskInput.from_object(payload),
             **pattern,
             retry_on_service_exceptions=False,

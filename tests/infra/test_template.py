@@ -126,6 +126,23 @@ def test_functions_are_traced_with_encrypted_retained_logs_and_no_phi_in_environ
         assert group["DeletionPolicy"] == "Retain"
 
 
+def test_callers_invoke_snapstart_versions_never_latest(template) -> None:
+    """Cold starts restore a snapshot taken after imports (issue 7): SnapStart applies only to
+    published versions, so the API and every workflow task must go through the alias."""
+    functions = resources(template, "AWS::Lambda::Function")
+    assert {f["Properties"]["SnapStart"]["ApplyOn"] for f in functions.values()} == {"PublishedVersions"}
+    aliases = resources(template, "AWS::Lambda::Alias")
+    assert {a["Properties"]["FunctionName"]["Ref"] for a in aliases.values()} == set(functions)
+    text = json.dumps(template)
+    machine = json.dumps(next(iter(resources(template, "AWS::StepFunctions::StateMachine").values())))
+    for alias in aliases:
+        assert f'"Ref": "{alias}"' in text
+    assert all(f'"{fn}", "Arn"' not in machine for fn in functions)  # no task calls $LATEST
+    methods = resources(template, "AWS::ApiGateway::Method")
+    uris = json.dumps([m["Properties"].get("Integration", {}).get("Uri") for m in methods.values()])
+    assert all(f'"{fn}", "Arn"' not in uris for fn in functions) and any(alias in uris for alias in aliases)
+
+
 def test_function_role_reaches_only_its_own_tables_and_key(template) -> None:
     policies = [p["Properties"]["PolicyDocument"]["Statement"] for p in resources(template, "AWS::IAM::Policy").values()]
     function_policy = next(s for s in policies if any("dynamodb:PutItem" in json.dumps(x) for x in s))

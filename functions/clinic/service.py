@@ -46,6 +46,7 @@ from .domain.care import (
     released_after_discharge,
 )
 from .domain.errors import (
+    AlreadyExists,
     Conflict,
     IllegalTransition,
     InvalidRequest,
@@ -279,9 +280,17 @@ class ClinicService:
         return self.repository.rems_forms_due(clinic_id)
 
     # --- changes -------------------------------------------------------------------
-    def register_patient(self, details: PatientDetails) -> Patient:
-        patient = Patient(patient_id=new_id(), **details.model_dump())
-        self.repository.create_patient(patient)
+    def register_patient(self, details: PatientDetails, patient_id: str | None = None) -> Patient:
+        """`patient_id`, when given, makes a repeated request find its own patient instead of
+        registering the same person twice."""
+        patient = Patient(patient_id=patient_id or new_id(), **details.model_dump())
+        try:
+            self.repository.create_patient(patient)
+        except AlreadyExists:
+            existing = self.repository.get_patient(patient.patient_id)
+            if existing != patient:
+                raise
+            return existing
         return patient
 
     def book(
@@ -294,13 +303,26 @@ class ClinicService:
         chair_id: str,
         provider_id: str,
         start: datetime,
+        appointment_id: str | None = None,
     ) -> Appointment:
+        """`appointment_id`, when given, makes a repeated request find its own booking."""
         scheduler = Scheduler(self.rules, self.clinic(clinic_id))
         kind = self.bookable_type(scheduler, session_type)
         now = self.clock()
-        booking = self.new_booking(actor, scheduler, session_type, patient_id, chair_id, provider_id, start, now)
-        with explained(scheduler):
-            self.repository.create_appointment(booking.appointment, booking.claims, booking.audit, requires_rems=kind.requires_rems)
+        booking = self.new_booking(
+            actor, scheduler, session_type, patient_id, chair_id, provider_id, start, now, appointment_id=appointment_id
+        )
+        try:
+            with explained(scheduler):
+                self.repository.create_appointment(
+                    booking.appointment, booking.claims, booking.audit, requires_rems=kind.requires_rems
+                )
+        except AlreadyExists:
+            existing = self.appointment(booking.appointment.appointment_id)
+            wanted = (patient_id, booking.appointment.start, booking.appointment.chair_id, booking.appointment.provider_id)
+            if (existing.patient_id, existing.start, existing.chair_id, existing.provider_id) != wanted:
+                raise
+            return self.start_workflow(existing, now)  # started already, or not if the first try died before
         return self.start_workflow(booking.appointment, now)
 
     def bookable_type(self, scheduler: Scheduler, session_type: str, field: str = "sessionType") -> SessionType:
@@ -322,6 +344,7 @@ class ClinicService:
         *,
         course_id: str | None = None,
         field_prefix: str = "",
+        appointment_id: str | None = None,
     ) -> Booking:
         """A new appointment checked against every rule that does not depend on what is booked
         (`session_type` already checked with bookable_type)."""
@@ -331,7 +354,7 @@ class ClinicService:
         block = scheduler.check_start(start, kind, now, f"{field_prefix}start")
         scheduler.check_provider_hours(provider, block, f"{field_prefix}providerId")
         appointment = Appointment(
-            appointment_id=new_id(),
+            appointment_id=appointment_id or new_id(),
             clinic_id=scheduler.clinic.profile.clinic_id,
             patient_id=patient_id,
             session_type=session_type,

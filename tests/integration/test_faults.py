@@ -162,14 +162,14 @@ def executions(world: World) -> int:
 def test_a_booking_that_fails_half_way_leaves_nothing_and_its_retry_books_once(shared_clinic: World, faults: Faults, n: int, fault) -> None:
     clinic, key, start = shared_clinic, f"half-way-booking-{n}", at(DAY + timedelta(days=1 + n), 9)
     patient = clinic.register_patient(key=f"half-way-patient-{n}")
-    before, started = clinic.items(), executions(clinic)
+    before, started, keys_before = clinic.items(), executions(clinic), idempotency_items(clinic)
     with faults.injected(fault["where"], *fault["codes"], times=1, extra=fault.get("extra", {})) as injected:
         refused = clinic.book(patient["patientId"], start, key=key)
     assert injected.hits
     assert refused.status == 503 and refused.headers["Retry-After"] == "2", refused.body
     _no_internals(refused.body)
     assert clinic.items() == before
-    assert not [i for i in idempotency_items(clinic) if key in json.dumps(i)]  # the key is free again
+    assert idempotency_items(clinic) == keys_before  # the key is free again (its record holds only a hash of it)
     assert executions(clinic) == started
 
     retried = clinic.book(patient["patientId"], start, key=key)
@@ -232,3 +232,52 @@ def test_a_booking_whose_workflow_cannot_start_stands_flagged(shared_clinic: Wor
     assert injected.hits
     assert reply.status == 201 and reply.body["attention"]["kind"] == "workflow", reply.body
     assert "reschedule to start it again" in reply.body["attention"]["reason"]
+
+
+# --- a create that landed but whose reply was lost -----------------------------------------------
+def idempotency_success(call: Call) -> bool:
+    return call.service == "dynamodb" and call.operation == "UpdateItem" and "Idempotency" in call.params.get("TableName", "")
+
+
+def _expire_in_progress_records(world: World) -> None:
+    """What an in-progress record's expiry does a few seconds later: its key may run again.
+    (Records hold a hash of the key, so the in-progress ones are the ones to expire.)"""
+    name = world.deployment.environment["IDEMPOTENCY_TABLE_NAME"]
+    for item in idempotency_items(world):
+        if item["status"]["S"] == "INPROGRESS":
+            world.dynamodb.delete_item(TableName=name, Key={"id": item["id"]})
+
+
+def patient_records(world: World) -> int:
+    return sum(1 for i in world.items() if i["pk"]["S"].startswith("PATIENT#") and i["sk"]["S"] == "PROFILE")
+
+
+def test_a_registration_whose_reply_was_lost_finds_its_patient_instead_of_a_second(shared_clinic: World, faults: Faults) -> None:
+    clinic, key = shared_clinic, "lost-reply-registration"
+    before = patient_records(clinic)
+    with faults.injected(idempotency_success, "ProvisionedThroughputExceededException", times=1) as injected:
+        lost = clinic.call("POST", "/patients", patient_details(givenName="Lost"), headers={"Idempotency-Key": key})
+    assert injected.hits and lost.status == 503
+    _expire_in_progress_records(clinic)
+
+    again = clinic.call("POST", "/patients", patient_details(givenName="Lost"), headers={"Idempotency-Key": key})
+
+    assert again.status == 201, again.body
+    assert patient_records(clinic) == before + 1
+
+
+def test_a_booking_whose_reply_was_lost_finds_its_appointment_instead_of_a_conflict(shared_clinic: World, faults: Faults) -> None:
+    clinic, key, start = shared_clinic, "lost-reply-booking", at(DAY + timedelta(days=9), 9)
+    patient = clinic.register_patient(key="lost-reply-patient")["patientId"]
+    started = executions(clinic)
+    with faults.injected(idempotency_success, "ProvisionedThroughputExceededException", times=1) as injected:
+        lost = clinic.book(patient, start, key=key)
+    assert injected.hits and lost.status == 503
+    _expire_in_progress_records(clinic)
+
+    again = clinic.book(patient, start, key=key)
+
+    assert again.status == 201, again.body
+    (appointment,) = clinic.call("GET", f"/patients/{patient}/appointments").body["appointments"]
+    assert appointment["appointmentId"] == again.body["appointmentId"]
+    assert executions(clinic) == started + 1

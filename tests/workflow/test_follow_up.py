@@ -409,3 +409,43 @@ def test_a_survey_link_that_cannot_be_sent_puts_the_patient_on_the_call_list_at_
     assert (call["appointmentId"], call["reason"]) == (appointment["appointmentId"], "the survey link could not be sent")
     assert care.follow_up(appointment, 1)["status"] == "open"  # the front desk may still reach them in time
     care.sleeping_until(opened + timedelta(hours=24))  # the workflow still waits for the reminder and the expiry
+
+
+def test_a_pager_that_refuses_the_page_sends_it_to_every_clinician_and_the_chain_goes_on(care: CareWorld, faults) -> None:
+    """A number that refuses SMS (opted out, invalid) must not stop a suicide-risk page."""
+    refused = faults.inject(
+        lambda call: call.operation == "Publish" and call.params.get("PhoneNumber") == PAGERS["dr-on-call"], "InvalidParameter"
+    )
+    care.set_escalation_chain()
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    assert care.answer(token, "phq-9", phq9(item9=1)).status == 200
+    assert care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_4=1)).status == 200
+    start = care.clock.now()
+
+    (_, page), *_ = eventually(lambda: [p for p in care.pages() if "URGENT" in p[0]], what="the page to every clinician")
+    assert refused.hits and "on-call's pager refused the page" in page and "/escalations/" in page
+    (escalation,) = eventually(lambda: care.alerts()["escalations"], what="the escalation on the alerts")
+    assert [(p["level"], p.get("providerId")) for p in escalation["pages"]] == [("on-call", None)]
+    care.sleeping_until(start + timedelta(minutes=15))
+    care.advance_to(start + timedelta(minutes=15))
+    eventually(lambda: care.sms_to(PAGERS["dr-backup"]), what="the backup paged 15 minutes later")
+    assert care.status(appointment) == "RUNNING"
+
+
+def test_a_failure_whose_flag_cannot_be_written_still_pages_the_clinicians(care: CareWorld, faults, monkeypatch) -> None:
+    appointment = care.book_session()
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("a step that fails for good")
+
+    monkeypatch.setattr(WorkflowSteps, "remind", broken)
+    monkeypatch.setattr(WorkflowSteps, "reminder_failed", broken)  # the reminders fail for good: needs attention
+    flag_refused = faults.inject(lambda call: call.operation == "TransactWriteItems" and call.step == "needs-attention", "AccessDeniedException")
+
+    care.advance_to(datetime.fromisoformat(appointment["start"]) - timedelta(hours=48))  # the first reminder fails
+    pages = eventually(lambda: [p for p in care.pages() if "could not be recorded" in p[1]], what="the page")
+
+    assert flag_refused.hits
+    assert appointment["appointmentId"] in pages[0][1] and "Alex" not in pages[0][1]
+    assert eventually(lambda: care.finished(appointment) == "FAILED", what="the run ends for the operator's alarm")

@@ -38,6 +38,7 @@ from ..domain.appointments import Appointment, AuditEntry
 from ..domain.care import RemsForm, Vitals
 from ..domain.courses import Course
 from ..domain.errors import (
+    AlreadyExists,
     Conflict,
     InvalidRequest,
     LinkGone,
@@ -59,6 +60,8 @@ KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", 
 TRANSIENT = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
 )
+# A transaction cancelled for one of these reasons was refused for load, not for its conditions.
+THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 # Held-time records are only needed until the day is over; keep a week for investigations.
 HOLD_RETENTION = timedelta(days=7)
 M = TypeVar("M", bound=BaseModel)
@@ -192,7 +195,8 @@ class DynamoRepository:
     # --- patients ------------------------------------------------------------------
     def create_patient(self, patient: Patient) -> None:
         item = _item(patient, pk=f"PATIENT#{patient.patient_id}", sk="PROFILE", type="patient")
-        self._call(self.table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        if self._transact([self._versioned_put(item, None)]) is not None:
+            raise AlreadyExists(f"patient {patient.patient_id!r} already exists")
 
     def get_patient(self, patient_id: str) -> Patient | None:
         item = self._call(self.table.get_item, Key={"pk": f"PATIENT#{patient_id}", "sk": "PROFILE"}).get("Item")
@@ -265,7 +269,7 @@ class DynamoRepository:
                 raise InvalidRequest("patientId", "the patient's REMS enrollment is not on file: enroll them before booking")
             raise InvalidRequest("patientId", f"no patient {appointment.patient_id!r}")
         if failed == 1:
-            raise Conflict(f"appointment {appointment.appointment_id!r} already exists")
+            raise AlreadyExists(f"appointment {appointment.appointment_id!r} already exists")
         grain = claims[failed - 3][0]
         raise SlotTaken(grain.kind, grain.resource_id, grain.at)
 
@@ -623,6 +627,8 @@ class DynamoRepository:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons = error.response.get("CancellationReasons", [])
+            if any(reason.get("Code") in THROTTLED_REASONS for reason in reasons):
+                raise TemporarilyUnavailable("the database is busy; retry shortly") from error
             for index, reason in enumerate(reasons):
                 if reason.get("Code") == "ConditionalCheckFailed":
                     return index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -165,6 +166,15 @@ def _created(operation: str, payload: Any, action: Callable[[], dict[str, Any]])
     return body, 201
 
 
+def _record_id(operation: str) -> str:
+    """The id a create names its record with, from the caller and the Idempotency-Key: if the
+    idempotency record could not be saved after the create landed, the repeated request finds
+    the same record instead of creating a second one."""
+    event = _event()
+    seed = f"{operation}|{actor_of(event.raw_event).user_id}|{valid_key(event.headers.get(HEADER))}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+
 # --- clinic configuration -----------------------------------------------------------------
 @route("GET", "/clinics/<clinic_id>", STAFF)
 def get_clinic(clinic_id: str) -> dict[str, Any]:
@@ -252,7 +262,8 @@ def get_board(clinic_id: str, day: Annotated[date, Query(alias="date")]) -> dict
 def post_patient(body: Annotated[PatientDetails, Body()]) -> tuple[dict[str, Any], int]:
     def register() -> dict[str, Any]:
         container().metrics.add_metric(name="PatientRegistered", unit=MetricUnit.Count, value=1)
-        return _service().register_patient(body).model_dump(mode="json", by_alias=True)
+        patient = _service().register_patient(body, patient_id=_record_id("register-patient"))
+        return patient.model_dump(mode="json", by_alias=True)
 
     return _created("register-patient", body, register)
 
@@ -272,7 +283,7 @@ def get_patient_appointments(patient_id: str) -> dict[str, Any]:
 def post_appointment(body: Annotated[BookingRequest, Body()]) -> tuple[dict[str, Any], int]:
     def book() -> dict[str, Any]:
         actor = actor_of(_event().raw_event)
-        appointment = _service().book(actor, **body.model_dump())
+        appointment = _service().book(actor, **body.model_dump(), appointment_id=_record_id("book-appointment"))
         container().metrics.add_metric(name="AppointmentBooked", unit=MetricUnit.Count, value=1)
         return _appointment(appointment)
 

@@ -28,6 +28,10 @@ class Conflict(DomainError):
     """The request collides with the current state (a booked chair, a changed record)."""
 
 
+class AlreadyExists(Conflict):
+    """A record with this id is already stored (a create repeated with the same id)."""
+
+
 class IllegalTransition(Conflict):
     pass
 

@@ -292,10 +292,14 @@ class WorkflowSteps:
             f"URGENT safety alert ({level}): a patient needs a clinician now. "
             f"Open and acknowledge: {self.patient_link_base_url}/escalations/{escalation.escalation_id}"
         )
+        why = f"no pager is set for the {level}"
         if provider is not None and provider.pager:
-            self.messages.to_pager(provider.pager, text)
-            return Page(attempt=attempt, level=level, provider_id=provider.provider_id, at=now)
-        self.messages.to_clinicians("URGENT safety alert", f"{text} (no pager is set for the {level}: whoever reads this, act)")
+            try:
+                self.messages.to_pager(provider.pager, text)
+                return Page(attempt=attempt, level=level, provider_id=provider.provider_id, at=now)
+            except Undeliverable:  # a refused pager must not stop the safety path: everyone gets it
+                why = f"the {level}'s pager refused the page"
+        self.messages.to_clinicians("URGENT safety alert", f"{text} ({why}: whoever reads this, act)")
         return Page(attempt=attempt, level=level, provider_id=None, at=now)
 
     def _send_survey_link(self, follow_up: FollowUp, purpose: str, intro: str) -> FollowUp:
@@ -369,7 +373,15 @@ class WorkflowSteps:
         """A step failed for good: staff must see it and a clinician is paged. The error's
         name is a class name; its cause stays out, as it may quote data."""
         reason = f"the care workflow stopped at {failed_step!r} ({error}); check the appointment"
-        appointment = self.service.needs_attention(appointment_id, AttentionKind.WORKFLOW, reason)
+        try:
+            appointment = self.service.needs_attention(appointment_id, AttentionKind.WORKFLOW, reason)
+        except Exception:
+            # The flag cannot be written: the page must still go out (unrecorded, so a retry
+            # may page again), then the failure ends the run for the operator's alarm.
+            self.messages.to_clinicians(
+                "Appointment needs attention", f"{reason} (the flag could not be recorded). Appointment {appointment_id}."
+            )
+            raise
         if appointment is not None:
             self._page_once(appointment, f"attention-{run}-{failed_step}", "Appointment needs attention", reason)
         return {"flagged": appointment is not None}

@@ -13,6 +13,7 @@ from clinic.api import app as api_module
 
 from local.aws import deploy, reset_functions, serialize_dynamodb
 from local.gateway import LambdaContext, rest_event
+from tests.support import conformance
 
 CLINIC = "north"
 ZONE = ZoneInfo("America/New_York")
@@ -102,6 +103,7 @@ class World:
         response = api_module.lambda_handler(event, LambdaContext())
         payload = json.loads(response["body"]) if response.get("body") else None
         headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
+        conformance.check(method, path, response["statusCode"], payload)
         return Reply(response["statusCode"], payload, {**headers, **(response.get("headers") or {})})
 
     def items(self) -> list[dict[str, Any]]:

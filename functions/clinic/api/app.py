@@ -59,6 +59,7 @@ from .models import (
     VitalsRequest,
     WaitlistRequest,
 )
+from .responses import AppointmentView, AvailabilityView, BoardView, CoursePlanView, CourseView, documented
 
 logger = Logger(service="clinic-api")
 
@@ -67,9 +68,18 @@ FRONT_OFFICE = frozenset({FRONT_DESK, ADMIN})
 CLINICAL = frozenset({CLINICIAN})
 
 
-def route(method: str, path: str, groups: frozenset[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+RESPONSES: dict[RoutePolicy, dict[int, Any]] = {}
+
+
+def route(
+    method: str, path: str, groups: frozenset[str], *, returns: type[BaseModel] | None = None, status: int = 200
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Registers a handler for the roles in `groups`; `returns` documents its success body."""
+
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
-        ROUTES.append((RoutePolicy(method, path, groups), handler))
+        policy = RoutePolicy(method, path, groups)
+        ROUTES.append((policy, handler))
+        RESPONSES[policy] = documented(returns, status)
         return handler
 
     return register
@@ -123,7 +133,7 @@ class Container:
         self.resolver = PerThreadRestResolver(enable_validation=True, cors=cors)
         errors.register(self.resolver)
         for policy, handler in ROUTES:
-            self.resolver.route(policy.path, policy.method)(handler)
+            self.resolver.route(policy.path, policy.method, responses=RESPONSES[policy])(handler)
 
 
 ENVIRONMENTS = Environments(Container)
@@ -220,7 +230,7 @@ def put_provider(clinic_id: str, provider_id: str, body: Annotated[ProviderReque
 
 
 # --- the day ------------------------------------------------------------------------------
-@route("GET", "/clinics/<clinic_id>/availability", STAFF)
+@route("GET", "/clinics/<clinic_id>/availability", STAFF, returns=AvailabilityView)
 def get_availability(
     clinic_id: str,
     day: Annotated[date, Query(alias="date")],
@@ -246,7 +256,7 @@ def get_availability(
     }
 
 
-@route("GET", "/clinics/<clinic_id>/board", STAFF)
+@route("GET", "/clinics/<clinic_id>/board", STAFF, returns=BoardView)
 def get_board(clinic_id: str, day: Annotated[date, Query(alias="date")]) -> dict[str, Any]:
     clinic, appointments = _service().board(clinic_id, day)
     return {
@@ -258,7 +268,7 @@ def get_board(clinic_id: str, day: Annotated[date, Query(alias="date")]) -> dict
 
 
 # --- patients -----------------------------------------------------------------------------
-@route("POST", "/patients", FRONT_OFFICE)
+@route("POST", "/patients", FRONT_OFFICE, status=201)
 def post_patient(body: Annotated[PatientDetails, Body()]) -> tuple[dict[str, Any], int]:
     def register() -> dict[str, Any]:
         container().metrics.add_metric(name="PatientRegistered", unit=MetricUnit.Count, value=1)
@@ -279,7 +289,7 @@ def get_patient_appointments(patient_id: str) -> dict[str, Any]:
 
 
 # --- appointments -------------------------------------------------------------------------
-@route("POST", "/appointments", FRONT_OFFICE)
+@route("POST", "/appointments", FRONT_OFFICE, returns=AppointmentView, status=201)
 def post_appointment(body: Annotated[BookingRequest, Body()]) -> tuple[dict[str, Any], int]:
     def book() -> dict[str, Any]:
         actor = actor_of(_event().raw_event)
@@ -290,7 +300,7 @@ def post_appointment(body: Annotated[BookingRequest, Body()]) -> tuple[dict[str,
     return _created("book-appointment", body, book)
 
 
-@route("GET", "/appointments/<appointment_id>", STAFF)
+@route("GET", "/appointments/<appointment_id>", STAFF, returns=AppointmentView)
 def get_appointment(appointment_id: str) -> dict[str, Any]:
     return _appointment(_service().appointment(appointment_id))
 
@@ -304,13 +314,13 @@ def get_audit(appointment_id: str) -> dict[str, Any]:
     }
 
 
-@route("POST", "/appointments/<appointment_id>/reschedule", FRONT_OFFICE)
+@route("POST", "/appointments/<appointment_id>/reschedule", FRONT_OFFICE, returns=AppointmentView)
 def post_reschedule(appointment_id: str, body: Annotated[RescheduleRequest, Body()]) -> dict[str, Any]:
     actor = actor_of(_event().raw_event)
     return _appointment(_service().reschedule(actor, appointment_id, **body.model_dump()))
 
 
-@route("POST", "/appointments/<appointment_id>/cancel", FRONT_OFFICE)
+@route("POST", "/appointments/<appointment_id>/cancel", FRONT_OFFICE, returns=AppointmentView)
 def post_cancel(appointment_id: str, body: Annotated[CancelRequest, Body()]) -> dict[str, Any]:
     """A course's session also gets the course's make-up offer (`courseMakeUp`)."""
     actor = actor_of(_event().raw_event)
@@ -323,12 +333,12 @@ def post_cancel(appointment_id: str, body: Annotated[CancelRequest, Body()]) -> 
     return reply
 
 
-@route("POST", "/appointments/<appointment_id>/check-in", frozenset({FRONT_DESK, CLINICIAN, ADMIN}))
+@route("POST", "/appointments/<appointment_id>/check-in", frozenset({FRONT_DESK, CLINICIAN, ADMIN}), returns=AppointmentView)
 def post_check_in(appointment_id: str) -> dict[str, Any]:
     return _appointment(_service().check_in(actor_of(_event().raw_event), appointment_id))
 
 
-@route("POST", "/appointments/<appointment_id>/no-show", FRONT_OFFICE)
+@route("POST", "/appointments/<appointment_id>/no-show", FRONT_OFFICE, returns=AppointmentView)
 def post_no_show(appointment_id: str) -> dict[str, Any]:
     return _appointment(_service().no_show(actor_of(_event().raw_event), appointment_id))
 
@@ -374,7 +384,7 @@ def _course(course: Course, sessions: list[Appointment]) -> dict[str, Any]:
     return {**_dump(course), "sessions": [_appointment(a) for a in sessions]}
 
 
-@route("POST", "/courses/plan", FRONT_OFFICE)
+@route("POST", "/courses/plan", FRONT_OFFICE, returns=CoursePlanView)
 def post_course_plan(body: Annotated[CoursePlanRequest, Body()]) -> dict[str, Any]:
     """Proposes the course's concrete sessions (nothing is booked): each session's placement is
     its wanted time or, when that must move, the nearest alternative; `sessions[].placement`
@@ -386,7 +396,7 @@ def post_course_plan(body: Annotated[CoursePlanRequest, Body()]) -> dict[str, An
     return _plan(plan, _zone(body.clinic_id))
 
 
-@route("POST", "/courses", FRONT_OFFICE)
+@route("POST", "/courses", FRONT_OFFICE, returns=CourseView, status=201)
 def post_course(body: Annotated[CourseBookingRequest, Body()]) -> tuple[dict[str, Any], int]:
     """Books every session of the course, or none: a conflict on any session is a 409 naming it."""
 
@@ -405,7 +415,7 @@ def post_course(body: Annotated[CourseBookingRequest, Body()]) -> tuple[dict[str
     return _created("book-course", body, book)
 
 
-@route("GET", "/courses/<course_id>", STAFF)
+@route("GET", "/courses/<course_id>", STAFF, returns=CourseView)
 def get_course(course_id: str) -> dict[str, Any]:
     return _course(*container().courses.course(course_id))
 
@@ -417,7 +427,7 @@ def get_course_make_up(course_id: str) -> dict[str, Any]:
     return _planned(container().courses.make_up(course_id), _zone(course.clinic_id))
 
 
-@route("POST", "/courses/<course_id>/sessions", FRONT_OFFICE)
+@route("POST", "/courses/<course_id>/sessions", FRONT_OFFICE, returns=AppointmentView, status=201)
 def post_course_session(course_id: str, body: Annotated[CourseSessionRequest, Body()]) -> tuple[dict[str, Any], int]:
     def add() -> dict[str, Any]:
         choice = SessionChoice(body.start, body.chair_id, body.provider_id)
@@ -426,14 +436,14 @@ def post_course_session(course_id: str, body: Annotated[CourseSessionRequest, Bo
     return _created(f"add-course-session-{course_id}", body, add)
 
 
-@route("POST", "/courses/<course_id>/cancel", FRONT_OFFICE)
+@route("POST", "/courses/<course_id>/cancel", FRONT_OFFICE, returns=CourseView)
 def post_course_cancel(course_id: str, body: Annotated[CancelRequest, Body()]) -> dict[str, Any]:
     """Cancels every session not yet begun and stops their workflows, then the course."""
     return _course(*container().courses.cancel(actor_of(_event().raw_event), course_id, body.reason))
 
 
 # --- the waitlist -------------------------------------------------------------------------
-@route("POST", "/clinics/<clinic_id>/waitlist", FRONT_OFFICE)
+@route("POST", "/clinics/<clinic_id>/waitlist", FRONT_OFFICE, status=201)
 def post_waitlist(clinic_id: str, body: Annotated[WaitlistRequest, Body()]) -> tuple[dict[str, Any], int]:
     def join() -> dict[str, Any]:
         entry = container().waitlist.join(
@@ -457,7 +467,7 @@ def post_waitlist_remove(clinic_id: str, entry_id: str) -> dict[str, Any]:
 
 
 # --- the session (clinicians) ---------------------------------------------------------------
-@route("POST", "/appointments/<appointment_id>/dose", CLINICAL)
+@route("POST", "/appointments/<appointment_id>/dose", CLINICAL, returns=AppointmentView)
 def post_dose(appointment_id: str, body: Annotated[DoseRequest, Body()]) -> dict[str, Any]:
     override = body.override
     appointment = _service().record_dose(
@@ -474,7 +484,7 @@ def post_dose(appointment_id: str, body: Annotated[DoseRequest, Body()]) -> dict
     return _appointment(appointment)
 
 
-@route("POST", "/appointments/<appointment_id>/vitals", CLINICAL)
+@route("POST", "/appointments/<appointment_id>/vitals", CLINICAL, status=201)
 def post_vitals(appointment_id: str, body: Annotated[VitalsRequest, Body()]) -> tuple[dict[str, Any], int]:
     def record() -> dict[str, Any]:
         measurements = Measurements(**body.model_dump(exclude={"taken_at"}))
@@ -490,7 +500,7 @@ def get_vitals(appointment_id: str) -> dict[str, Any]:
     return {"appointmentId": appointment_id, "vitals": [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in vitals]}
 
 
-@route("POST", "/appointments/<appointment_id>/discharge", CLINICAL)
+@route("POST", "/appointments/<appointment_id>/discharge", CLINICAL, returns=AppointmentView)
 def post_discharge(appointment_id: str, body: Annotated[DischargeRequest, Body()]) -> dict[str, Any]:
     actor = actor_of(_event().raw_event)
     return _appointment(_service().discharge(actor, appointment_id, body.checklist, body.adverse_events, body.ready_at))

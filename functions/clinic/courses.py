@@ -8,6 +8,7 @@ only once every session is in."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -142,6 +143,11 @@ def _settle(
     return (alternatives[0] if alternatives else None), problem, alternatives
 
 
+def _session_id(course_id: str, index: int) -> str:
+    """The id of a course's session, from the course's: an attempt cut short can be found."""
+    return hashlib.sha256(f"{course_id}:{index}".encode()).hexdigest()[:32]
+
+
 class CourseService:
     def __init__(self, service: ClinicService, records: CourseRecords):
         self.service = service
@@ -232,19 +238,34 @@ class CourseService:
 
     # --- booking ----------------------------------------------------------------------
     def book(
-        self, actor: Actor, *, clinic_id: str, patient_id: str, template_code: str, sessions: Sequence[SessionChoice]
+        self,
+        actor: Actor,
+        *,
+        clinic_id: str,
+        patient_id: str,
+        template_code: str,
+        sessions: Sequence[SessionChoice],
+        course_id: str | None = None,
     ) -> tuple[Course, list[Appointment]]:
-        """Books every session of the course or none of them."""
+        """Books every session of the course or none of them. `course_id`, when given, makes a
+        repeated request find its course, or undo what an attempt cut short had written."""
         template = self.template(template_code)
         scheduler, kind = self._scheduler(clinic_id, template, None)
         if len(sessions) != template.total_sessions:
             raise InvalidRequest("sessions", f"{template.label} has {template.total_sessions} sessions; got {len(sessions)}")
+        course_id = course_id or new_id()
+        earlier_attempt = self.records.get_course(course_id)
+        if earlier_attempt is not None and earlier_attempt.status is CourseStatus.ACTIVE:
+            return self.course(course_id)
+        if earlier_attempt is not None and earlier_attempt.status is CourseStatus.BOOKING:
+            self._abandon(scheduler, earlier_attempt, len(sessions))
+        elif earlier_attempt is not None:
+            raise Conflict(f"course {course_id!r} is {earlier_attempt.status.value}")
         now = self.service.clock()
-        course_id = new_id()
         bookings = [
             self.service.new_booking(
                 actor, scheduler, template.session_type, patient_id, choice.chair_id, choice.provider_id, choice.start, now,
-                course_id=course_id, field_prefix=f"sessions[{index}].",
+                course_id=course_id, field_prefix=f"sessions[{index}].", appointment_id=_session_id(course_id, index),
             )
             for index, choice in enumerate(sessions)
         ]
@@ -274,11 +295,11 @@ class CourseService:
             updated_at=now,
         )
         self.records.save_course(None, course)
-        written: list[Booking] = []
+        written: list[tuple[Appointment, list[Claim]]] = []
         try:
             for number, booking in enumerate(bookings, start=1):
                 self._write(scheduler, kind, booking, f"session {number}: ")
-                written.append(booking)
+                written.append((booking.appointment, booking.claims))
             active = course.model_copy(update={"status": CourseStatus.ACTIVE, "version": 2, "updated_at": now})
             self.records.save_course(course, active)
         except Exception:
@@ -357,7 +378,13 @@ class CourseService:
         except Conflict as conflict:
             raise Conflict(f"{prefix}{conflict.message}") from conflict
 
-    def _roll_back(self, course: Course, written: list[Booking]) -> None:
-        for booking in reversed(written):
-            self.records.discard_appointment(booking.appointment, booking.claims)
+    def _abandon(self, scheduler: Scheduler, course: Course, count: int) -> None:
+        """Undoes an attempt that stopped part-way (its Lambda timed out or died): whichever
+        of its sessions were written, then its record."""
+        found = (self.service.repository.get_appointment(_session_id(course.course_id, i)) for i in range(count))
+        self._roll_back(course, [(a, self.service.claims(scheduler, a)) for a in found if a is not None])
+
+    def _roll_back(self, course: Course, written: list[tuple[Appointment, list[Claim]]]) -> None:
+        for appointment, claims in reversed(written):
+            self.records.discard_appointment(appointment, claims)
         self.records.delete_course(course)

@@ -369,7 +369,7 @@ class ClinicService:
             updated_at=now,
             course_id=course_id,
         )
-        return Booking(appointment, self._claims(scheduler, appointment), self._audit(appointment, Action.BOOK, actor, None, now))
+        return Booking(appointment, self.claims(scheduler, appointment), self._audit(appointment, Action.BOOK, actor, None, now))
 
     def reschedule(
         self, actor: Actor, appointment_id: str, *, start: datetime, chair_id: str | None, provider_id: str | None
@@ -398,7 +398,7 @@ class ClinicService:
                 "workflow": Workflow(run=before.workflow.run + 1),
             }
         )
-        old, new = self._claims(scheduler, before), self._claims(scheduler, after)
+        old, new = self.claims(scheduler, before), self.claims(scheduler, after)
         old_grains = {grain for grain, _ in old}
         new_grains = {grain for grain, _ in new}
         # A grain both blocks share stays held; touching it twice would also break the transaction.
@@ -545,7 +545,7 @@ class ClinicService:
                     "updated_at": now,
                 }
             )
-            held = [grain for grain, _ in self._claims(scheduler, before)]
+            held = [grain for grain, _ in self.claims(scheduler, before)]
             free_from = set(released_after_discharge([g.at for g in held], now, session_type))
             releases = [grain for grain in held if grain.at in free_from]
             form = None
@@ -722,7 +722,7 @@ class ClinicService:
                 late = is_late_cancellation(before, now, self.rules.late_cancellation_hours)
                 update["cancellation"] = Cancellation(reason=reason or "", late=late, at=now)
             after = before.model_copy(update=update)
-            releases = [grain for grain, _ in self._claims(scheduler, before)] if target in RELEASING else []
+            releases = [grain for grain, _ in self.claims(scheduler, before)] if target in RELEASING else []
             audit = self._audit(after, action, actor, before.status, now, reason=reason)
             try:
                 self.repository.change_appointment(before, after, [], releases, audit)
@@ -735,7 +735,8 @@ class ClinicService:
             return after
         raise Conflict("the appointment keeps changing; reload it and try again")
 
-    def _claims(self, scheduler: Scheduler, appointment: Appointment) -> list[Claim]:
+    def claims(self, scheduler: Scheduler, appointment: Appointment) -> list[Claim]:
+        """Every grain the appointment holds, with its resource's capacity."""
         capacity = {"chair": 1, "provider": scheduler.provider_capacity(appointment.provider_id)}
         block = Block(appointment.start, appointment.end)
         grains = grains_for(block, appointment.chair_id, appointment.provider_id, self.rules.grain)

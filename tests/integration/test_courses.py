@@ -269,3 +269,39 @@ def test_an_unknown_course_is_404_and_an_unknown_template_422(courses: CourseWor
     assert courses.call("GET", "/courses/nope").status == 404
     reply = courses.plan(patient, template="nope")
     assert reply.status == 422 and reply.body["fields"][0]["field"] == "template"
+
+
+class LambdaDied(BaseException):
+    """A timeout or crash: nothing in the function gets to clean up."""
+
+
+def test_a_booking_cut_short_is_undone_by_its_retry_which_books_the_course_once(
+    courses: CourseWorld, patient: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = courses.plan(patient).body
+    create = DynamoRepository.create_appointment
+    calls = {"n": 0}
+
+    def dies_on_the_fifth(self: DynamoRepository, *args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise LambdaDied
+        create(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoRepository, "create_appointment", dies_on_the_fifth)
+    with pytest.raises(LambdaDied):
+        courses.book_course(patient, placements(plan), key="course-cut-short")
+    assert len(courses.patient_sessions(patient)) == 4  # four sessions written, no workflow for them
+    monkeypatch.setattr(DynamoRepository, "create_appointment", create)
+    name = courses.deployment.environment["IDEMPOTENCY_TABLE_NAME"]
+    for item in courses.dynamodb.scan(TableName=name)["Items"]:  # the in-progress record expires
+        courses.dynamodb.delete_item(TableName=name, Key={"id": item["id"]})
+
+    retried = courses.book_course(patient, placements(plan), key="course-cut-short")
+
+    assert retried.status == 201, retried.body
+    sessions = courses.patient_sessions(patient)
+    assert len(sessions) == 12 and {s["courseId"] for s in sessions} == {retried.body["courseId"]}
+    assert len(courses.executions()) == 12
+    held = courses.holds_of({s["appointmentId"] for s in sessions})
+    assert len(held) == len(set(held)) and len([i for i in courses.state() if i["pk"]["S"].startswith("HOLD#")]) == len(held)

@@ -408,6 +408,7 @@ def post_course(body: Annotated[CourseBookingRequest, Body()]) -> tuple[dict[str
             patient_id=body.patient_id,
             template_code=body.template,
             sessions=choices,
+            course_id=_record_id("book-course"),
         )
         container().metrics.add_metric(name="CourseBooked", unit=MetricUnit.Count, value=1)
         return _course(course, sessions)

@@ -106,3 +106,28 @@ def session_cost(care: CareWorld, appointment: dict[str, Any]) -> tuple[int, int
     events = [e["type"] for e in care.history(appointment)]
     invocations = events.count("LambdaFunctionScheduled") + events.count("TaskScheduled")
     return sum(t.endswith("StateEntered") for t in events), invocations
+
+
+def task_states(template: dict[str, Any]) -> list[str]:
+    """Every Task state of the synthesized state machine, Map iterations included, in
+    definition order: what a coverage list must name."""
+    import json
+
+    from local.template import resources
+
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    definition = machine["Properties"]["DefinitionString"]
+    text = definition if isinstance(definition, str) else "".join(p if isinstance(p, str) else "x" for p in definition["Fn::Join"][1])
+    found: list[str] = []
+
+    def walk(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            if state["Type"] == "Task":
+                found.append(name)
+            if state["Type"] == "Map":
+                walk((state.get("ItemProcessor") or state["Iterator"])["States"])
+            for branch in state.get("Branches", []):
+                walk(branch["States"])
+
+    walk(json.loads(text)["States"])
+    return found

@@ -29,6 +29,7 @@ async function start() {
   $("#sign-out").classList.remove("hidden");
   $("#who").textContent = `${staffName()} (${roles().join(", ")})`;
   $("#booking-card").classList.toggle("hidden", !(is("front-desk") || is("admin")));
+  $("#course-card").classList.toggle("hidden", !(is("front-desk") || is("admin")));
   await tick();
   $("#day").value ||= localDate(state.now);
   $("#clinic").addEventListener("change", refresh);
@@ -56,6 +57,7 @@ async function loadClinic() {
   state.clinic = clinic;
   state.zone = clinic.timeZone;
   $("#session-type").replaceChildren(...Object.entries(clinic.sessionTypes).map(([code, kind]) => el("option", { value: code }, kind.label)));
+  $("#course-template").replaceChildren(...Object.entries(clinic.courseTemplates).map(([code, t]) => el("option", { value: code }, t.label)));
 }
 
 async function refresh() {
@@ -360,6 +362,59 @@ async function book(slot) {
     showErrors(form, error);
   }
 }
+
+// --- courses and the waitlist -----------------------------------------------------------------
+const checkedDays = (form) => [...form.querySelectorAll('[name="weekday"]:checked')].map((box) => box.value);
+const dayAndTime = (iso) => new Date(iso).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: state.zone });
+
+async function withErrors(form, action) {
+  clearErrors(form);
+  try {
+    await action();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showErrors(form, error);
+  }
+}
+
+$("#plan-course").addEventListener("click", () => withErrors($("#course"), async () => {
+  const form = $("#course");
+  state.plan = await call("POST", "/courses/plan", {
+    clinicId: $("#clinic").value, patientId: $("#patient").value, template: form.template.value,
+    startDate: form.startDate.value || undefined,
+    preferredTimes: checkedDays(form).map((weekday) => ({ weekday, at: form.at.value })),
+  });
+  // Each session starts at its placement (the wanted time, or the nearest alternative); a select lets the desk pick another.
+  state.chosen = state.plan.sessions.map((session) => session.placement);
+  $("#course-plan").replaceChildren(...state.plan.sessions.map((session, index) => el("li", { class: session.mustMove ? "must-move" : "" },
+    session.placement ? dayAndTime(session.placement.start) : "no free time nearby",
+    session.mustMove ? el("span", { class: "problem" }, ` — ${dayAndTime(session.wantedLocal)} ${session.problem}`) : "",
+    session.alternatives.length > 1 ? el("select", { onchange: (event) => { state.chosen[index] = session.alternatives[event.target.value]; } },
+      session.alternatives.map((alternative, n) => el("option", { value: n }, dayAndTime(alternative.start)))) : "",
+  )));
+  $("#book-course").classList.toggle("hidden", !state.plan.bookable);
+  $("#course-notice").textContent = state.plan.bookable ? "" : "Some sessions have no free time nearby: change the days or the time.";
+}));
+
+$("#book-course").addEventListener("click", () => withErrors($("#course"), async () => {
+  const course = await call("POST", "/courses", {
+    clinicId: $("#clinic").value, patientId: $("#patient").value, template: state.plan.template,
+    sessions: state.chosen.map(({ start, chairId, providerId }) => ({ start, chairId, providerId })),
+  }, { idempotent: true });
+  $("#course-notice").textContent = `Booked ${course.sessions.length} sessions, from ${dayAndTime(course.sessions[0].start)}.`;
+  $("#course-plan").replaceChildren();
+  $("#book-course").classList.add("hidden");
+  await refresh();
+}));
+
+$("#join-waitlist").addEventListener("click", () => withErrors($("#waitlist"), async () => {
+  const form = $("#waitlist");
+  const entry = await call("POST", `/clinics/${$("#clinic").value}/waitlist`, {
+    patientId: $("#patient").value, sessionType: $("#session-type").value, weekdays: checkedDays(form),
+    earliest: form.earliest.value, latest: form.latest.value,
+  }, { idempotent: true });
+  $("#waitlist-notice").textContent = `On the waitlist (number ${entry.position}).`;
+}));
 
 // --- a patient's page -------------------------------------------------------------------------
 async function showPatient(patientId) {

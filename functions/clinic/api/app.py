@@ -198,6 +198,10 @@ def get_clinic(clinic_id: str) -> dict[str, Any]:
             code: {**kind.model_dump(mode="json", by_alias=True), "blockMinutes": int(kind.block.total_seconds() // 60)}
             for code, kind in service.rules.session_types.items()
         },
+        "courseTemplates": {
+            code: {"label": t.label, "sessionType": t.session_type, "sessions": t.total_sessions, "weekdaysNeeded": t.weekdays_needed}
+            for code, t in service.rules.course_templates.items()
+        },
     }
 
 

@@ -1,0 +1,48 @@
+"""The front desk plans and books a course, and puts a patient on the waitlist, from the day
+board's page: plan, see each session's time, book all twelve at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from local.server import LocalService
+from tests.browser.staff import sign_in
+
+
+def test_the_front_desk_plans_and_books_a_spravato_course_and_adds_a_patient_to_the_waitlist(
+    service: LocalService, browser, artifacts: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    sign_in(page, service, "frontdesk")
+    page.click("#register summary")
+    page.fill('[name="givenName"]', "Cora")
+    page.fill('[name="familyName"]', "Course")
+    page.fill('[name="birthDate"]', "1975-03-04")
+    page.fill('[name="phone"]', "+15555550477")
+    page.fill('[name="emergencyName"]', "Dee Course")
+    page.fill('[name="emergencyPhone"]', "+15555550478")
+    page.click("#register-button")
+    expect(page.locator("#patient option:checked")).to_have_text("Cora Course")
+
+    course = page.locator("#course")
+    course.locator("#course-template").select_option("spravato-induction")
+    course.locator('[name="startDate"]').fill("2026-12-07")  # a Monday; the demo clock starts Tuesday 1 December
+    page.click("#plan-course")
+    sessions = page.locator("#course-plan li")
+    expect(sessions).to_have_count(12)
+    expect(sessions.first).to_contain_text("Mon, Dec 7")
+    expect(sessions.first).to_contain_text("09:00")
+    expect(sessions.nth(1)).to_contain_text("Thu, Dec 10")
+    page.screenshot(path=str(artifacts / "course-plan.png"), full_page=True)
+    page.click("#book-course")
+    # Twelve bookings, each starting its workflow in the local stack's one process: a few seconds.
+    expect(page.locator("#course-notice")).to_contain_text("Booked 12 sessions", timeout=20000)
+
+    # A second plan for the same patient now collides with the booked course: the API says why.
+    page.click("#plan-course")
+    expect(page.locator("#course-plan li.must-move").first).to_contain_text("less than 48 h")
+
+    page.click("#join-waitlist")
+    expect(page.locator("#waitlist-notice")).to_contain_text("On the waitlist")

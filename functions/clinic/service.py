@@ -618,8 +618,11 @@ class ClinicService:
             output = progress(before, step, self.rules)
             if output is not None:
                 return output
+            parked = Workflow(run=run, waiting_for=step.value, task_token=token)
+            if before.workflow == parked:
+                return None  # a re-run of the same park: already recorded
             after = before.model_copy(
-                update={"workflow": Workflow(run=run, waiting_for=step.value, task_token=token), "version": before.version + 1}
+                update={"workflow": parked, "version": before.version + 1}
             )
             try:
                 self.repository.change_appointment(before, after, [], [], None)
@@ -635,7 +638,10 @@ class ClinicService:
     def missed_check_in(self, appointment_id: str, run: int) -> bool:
         """At the end of the check-in grace: True if the patient arrived after all, else the
         appointment becomes a no-show (releasing the chair) and False."""
-        appointment = self.workflow_appointment(appointment_id, run)
+        stored = self.repository.get_appointment(appointment_id)
+        if stored is not None and stored.status is Status.NOSHOW and stored.workflow.run == run:
+            return False  # a re-run: this run already recorded the no-show
+        appointment = current(stored, appointment_id, run)
         if appointment.checked_in_at is not None:
             return True
         try:

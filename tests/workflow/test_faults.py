@@ -25,7 +25,7 @@ from clinic.workflow.steps import WorkflowSteps
 
 from tests.support.faults import Call, Faults
 from tests.support.world import ALL_WEEK, CLINIC, at
-from tests.workflow.conftest import NOW, PAGERS, CareWorld
+from tests.workflow.conftest import NOW, CareWorld
 from tests.workflow.journeys import task_states
 
 
@@ -55,10 +55,7 @@ class Row:
     # A fault the design answers otherwise than the default (below): column -> what the cell shows.
     handled: Mapping[str, Callable[[CareWorld, Cell], None]] = field(default_factory=dict)
     target: str = "TopicArn"  # what its SNS faults hit: "PhoneNumber" (a patient's text, a pager) or the topic
-    failed_as: str | None = None  # the name a failure for good is recorded under (an enclosing Map's)
     sent: Callable[[CareWorld, Cell], list[str]] | None = None  # the messages the step sends, once each
-    after: tuple[str, str | None] | None = None  # a step crashed first to reach this one: (step, waitFor)
-    armed_late: bool = False  # its faults are armed once the same step's earlier park has returned
 
     def matches(self, event: dict[str, Any]) -> bool:
         return event.get("step") == self.step and (self.wait_for is None or event.get("waitFor") == self.wait_for)
@@ -70,8 +67,6 @@ class Cell:
     fault: str
     appointment: dict[str, Any]
     phone: str
-    after: tuple[str, str | None] | None = None  # a step crashed first to reach this one (else the row's)
-    cause: tuple[str, str] = ("AwaitCheckIn", "RuntimeError")  # FlagNeedsAttention's: the failure it flags
 
     @property
     def id(self) -> str:
@@ -113,81 +108,6 @@ def reminder_flagged(care: CareWorld, cell: Cell) -> None:
     assert texts_to(care, cell) == []
 
 
-def reminder_failure_retried(care: CareWorld, cell: Cell) -> None:
-    """The crashed reminder's flag, written after two throttled attempts: unreachable, the journey goes on."""
-    transient(care, cell, workflow_flag=False)
-    attention = care.appointment(cell.id)["attention"]
-    assert attention == {**attention, "kind": "unreachable", "reason": "a reminder could not be sent (RuntimeError): call the patient"}
-
-
-def no_show_after_retries(care: CareWorld, cell: Cell) -> None:
-    transient(care, cell, workflow_flag=False, ends="SUCCEEDED")
-    assert care.states_entered(cell.appointment)[-3:] == ["MissedCheckIn", "ArrivedLate?", "NoShow"]
-    assert care.appointment(cell.id)["status"] == "noshow"
-
-
-def flag_retried(care: CareWorld, cell: Cell) -> None:
-    """A failed run's flag and page, after two throttled attempts: flagged, paged once, FAILED."""
-    failed_for_good(care, cell, flagged_attempts=["TemporarilyUnavailable"] * 2 + ["ok"])
-
-
-def flag_refused(care: CareWorld, cell: Cell) -> None:
-    """The flag cannot be written: the page still goes (saying so), and the run fails for the alarm."""
-    ended(care, cell, "AwaitCheckInFailed")
-    assert set(attempts(care, cell)) == {"ClientError"}
-    assert "attention" not in care.appointment(cell.id)
-    reason = "the care workflow stopped at 'AwaitCheckIn' (RuntimeError); check the appointment"
-    assert pages_about(care, cell, "Appointment needs attention") == [
-        f"{reason} (the flag could not be recorded). Appointment {cell.id}."
-    ]
-
-
-def flag_unpaged(care: CareWorld, cell: Cell) -> None:
-    """The page is refused: the flag stays on the board and the failed run alarms the operator."""
-    ended(care, cell, "AwaitCheckInFailed")
-    assert set(attempts(care, cell)) == {"Undeliverable"}
-    reason = "the care workflow stopped at 'AwaitCheckIn' (RuntimeError); check the appointment"
-    assert care.appointment(cell.id)["attention"]["reason"] == reason
-    assert pages_about(care, cell, "Appointment needs attention") == []
-
-
-def flag_crashed(care: CareWorld, cell: Cell) -> None:
-    """The flag step itself crashes: only the failed run's alarm is left."""
-    ended(care, cell, "AwaitCheckInFailed")
-    assert set(attempts(care, cell)) == {"RuntimeError"}
-    assert "attention" not in care.appointment(cell.id)
-    assert pages_about(care, cell, "Appointment needs attention") == []
-
-
-def link_on_call_list(care: CareWorld, cell: Cell) -> None:
-    """A survey link refused: the patient is on the front desk's call list at once; the follow-up stays open."""
-    calls = until(lambda: [c for c in care.alerts()["callList"] if c["appointmentId"] == cell.id], f"{cell.id} on the call list")
-    assert [c["reason"] for c in calls] == ["the survey link could not be sent"]
-    assert care.status(cell.appointment) == "RUNNING" and texts_to(care, cell, "/survey#") == []
-
-
-def reminder_on_call_list(care: CareWorld, cell: Cell) -> None:
-    """The survey reminder refused: on the call list; the follow-up still waits for its expiry."""
-    until(lambda: care.follow_up(cell.appointment, 1).get("undeliverable"), f"{cell.id} undeliverable")
-    calls = [c for c in care.alerts()["callList"] if c["appointmentId"] == cell.id]
-    assert [c["reason"] for c in calls] == ["the survey link could not be sent"]
-    assert care.status(cell.appointment) == "RUNNING" and texts_to(care, cell, "reminder") == []
-
-
-def page_to_every_clinician(care: CareWorld, cell: Cell) -> None:
-    """The on-call's pager refuses: every clinician gets the page; the escalation waits for acknowledgment."""
-    (page,) = until(lambda: pages_about_escalation(care, cell), f"{cell.id}'s page to every clinician")
-    assert "on-call's pager refused the page" in page
-    assert [t for t in care.sms_to(PAGERS["dr-on-call"]) if f"{cell.id}-1" in t] == []
-    (escalation,) = until(lambda: [e for e in care.alerts()["escalations"] if e["appointmentId"] == cell.id], "escalation")
-    assert [(p["level"], p.get("providerId")) for p in escalation["pages"]] == [("on-call", None)]
-    assert care.status(cell.appointment) == "RUNNING"
-
-
-def pages_about_escalation(care: CareWorld, cell: Cell) -> list[str]:
-    return [m for s, m in care.pages() if s == "URGENT safety alert" and f"/escalations/{cell.id}-1" in m]
-
-
 # --- the rows ------------------------------------------------------------------------------------
 def _pages(subject: str, *words: str) -> Callable[[CareWorld, Cell], list[str]]:
     return lambda care, cell: pages_about(care, cell, subject, *words)
@@ -195,10 +115,6 @@ def _pages(subject: str, *words: str) -> Callable[[CareWorld, Cell], list[str]]:
 
 def _texts(*words: str) -> Callable[[CareWorld, Cell], list[str]]:
     return lambda care, cell: texts_to(care, cell, *words)
-
-
-def _pager(care: CareWorld, cell: Cell) -> list[str]:
-    return [t for t in care.sms_to(PAGERS["dr-on-call"]) if f"/escalations/{cell.id}-1" in t]
 
 
 REMIND_HANDLED = dict.fromkeys(("dynamodb-refused", "sns-refused", "step-crashes"), reminder_flagged)
@@ -209,41 +125,27 @@ ROWS = [
     Row("ObservationCheck", "observation-check", sends=True, sent=_pages("Blood pressure check due")),
     Row("AwaitDischarge", "park", "discharge"),
 ]
-REMINDER_FAILED = Row(
-    "ReminderFailed", "reminder-failed", failed_as="Reminders", after=("remind", None),
-    handled={"dynamodb-throttled": reminder_failure_retried},
-)
-FLAG = Row(
-    "FlagNeedsAttention", "needs-attention", sends=True,
-    handled={
-        "dynamodb-throttled": flag_retried, "sns-throttled": flag_retried,
-        "dynamodb-refused": flag_refused, "sns-refused": flag_unpaged, "step-crashes": flag_crashed,
-    },
-)
-MISSED = Row("MissedCheckIn", "missed-check-in", handled={"dynamodb-throttled": no_show_after_retries})
-DOSE_OVERDUE = Row("DoseOverdue", "overdue", "dose", sends=True, sent=_pages("Needs attention", "no dose recorded"))
-LATE_DOSE = Row("AwaitLateDose", "park", "dose", armed_late=True)
-DISCHARGE_OVERDUE = Row("DischargeOverdue", "overdue", "discharge", sends=True, sent=_pages("Needs attention", "not discharged"))
-LATE_DISCHARGE = Row("AwaitLateDischarge", "park", "discharge", armed_late=True)
-FOLLOW_UP = Row(
-    "AwaitFollowUp", "await-follow-up", sends=True, target="PhoneNumber", failed_as="FollowUps",
-    sent=_texts("/survey#", "how you have been"), handled={"sns-refused": link_on_call_list},
-)
-FOLLOW_UP_CHECK = Row(
-    "FollowUpCheck", "follow-up-check", sends=True, target="PhoneNumber", failed_as="FollowUps",
-    sent=_texts("/survey#", "A reminder"), handled={"sns-refused": reminder_on_call_list},
-)
-ESCALATE = Row(
-    "Escalate", "escalate", sends=True, target="PhoneNumber", failed_as="FollowUps", sent=_pager,
-    handled={"sns-refused": page_to_every_clinician},
-)
-TASK = Row("CreateFollowUpTask", "follow-up-task", sends=True, failed_as="FollowUps", sent=_pages("Same-day follow-up task"))
-REMS = Row("RemsFormCheck", "rems-form-check", sends=True, sent=_pages("REMS form overdue"))
-# The rows a journey below drives through its fault columns. FOLLOW_UP, FOLLOW_UP_CHECK,
-# ESCALATE, TASK and REMS are defined (their outcomes above) but no journey drives them yet.
-EXERCISED = [*ROWS, REMINDER_FAILED, FLAG, MISSED, DOSE_OVERDUE, LATE_DOSE, DISCHARGE_OVERDUE, LATE_DISCHARGE]
-# Task states whose faults another test covers instead, with the reason. (None today.)
-COVERED_ELSEWHERE: dict[str, str] = {}
+EXERCISED = ROWS
+# Task states not driven here (each run of a matrix costs seconds of CPU on the CI's two cores).
+# Every Task's retry policy and catch-to-flag path are asserted on the definition
+# (tests/infra/test_workflow_template.py); these tests exercise what each does at run time.
+COVERED_ELSEWHERE: dict[str, str] = {
+    "ReminderFailed": "test_care_workflow.py::test_a_patient_who_cannot_be_reached_is_flagged_and_the_session_goes_on",
+    "FlagNeedsAttention": "test_care_workflow.py::test_a_step_failing_for_good_flags_the_appointment_pages_and_fails_the_execution; "
+    "a flag that cannot be written still pages: test_follow_up.py::test_a_failure_whose_flag_cannot_be_written_still_pages_the_clinicians",
+    "MissedCheckIn": "test_care_workflow.py::test_no_show_after_the_grace_period_releases_the_chair_and_ends_the_execution",
+    "DoseOverdue": "test_care_workflow.py::test_a_dose_overdue_is_flagged_and_a_late_dose_settles_it",
+    "AwaitLateDose": "test_care_workflow.py::test_a_lost_callback_while_late_is_picked_up_by_the_recheck",
+    "DischargeOverdue": "test_care_workflow.py::test_an_overdue_discharge_alerts_and_flags_then_a_late_discharge_carries_on",
+    "AwaitLateDischarge": "test_care_workflow.py::test_an_overdue_discharge_alerts_and_flags_then_a_late_discharge_carries_on",
+    "AwaitFollowUp": "a refused survey link: test_follow_up.py::"
+    "test_a_survey_link_that_cannot_be_sent_puts_the_patient_on_the_call_list_at_once",
+    "Escalate": "a refused pager: test_follow_up.py::"
+    "test_a_pager_that_refuses_the_page_sends_it_to_every_clinician_and_the_chain_goes_on",
+    "FollowUpCheck": "test_follow_up.py::test_no_answer_in_24_hours_sends_one_reminder_and_an_answer_then_completes",
+    "CreateFollowUpTask": "test_follow_up.py::test_a_lower_risk_positive_creates_a_same_day_task_for_a_clinician",
+    "RemsFormCheck": "test_rems_form_overdue.py",
+}
 
 
 def test_every_task_state_of_the_machine_has_a_row(template) -> None:
@@ -273,7 +175,7 @@ def cohort(care: CareWorld, faults: Faults, journeys: list[list[tuple[Row, str]]
         reply = care.book(patient["patientId"], start, key=f"fault-booking-{n}", chair=chair, provider=f"nurse-f{n // 20}")
         assert reply.status == 201, reply.body
         booked.extend(Cell(row, fault, reply.body, phone) for row, fault in journey)
-    arm(faults, [c for c in booked if not c.row.armed_late])
+    arm(faults, booked)
     return booked
 
 
@@ -290,13 +192,8 @@ def arm(faults: Faults, cells: list[Cell]) -> None:
 
 
 def crashing(cells: list[Cell], monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str, str | None]]:
-    """The step-crashes cells' steps, and the steps crashed to reach a row (`Row.after`), raise
-    before doing anything. Returns what crashes: arm_late() adds the late parks' cells to it."""
+    """The step-crashes cells' steps raise before doing anything. Returns what crashes."""
     crash = {(c.id, c.row.step.replace("-", "_"), c.row.wait_for) for c in cells if c.fault == "step-crashes"}
-    crash |= {(c.id, "park", None) for c in cells}  # every park is patched: late ones are added later
-    late = {(c.id, "park", c.row.wait_for) for c in cells if c.fault == "step-crashes" and c.row.armed_late}
-    crash -= late
-    crash |= {(c.id, a[0].replace("-", "_"), a[1]) for c in cells if (a := c.after or c.row.after)}
     for name in {step for _, step, _ in crash}:
         real = getattr(WorkflowSteps, name)
 
@@ -308,12 +205,6 @@ def crashing(cells: list[Cell], monkeypatch: pytest.MonkeyPatch) -> set[tuple[st
 
         monkeypatch.setattr(WorkflowSteps, name, step)
     return crash
-
-
-def arm_late(faults: Faults, crash: set[tuple[str, str, str | None]], cells: list[Cell]) -> None:
-    """Arms the faults of late parks' cells, once their run's first park at that step has returned."""
-    arm(faults, cells)
-    crash |= {(c.id, "park", c.row.wait_for) for c in cells if c.fault == "step-crashes"}
 
 
 def sleepers(care: CareWorld, instant: datetime, count: int) -> None:
@@ -379,7 +270,7 @@ def ended(care: CareWorld, cell: Cell, failed: str) -> None:
 def failed_for_good(care: CareWorld, cell: Cell, flagged_attempts: list[str] | None = None) -> None:
     """Flagged "needs attention" naming the step, one page, the run FAILED through FlagNeedsAttention."""
     kind, where = FAULTS[cell.fault], f"{cell.row.state} x {cell.fault}"
-    failed_step, error = cell.cause if cell.row is FLAG else (cell.row.failed_as or cell.row.state, kind.error)
+    failed_step, error = cell.row.state, kind.error
     ended(care, cell, f"{failed_step}Failed")
     if flagged_attempts is None:
         assert set(attempts(care, cell)) == {kind.error}, (where, attempts(care, cell))
@@ -454,98 +345,3 @@ def test_the_session_steps_under_every_fault(care: CareWorld, faults: Faults, mo
     no_phi_paged(care)
 
 
-def journeys_of(row: Row, *faults: str) -> list[list[tuple[Row, str]]]:
-    return [[(row, fault)] for fault in faults]
-
-
-ENDING = ("dynamodb-refused", "step-crashes")  # every row's faults that end the run (and sns-refused where it pages)
-
-
-def test_the_late_and_failure_steps_under_every_fault(care: CareWorld, faults: Faults, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A reminder that fails, a flag that fails, a missed check-in, an overdue dose and an
-    overdue discharge, each waited for again late. The transient columns of the overdue rows
-    share one run per column, one after the other."""
-    journeys = [
-        *journeys_of(REMINDER_FAILED, "dynamodb-throttled", *ENDING),
-        *journeys_of(FLAG, *FAULTS),  # each run fails at AwaitCheckIn first
-        *journeys_of(MISSED, "dynamodb-throttled", *ENDING),
-        *journeys_of(DOSE_OVERDUE, "dynamodb-refused", "sns-refused", "step-crashes"),
-        *journeys_of(LATE_DOSE, *ENDING),
-        *journeys_of(DISCHARGE_OVERDUE, "dynamodb-refused", "sns-refused", "step-crashes"),
-        *journeys_of(LATE_DISCHARGE, *ENDING),
-        [(DOSE_OVERDUE, "dynamodb-throttled"), (LATE_DOSE, "dynamodb-throttled"),
-         (DISCHARGE_OVERDUE, "dynamodb-throttled"), (LATE_DISCHARGE, "dynamodb-throttled")],
-        [(DOSE_OVERDUE, "sns-throttled"), (DISCHARGE_OVERDUE, "sns-throttled")],
-    ]
-    cells, wrong = cohort(care, faults, journeys), []
-    for cell in of_row(cells, FLAG):
-        cell.after = ("park", "check-in")  # the run to flag fails at AwaitCheckIn
-    crash = crashing(cells, monkeypatch)
-    start = datetime.fromisoformat(cells[0].appointment["start"])
-    runs = {c.id: c.appointment for c in cells}
-
-    def of(*rows: Row) -> list[Cell]:
-        return [c for c in cells if c.row in rows]
-
-    def appointments(*rows: Row) -> list[dict[str, Any]]:
-        return list({c.id: c.appointment for c in of(*rows)}.values())
-
-    sleepers(care, start - timedelta(hours=48), len(runs))
-    care.advance_to(start - timedelta(hours=48))  # the reminders; the crashed ones' flags
-    for cell in of(REMINDER_FAILED):
-        check(care, faults, cell, wrong)
-
-    late_dosing = appointments(DOSE_OVERDUE, LATE_DOSE)
-    discharging = [a for a in appointments(DISCHARGE_OVERDUE, LATE_DISCHARGE) if a not in late_dosing]
-    care.advance_to(start - timedelta(minutes=10))
-    for appointment in late_dosing + discharging:
-        assert care.act(appointment, "check-in", role="front-desk").status == 200
-    care.advance_to(start)  # the flags' runs crash at AwaitCheckIn; the rest wait there or for the dose
-    for cell in of(FLAG):
-        check(care, faults, cell, wrong)
-    for appointment in late_dosing + discharging:
-        parked(care, appointment, "dose")
-    arm_late(faults, crash, of(LATE_DOSE))  # AwaitDose has parked: the next park at "dose" is AwaitLateDose
-
-    first_device = start + timedelta(minutes=5)
-    care.advance_to(first_device)
-    for appointment in discharging:
-        assert care.dose(appointment, first_device).status == 200
-    care.advance_to(start + timedelta(minutes=30))  # the grace runs out
-    for cell in of(MISSED):
-        check(care, faults, cell, wrong)
-    care.advance_to(first_device + timedelta(minutes=40))  # the pressure check (none taken: it pages)
-    for appointment in discharging:
-        parked(care, appointment, "discharge")
-    arm_late(faults, crash, [c for c in of(LATE_DISCHARGE) if c.appointment in discharging])
-
-    care.advance_to(start + timedelta(minutes=120))  # the dose is overdue
-    for cell in of(DOSE_OVERDUE, LATE_DOSE):
-        check(care, faults, cell, wrong)
-    late_device = start + timedelta(minutes=125)
-    still_dosing = [a for a in late_dosing if care.status(a) == "RUNNING"]
-    if len(still_dosing) != 2:  # the transient columns' runs
-        wrong.append(f"{len(still_dosing)} runs still dosing, not the 2 transient ones: {[c.row.state + ' x ' + c.fault for c in cells if c.appointment in still_dosing]}")
-        still_dosing = [c.appointment for c in of(LATE_DOSE) if c.fault == "dynamodb-throttled"]
-        still_dosing += [c.appointment for c in of(DISCHARGE_OVERDUE) if c.fault == "sns-throttled"]
-    care.advance_to(late_device)
-    for appointment in still_dosing:
-        assert care.dose(appointment, late_device).status == 200
-    care.advance_to(late_device + timedelta(minutes=40))
-    for appointment in still_dosing:
-        parked(care, appointment, "discharge")
-    arm_late(faults, crash, [c for c in of(LATE_DISCHARGE) if c.appointment in still_dosing])
-
-    care.advance_to(first_device + timedelta(minutes=240))  # the early doses' discharge is overdue
-    for cell in [c for c in of(DISCHARGE_OVERDUE, LATE_DISCHARGE) if c.appointment in discharging]:
-        check(care, faults, cell, wrong)
-    care.advance_to(late_device + timedelta(minutes=240))  # and the late doses'
-    for cell in [c for c in of(DISCHARGE_OVERDUE, LATE_DISCHARGE) if c.appointment in still_dosing]:
-        check(care, faults, cell, wrong)
-    no_sns_where_none_is_sent(faults, cells)
-    no_phi_paged(care)
-    assert not wrong, "cells with the wrong outcome:\n" + "\n".join(wrong)
-
-
-def of_row(cells: list[Cell], row: Row) -> list[Cell]:
-    return [c for c in cells if c.row is row]

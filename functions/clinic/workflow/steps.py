@@ -19,7 +19,7 @@ from ..domain.care import (
     rems_form_overdue,
     rems_form_overdue_at,
 )
-from ..domain.errors import Conflict, StaleRecord, Undeliverable
+from ..domain.errors import Conflict, StaleRecord, TemporarilyUnavailable, Undeliverable
 from ..domain.escalations import ClinicianTask, Escalation, Page, attempt_due, end_of_day, recipient
 from ..domain.followups import (
     SAFETY_ORDER,
@@ -375,6 +375,8 @@ class WorkflowSteps:
         reason = f"the care workflow stopped at {failed_step!r} ({error}); check the appointment"
         try:
             appointment = self.service.needs_attention(appointment_id, AttentionKind.WORKFLOW, reason)
+        except TemporarilyUnavailable:
+            raise  # retried by the state machine: the page goes out with the flag
         except Exception:
             # The flag cannot be written: the page must still go out (unrecorded, so a retry
             # may page again), then the failure ends the run for the operator's alarm.

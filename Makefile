@@ -31,7 +31,7 @@ run: $(VENV)/installed node_modules/installed
 	TZ=UTC $(PY) -m local $(ARGS)
 
 test: $(VENV)/installed node_modules/installed $(CHROMIUM)
-	TZ=UTC $(PY) -m pytest -n 2 $(ARGS)
+	TZ=UTC $(PY) -m pytest -n 2 --dist loadgroup $(ARGS)
 
 bench: $(VENV)/installed
 	TZ=UTC $(PY) -m bench

@@ -26,7 +26,15 @@ MORNING = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # a Tuesday, 08:00 in the de
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests share one local service and one Chromium: they run one after the
+    other on one worker (`--dist loadgroup`), the way a clinic's day follows on."""
+    for item in items:
+        if item.path.parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture(scope="package")
 def service() -> Iterator[LocalService]:
     with mock.patch.dict(os.environ):
         running = LocalService(port=0, start=MORNING).start()
@@ -37,7 +45,7 @@ def service() -> Iterator[LocalService]:
     reset_functions()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 

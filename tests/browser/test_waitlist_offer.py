@@ -4,6 +4,7 @@ phone and takes the time, which then shows on the day board."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -17,18 +18,26 @@ SET_UP = """async (waitingPhone) => {
   const { call } = await import("/web/api.js");
   const key = { idempotent: true };
   const tomorrow = new Date(Date.parse((await (await fetch("/local/clock")).json()).now) + 86400000).toISOString().slice(0, 10);
-  const board = await call("GET", `/clinics/demo/board?date=${tomorrow}`);
-  const freed = board.appointments.find((a) => a.sessionType === "spravato");
+  const patient = (given, phone) => call("POST", "/patients", {
+    givenName: given, familyName: "Waiting", birthDate: "1990-01-02", phone,
+    emergencyContact: { name: "Ash Waiting", phone: "+15555550467" }, remsEnrolled: true,
+  }, key);
+  const leaving = await patient("Lee", "+15555550468");
+  const slot = (await call("GET", `/clinics/demo/availability?date=${tomorrow}&sessionType=spravato`)).slots[0];
+  const freed = await call("POST", "/appointments", {
+    clinicId: "demo", patientId: leaving.patientId, sessionType: "spravato", chairId: slot.chairIds[0],
+    providerId: slot.providerIds[0], start: slot.start,
+  }, key);
   const waiting = await call("POST", "/patients", {
     givenName: "Wren", familyName: "Waiting", birthDate: "1990-01-02", phone: waitingPhone,
     emergencyContact: { name: "Ash Waiting", phone: "+15555550467" }, remsEnrolled: true,
   }, key);
   await call("POST", "/clinics/demo/waitlist", {
     patientId: waiting.patientId, sessionType: "spravato",
-    weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], earliest: "07:00", latest: "17:00",
+    weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], earliest: "07:00", latest: "20:00",
   }, key);
   await call("POST", `/appointments/${freed.appointmentId}/cancel`, { reason: "patient has the flu" });
-  return { tomorrow, start: freed.start };
+  return { tomorrow, start: freed.start, startLocal: slot.startLocal };
 }"""
 
 
@@ -44,7 +53,8 @@ def test_a_waitlisted_patient_takes_a_freed_time_from_the_offer_link(service: Lo
     phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     phone.goto(link.get_attribute("href"))
     expect(phone.locator("#offer")).to_contain_text("Spravato")
-    expect(phone.locator("#offer")).to_contain_text("09:00 AM")  # the clinic's time, not the phone's (UTC here)
+    clinic_time = datetime.fromisoformat(freed["startLocal"]).strftime("%I:%M %p")
+    expect(phone.locator("#offer")).to_contain_text(clinic_time)  # the clinic's time, not the phone's (UTC here)
     phone.click("#accept")
     expect(phone.locator("#answer")).to_contain_text("The time is yours")
     phone.screenshot(path=str(artifacts / "waitlist-offer-taken.png"))

@@ -8,6 +8,7 @@ pyproject.toml); re-check every patch point when upgrading moto.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import json
@@ -42,6 +43,7 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from .gateway import LambdaContext
@@ -436,6 +438,13 @@ def create_functions(template: dict[str, Any], physical_names: Mapping[str, str]
     return arns
 
 
+@functools.cache
+def _validated(definition: str) -> None:
+    """moto validates a definition by parsing it, about half a second for this machine; a
+    definition valid once is valid again (a refused one raises, and is not remembered)."""
+    StepFunctionsParserBackend._validate_definition(definition=definition)
+
+
 def create_state_machine(template: dict[str, Any], refs: Mapping[str, str]) -> str:
     """Creates the template's one state machine in moto from its synthesized definition,
     references resolved through `refs` (see resolve_intrinsics). Returns its ARN."""
@@ -446,12 +455,15 @@ def create_state_machine(template: dict[str, Any], refs: Mapping[str, str]) -> s
         )
     ((logical_id, resource),) = machines.items()
     props = resource["Properties"]
-    created = boto3.client("stepfunctions").create_state_machine(
-        name=resolve_intrinsics(props.get("StateMachineName", f"local-{logical_id}"), refs),
-        definition=resolve_intrinsics(props["DefinitionString"], refs),
-        roleArn=_role_arn("local-states", "states.amazonaws.com"),
-        type=props.get("StateMachineType", "STANDARD"),
-    )
+    definition = resolve_intrinsics(props["DefinitionString"], refs)
+    _validated(definition)
+    with mock.patch.object(StepFunctionsParserBackend, "_validate_definition"):
+        created = boto3.client("stepfunctions").create_state_machine(
+            name=resolve_intrinsics(props.get("StateMachineName", f"local-{logical_id}"), refs),
+            definition=definition,
+            roleArn=_role_arn("local-states", "states.amazonaws.com"),
+            type=props.get("StateMachineType", "STANDARD"),
+        )
     arn: str = created["stateMachineArn"]
     return arn
 

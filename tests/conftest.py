@@ -21,10 +21,28 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from collections.abc import Iterator
 
+import botocore.loaders
+import botocore.session
 import pytest
 
 from local.template import synthesized
 from tests.support.faults import Faults, injecting
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_set_of_service_models() -> Iterator[None]:
+    """Every Lambda environment the tests start makes its own boto3 session, whose loader
+    would read each service model from disk again (hundreds of times a run): share one."""
+    loader = botocore.loaders.create_loader()
+    original = botocore.session.Session.__init__
+
+    def init(self: botocore.session.Session, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.register_component("data_loader", loader)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session.Session, "__init__", init)
+        yield
 
 
 @pytest.fixture(scope="session")

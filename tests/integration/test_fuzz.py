@@ -23,7 +23,7 @@ APPOINTMENT = {
     "providerId": "nurse-a", "start": "2027-03-01T14:00:00Z", "end": "2027-03-01T16:30:00Z", "localDate": "2027-03-01",
     "status": "booked", "version": 1, "phase": {"name": "awaiting-check-in"},
 }
-EXAMPLES_PER_OPERATION = 30  # about 900 requests in all; `make bench`-like depth: raise it locally
+EXAMPLES_PER_OPERATION = 20  # about 1,000 requests over the ~50 operations; raise it locally for depth
 
 
 def _document() -> dict[str, Any]:
@@ -59,7 +59,7 @@ def test_generated_requests_never_get_a_5xx_and_every_refusal_says_why(shared_cl
         send()
 
     assert problems == []
-    assert sum(statuses.values()) >= 20 * len(operations)
+    assert sum(statuses.values()) >= 15 * len(operations)
     assert statuses[422] > 0 and any(200 <= status < 300 for status in statuses)  # both kinds were generated
 
 

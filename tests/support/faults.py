@@ -135,13 +135,9 @@ def injecting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Faults]:
 
     plan = Faults()
     original = botocore.session.Session.__init__
-    # Many step invocations at once each build an environment; sharing one loader spares each
-    # session reading the service models from disk again (its cache is per instance).
-    loader = botocore.loaders.create_loader()
 
     def init(self: botocore.session.Session, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        self.register_component("data_loader", loader)
         self.register("before-call.*.*", plan._before_call)
 
     monkeypatch.setattr(botocore.session.Session, "__init__", init)

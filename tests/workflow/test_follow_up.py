@@ -23,9 +23,10 @@ PATIENT_PHONE = "+15555550100"
 
 @pytest.fixture
 def first_survey(care: CareWorld) -> tuple[CareWorld, dict[str, Any], datetime, str]:
-    """A discharged session whose first follow-up (24 h later) has sent its link."""
+    """A discharged session whose first follow-up (24 h later) has sent its link and waits."""
     appointment, at = discharged(care)
     token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    parked_on_follow_up(care, appointment)  # the link can arrive before the step has stored its state
     return care, appointment, at, token
 
 

@@ -127,6 +127,7 @@ def register(service: Any, token: str, client: int) -> str:
         "birthDate": "1980-01-01",
         "phone": "+15555550100",
         "emergencyContact": {"name": "Contact", "phone": "+15555550101"},
+        "remsEnrolled": True,  # Spravato is booked only for enrolled patients
     }
     status, patient = call(
         service, token, "POST", "/patients", body, {"Idempotency-Key": f"bench-patient-{client:04d}"}
@@ -136,7 +137,7 @@ def register(service: Any, token: str, client: int) -> str:
 
 
 def book_over_http(service: Any, token: str, patient_id: str, client: int, n: int) -> int:
-    """Client `client` books its own day; its five bookings fill four chairs at 08:00 and one at 10:30."""
+    """Client `client` books its own day: booking n takes chair n+1 at 08:00 (the fifth, if any, 10:30)."""
     day = datetime.now(UTC).date() + timedelta(days=2 + client)
     start = datetime.combine(day, STARTS[0] if n < 4 else STARTS[1]).isoformat() + "-05:00"
     body = {

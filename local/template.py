@@ -12,7 +12,13 @@ STACK_ID = "KetamineClinic-local"
 @cache
 def synthesized(validate: bool = False) -> dict[str, Any]:
     """The CloudFormation template of the stack, as `cdk synth` produces it. Validation
-    (cdk-nag) is the slow part; the infrastructure tests run it once."""
+    (cdk-nag and CloudFormation's schema check) is the slow part; the infrastructure tests run it once."""
+    return synthesize({}, STACK_ID, nag_check=validate, schema_check=validate)
+
+
+def synthesize(context: dict[str, Any], stack_id: str | None, *, nag_check: bool, schema_check: bool) -> dict[str, Any]:
+    """The template for `context` (what `-c key=value` and cdk.json give the CLI); the stack is
+    named `stack_id`, or for its stage as app.py names it."""
     # A comma list of Node major versions whose end-of-life banner jsii should not print.
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from aws_cdk import App
@@ -21,12 +27,13 @@ def synthesized(validate: bool = False) -> dict[str, Any]:
     from infra.settings import load
     from infra.stack import ClinicStack
 
-    app = App(context={"aws:cdk:enable-path-metadata": True}, outdir=None)
-    stack = ClinicStack(app, STACK_ID, settings=load(app))
-    if validate:
+    app = App(context={**context, "aws:cdk:enable-path-metadata": True}, outdir=None)
+    settings = load(app)
+    stack = ClinicStack(app, stack_id or f"KetamineClinic-{settings.stage}", settings=settings)
+    if nag_check:
         nag.check(app)
     previous = os.environ.get("CDK_VALIDATION")
-    os.environ["CDK_VALIDATION"] = "true" if validate else "false"
+    os.environ["CDK_VALIDATION"] = "true" if schema_check else "false"
     try:
         return app.synth().get_stack_by_name(stack.stack_name).template
     finally:

@@ -24,3 +24,16 @@ def sign_in(page: Page, service: LocalService, username: str) -> None:
 def advance_clock(service: LocalService, minutes: int) -> None:
     body = json.dumps({"advanceMinutes": minutes}).encode()
     urllib.request.urlopen(urllib.request.Request(f"{service.url}/local/clock", data=body, method="POST")).read()
+
+
+def register_patient(page: Page, given: str, family: str, birth_date: str, phone: str, emergency_phone: str) -> None:
+    """Registers a patient on the booking card; they become the chosen patient."""
+    page.click("#register summary")
+    page.fill('[name="givenName"]', given)
+    page.fill('[name="familyName"]', family)
+    page.fill('[name="birthDate"]', birth_date)
+    page.fill('[name="phone"]', phone)
+    page.fill('[name="emergencyName"]', f"Kin {family}")
+    page.fill('[name="emergencyPhone"]', emergency_phone)
+    page.click("#register-button")
+    expect(page.locator("#patient option:checked")).to_have_text(f"{given} {family}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from local.server import LocalService
-from tests.browser.staff import sign_in
+from tests.browser.staff import register_patient, sign_in
 
 
 def test_the_front_desk_plans_and_books_a_spravato_course_and_adds_a_patient_to_the_waitlist(
@@ -16,15 +16,7 @@ def test_the_front_desk_plans_and_books_a_spravato_course_and_adds_a_patient_to_
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     sign_in(page, service, "frontdesk")
-    page.click("#register summary")
-    page.fill('[name="givenName"]', "Cora")
-    page.fill('[name="familyName"]', "Course")
-    page.fill('[name="birthDate"]', "1975-03-04")
-    page.fill('[name="phone"]', "+15555550477")
-    page.fill('[name="emergencyName"]', "Dee Course")
-    page.fill('[name="emergencyPhone"]', "+15555550478")
-    page.click("#register-button")
-    expect(page.locator("#patient option:checked")).to_have_text("Cora Course")
+    register_patient(page, "Cora", "Course", "1975-03-04", "+15555550477", "+15555550478")
 
     course = page.locator("#course")
     course.locator("#course-template").select_option("spravato-induction")

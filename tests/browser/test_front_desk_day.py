@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from local.server import LocalService
-from tests.browser.staff import advance_clock, sign_in
+from tests.browser.staff import advance_clock, register_patient, sign_in
 
 
 def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: LocalService, browser, artifacts: Path) -> None:
@@ -19,15 +19,7 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
 
     # The front desk registers a patient and books a Spravato session at the first free time.
     sign_in(page, service, "frontdesk")
-    page.click("#register summary")
-    page.fill('[name="givenName"]', "Robin")
-    page.fill('[name="familyName"]', "Browser")
-    page.fill('[name="birthDate"]', "1988-05-06")
-    page.fill('[name="phone"]', "+15555550444")
-    page.fill('[name="emergencyName"]', "Kim Browser")
-    page.fill('[name="emergencyPhone"]', "+15555550445")
-    page.click("#register-button")
-    expect(page.locator("#patient option:checked")).to_have_text("Robin Browser")
+    register_patient(page, "Robin", "Browser", "1988-05-06", "+15555550444", "+15555550445")
     page.select_option("#session-type", "spravato")
     page.click("#find-slots")
     page.locator("#slots button").first.click()

@@ -4,17 +4,14 @@ cdk.json's own context, as the CDK CLI passes it, with cdk-nag on."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import App
 
-from infra import nag
 from infra.settings import load
-from infra.stack import ClinicStack
-from local.template import resources
+from local.template import resources, synthesize
 
 CONTEXT = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
 DOMAIN = "api.example-clinic.com"
@@ -24,19 +21,8 @@ KEPT = ("AWS::DynamoDB::Table", "AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::Co
 
 
 def synthesized(**context: Any) -> dict[str, Any]:
-    app = App(context={**CONTEXT, **context, "aws:cdk:enable-path-metadata": True}, outdir=None)
-    settings = load(app)
-    stack = ClinicStack(app, f"KetamineClinic-{settings.stage}", settings=settings)
-    nag.check(app)  # an unacknowledged finding in either stage fails synth
-    previous = os.environ.get("CDK_VALIDATION")
-    os.environ["CDK_VALIDATION"] = "false"  # CloudFormation's schema check: the nag test runs it
-    try:
-        return app.synth().get_stack_by_name(stack.stack_name).template
-    finally:
-        if previous is None:
-            os.environ.pop("CDK_VALIDATION", None)
-        else:
-            os.environ["CDK_VALIDATION"] = previous
+    """cdk-nag checks both stages; CloudFormation's schema check runs once, in the nag test."""
+    return synthesize({**CONTEXT, **context}, None, nag_check=True, schema_check=False)
 
 
 @pytest.fixture(scope="module")

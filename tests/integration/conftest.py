@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import pytest
 from clinic import service as service_module
@@ -20,6 +21,17 @@ def world(template, monkeypatch) -> World:
 def clinic(world: World) -> World:
     world.set_up_clinic()
     return world
+
+
+W = TypeVar("W", bound=World)
+
+
+def clinic_world(kind: type[W], template: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[W]:
+    """A fixture's body: a World of `kind` (with its own helpers) and the test clinic."""
+    with mock_aws():
+        world = kind(template, monkeypatch)
+        world.set_up_clinic()
+        yield world
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from clinic.adapters.dynamodb import DynamoRepository
 from clinic.domain.errors import TemporarilyUnavailable
-from moto import mock_aws
 
+from tests.integration.conftest import clinic_world
 from tests.support.world import CLINIC, CLINIC_PROFILE, World, at
 
 # The course below starts Monday 2027-03-01 (the clock is conftest's FIXED_NOW, five days before)
@@ -64,10 +64,7 @@ def placements(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def courses(template, monkeypatch: pytest.MonkeyPatch, fixed_clock: datetime) -> Iterator[CourseWorld]:
-    with mock_aws():
-        world = CourseWorld(template, monkeypatch)
-        world.set_up_clinic()
-        yield world
+    yield from clinic_world(CourseWorld, template, monkeypatch)
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
+from tests.integration.conftest import clinic_world
 from tests.support.world import CLINIC, World, at
 
 THURSDAY = date(2027, 3, 4)  # a week after conftest's FIXED_NOW
@@ -54,10 +54,7 @@ def start_z(start: datetime) -> str:
 
 @pytest.fixture
 def waitlist(template, monkeypatch: pytest.MonkeyPatch, fixed_clock: datetime) -> Iterator[WaitlistWorld]:
-    with mock_aws():
-        world = WaitlistWorld(template, monkeypatch)
-        world.set_up_clinic()
-        yield world
+    yield from clinic_world(WaitlistWorld, template, monkeypatch)
 
 
 def _freed_thursday(waitlist: WaitlistWorld, hour: int = 9, n: int = 0) -> str:

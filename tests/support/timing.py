@@ -11,11 +11,11 @@ import pytest
 T = TypeVar("T")
 
 
-def eventually(condition: Callable[[], T], timeout: float = 5.0, what: str = "") -> T:
-    """The first truthy value of `condition()`, polled every 5 ms; fails the test after `timeout` s."""
+def eventually(condition: Callable[[], T], timeout: float = 5.0, what: str = "", every: float = 0.005) -> T:
+    """The first truthy value of `condition()`, polled `every` s; fails the test after `timeout` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := condition():
             return value
-        time.sleep(0.005)
+        time.sleep(every)
     pytest.fail(f"still not true after {timeout}s: {what or condition}")

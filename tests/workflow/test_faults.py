@@ -14,7 +14,6 @@ Rows that do not publish to SNS have no SNS cells, and the test checks they made
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ import pytest
 from clinic.workflow.steps import WorkflowSteps
 
 from tests.support.faults import Call, Faults
+from tests.support.timing import eventually
 from tests.support.world import ALL_WEEK, CLINIC, at
 from tests.workflow.conftest import NOW, CareWorld
 from tests.workflow.journeys import task_states
@@ -83,12 +83,7 @@ WAIT = 30.0
 def until(condition: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
     """eventually(), polling every 20 ms: the conditions here read moto, and a tight loop
     would take the interpreter threads' CPU."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"still not true after {timeout}s: {what}")
+    return eventually(condition, timeout, what, every=0.02)
 
 
 def pages_about(care: CareWorld, cell: Cell, subject: str, *words: str) -> list[str]:

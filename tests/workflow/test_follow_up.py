@@ -34,6 +34,16 @@ def parked_on_follow_up(care: CareWorld, appointment: dict[str, Any], number: in
     return eventually(lambda: (f := care.follow_up(appointment, number)) and "taskToken" in f and f, what="follow-up parked")
 
 
+def high_risk_answered(care: CareWorld) -> tuple[dict[str, Any], datetime]:
+    """A patient with an escalation chain answers item 9 and then the screener with intent."""
+    care.set_escalation_chain()
+    appointment, at = discharged(care)
+    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
+    assert care.answer(token, "phq-9", phq9(item9=1)).status == 200
+    assert care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_4=1)).status == 200
+    return appointment, care.clock.now()
+
+
 def follow_up_states(care: CareWorld, appointment: dict[str, Any]) -> list[str]:
     """The states entered since the follow-ups began, in order."""
     states = care.states_entered(appointment)
@@ -353,12 +363,7 @@ def test_answers_that_cannot_reach_the_workflow_are_kept_flagged_and_the_deadlin
 def test_an_escalation_past_the_whole_chain_pages_the_lead_again_and_alarms_the_operator(care: CareWorld, monkeypatch) -> None:
     alarms: list[bool] = []
     monkeypatch.setattr(workflow_handler, "_unacknowledged_past_the_chain", lambda: alarms.append(True))
-    care.set_escalation_chain()
-    appointment, at = discharged(care)
-    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
-    assert care.answer(token, "phq-9", phq9(item9=1)).status == 200
-    assert care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_4=1)).status == 200
-    start = care.clock.now()
+    _, start = high_risk_answered(care)
     eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="on-call paged")
     # Each page is awaited before the clock moves on, as real time would wait for it.
     for minutes, pager, count in ((15, "dr-backup", 1), (30, "dr-lead", 1), (45, "dr-lead", 2)):
@@ -417,12 +422,7 @@ def test_a_pager_that_refuses_the_page_sends_it_to_every_clinician_and_the_chain
     refused = faults.inject(
         lambda call: call.operation == "Publish" and call.params.get("PhoneNumber") == PAGERS["dr-on-call"], "InvalidParameter"
     )
-    care.set_escalation_chain()
-    appointment, at = discharged(care)
-    token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
-    assert care.answer(token, "phq-9", phq9(item9=1)).status == 200
-    assert care.answer(token, "c-ssrs-screener", cssrs(cssrs_2=1, cssrs_4=1)).status == 200
-    start = care.clock.now()
+    appointment, start = high_risk_answered(care)
 
     (_, page), *_ = eventually(lambda: [p for p in care.pages() if "URGENT" in p[0]], what="the page to every clinician")
     assert refused.hits and "on-call's pager refused the page" in page and "/escalations/" in page

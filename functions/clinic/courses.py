@@ -29,9 +29,6 @@ from .domain.rules import CourseTemplate, SessionType
 from .domain.scheduling import AvailableSlot, Scheduler
 from .service import Actor, Booking, Claim, ClinicService, explained, new_id, retry_on_stale
 
-# How far either side of a session's wanted day alternatives are looked for, and how many.
-SEARCH_DAYS = 3
-ALTERNATIVES = 3
 OPEN = frozenset({Status.BOOKED, Status.ARRIVED})
 
 
@@ -107,13 +104,13 @@ class _Slots:
         return self._placement(slot), None
 
     def alternatives(self, wanted: datetime, acceptable: Callable[[datetime], bool]) -> tuple[Placement, ...]:
-        day = self.scheduler.local_date(wanted)
-        slots = {s.start: s for offset in range(-SEARCH_DAYS, SEARCH_DAYS + 1) for s in self.on(day + timedelta(days=offset))}
+        day, days = self.scheduler.local_date(wanted), self.service.rules.course_alternative_days
+        slots = {s.start: s for offset in range(-days, days + 1) for s in self.on(day + timedelta(days=offset))}
         found: list[Placement] = []
         for start in nearest_first(slots, wanted, self.scheduler.clinic.profile.zone):
             if acceptable(start):
                 found.append(self._placement(slots[start]))
-                if len(found) == ALTERNATIVES:
+                if len(found) == self.service.rules.course_alternatives:
                     break
         return tuple(found)
 

@@ -203,6 +203,9 @@ class ClinicRules(StrictRecord):
     care: CareRules = Field(default_factory=CareRules)
     course_templates: dict[str, CourseTemplate] = Field(default_factory=default_course_templates)
     waitlist_offer_size: int = Field(default=3, ge=1, le=20, description="waitlisted patients offered a freed time at once")
+    # A course session that must move is offered this many alternatives, this many days either side at most.
+    course_alternatives: int = Field(default=3, ge=1, le=10)
+    course_alternative_days: int = Field(default=3, ge=0, le=14)
 
     _known_zone = field_validator("default_time_zone")(known_zone)
 

@@ -11,8 +11,9 @@ import pytest
 T = TypeVar("T")
 
 
-def eventually(condition: Callable[[], T], timeout: float = 5.0, what: str = "", every: float = 0.005) -> T:
-    """The first truthy value of `condition()`, polled `every` s; fails the test after `timeout` s."""
+def eventually(condition: Callable[[], T], timeout: float = 15.0, what: str = "", every: float = 0.005) -> T:
+    """The first truthy value of `condition()`, polled `every` s; fails the test after `timeout` s
+    (generous: on CI's two loaded cores an execution's next step can take seconds)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := condition():

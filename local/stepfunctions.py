@@ -260,9 +260,16 @@ def _wait_for_task_token(
     # A callback or moto's interrupt_all() sets the endpoint's (private) event.
     notified = callback_endpoint._notify_event
     answered = _Watch(is_set=lambda: notified.is_set() or not env.is_running(), wait=notified.wait)
-    clock.sleep_until(clock.now() + timedelta(seconds=timeout_seconds), answered)
+    # As in AWS, TimeoutSeconds count from the task's start, not from the end of its invocation:
+    # a test that moves the clock once the invoked step has stored its token must not outrun it.
+    started = _task_started.get(id(self)) or clock.now()
+    clock.sleep_until(started + timedelta(seconds=timeout_seconds), answered)
     outcome = callback_endpoint.get_outcome()
     return outcome or CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
+
+
+# When each running state began, on the clock (by the state's identity: a state runs once at a time).
+_task_started: dict[int, datetime] = {}
 
 
 def _quiet_after_stop(self: ExecutionState, env: Environment) -> None:
@@ -270,11 +277,14 @@ def _quiet_after_stop(self: ExecutionState, env: Environment) -> None:
     an enclosing state's timeout) ends quietly, as a stopped Wait state does. A stop makes the
     callback wait above return a timeout; moto would record it as the task's failure and turn
     the ABORTED execution FAILED (Environment.set_error overrides a stop)."""
+    _task_started[id(self)] = current_clock().now()
     try:
         _real_evaluate_with_timeout(self, env)
     except Exception:
         if env.is_running():
             raise
+    finally:
+        _task_started.pop(id(self), None)
 
 
 def _stop_once_started(self: ExecutionWorker, stop_date: datetime, error: str | None, cause: str | None) -> None:

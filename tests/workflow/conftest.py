@@ -68,11 +68,15 @@ class CareWorld(World):
         return self.act(appointment, "dose", dose_body(first_device, **changes))
 
     def first_reminder(self, appointment: dict[str, Any]) -> str:
-        """Runs the execution to its first reminder (48 h before); returns the SMS text."""
+        """Runs the execution to its first reminder (48 h before); returns the SMS text once
+        the step has also recorded it (the text goes out first)."""
         start = datetime.fromisoformat(appointment["start"])
         self.sleeping_until(start - timedelta(hours=48))
         self.advance_to(start - timedelta(hours=48))
-        return eventually(lambda: self.sms() and self.sms()[0][1], what="the first reminder")
+        text = eventually(lambda: self.sms() and self.sms()[0][1], what="the first reminder")
+        key = {"pk": {"S": f"APPT#{appointment['appointmentId']}"}, "sk": {"S": "MESSAGE#reminder-1-48h"}}
+        eventually(lambda: "Item" in self.dynamodb.get_item(TableName=self.table_name, Key=key), what="the reminder recorded")
+        return text
 
     # --- observing -------------------------------------------------------------------------
     def appointment(self, appointment_id: str) -> dict[str, Any]:

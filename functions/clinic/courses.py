@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
-from .domain.appointments import Appointment, Status
+from .domain.appointments import SCHEDULED, Appointment, Status
 from .domain.courses import (
     Course,
     CourseStatus,
@@ -28,8 +28,6 @@ from .domain.errors import Conflict, InvalidRequest, NotFound
 from .domain.rules import CourseTemplate, SessionType
 from .domain.scheduling import AvailableSlot, Scheduler
 from .service import Actor, Booking, Claim, ClinicService, explained, new_id, retry_on_stale
-
-OPEN = frozenset({Status.BOOKED, Status.ARRIVED})
 
 
 class CourseRecords(Protocol):
@@ -213,7 +211,7 @@ class CourseService:
             raise Conflict(f"the course is {course.status.value}")
         template = self.template(course.template)
         scheduler, kind = self._scheduler(course.clinic_id, template, None)
-        live = [s for s in sessions if s.status in OPEN | {Status.FULFILLED}]
+        live = [s for s in sessions if s.status in SCHEDULED | {Status.FULFILLED}]
         if not live:
             raise Conflict("the course has no session left to follow")
         last = max(live, key=lambda s: s.start)
@@ -319,7 +317,7 @@ class CourseService:
         start = booking.appointment.start
         spacing = max(template.minimum_spacing, kind.block)
         problem = spacing_problem(start, self._scheduled_starts(course.patient_id), spacing, scheduler.clinic.profile.zone)
-        live = [s.start for s in sessions if s.status in OPEN | {Status.FULFILLED}]
+        live = [s.start for s in sessions if s.status in SCHEDULED | {Status.FULFILLED}]
         problem = problem or span_problem(template, [*live, start])
         if problem:
             raise InvalidRequest("start", problem)
@@ -364,7 +362,7 @@ class CourseService:
 
     def _scheduled_starts(self, patient_id: str) -> list[datetime]:
         """Starts of the patient's sessions still to come or under way."""
-        return [a.start for a in self.service.repository.patient_appointments(patient_id) if a.status in OPEN]
+        return [a.start for a in self.service.repository.patient_appointments(patient_id) if a.status in SCHEDULED]
 
     def _write(self, scheduler: Scheduler, kind: SessionType, booking: Booking, prefix: str) -> None:
         try:

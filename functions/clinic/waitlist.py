@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
-from .domain.appointments import Appointment, Status
+from .domain.appointments import SCHEDULED, Appointment
 from .domain.courses import spacing_problem
 from .domain.errors import Conflict, DomainError, InvalidRequest, LinkGone, LinkInvalid
 from .domain.links import Link, LinkKind, digest, new_token
@@ -21,7 +21,6 @@ from .service import Actor, Claim, ClinicService, explained, new_id
 
 log = logging.getLogger(__name__)
 WAITLIST_ACTOR = Actor(user_id="patient-link", name="Patient (waitlist offer)", groups=frozenset())
-OPEN = frozenset({Status.BOOKED, Status.ARRIVED})
 
 
 class WaitlistRecords(Protocol):
@@ -209,5 +208,5 @@ class WaitlistService:
     def _spacing_problem(self, scheduler: Scheduler, patient_id: str, session_type: str, start: datetime) -> str | None:
         kind = self.service.rules.session_types[session_type]
         spacing = max(self.service.rules.course_spacing(session_type), kind.block)
-        booked = [a.start for a in self.service.repository.patient_appointments(patient_id) if a.status in OPEN]
+        booked = [a.start for a in self.service.repository.patient_appointments(patient_id) if a.status in SCHEDULED]
         return spacing_problem(start, booked, spacing, scheduler.clinic.profile.zone)

@@ -51,6 +51,8 @@ _SETTLES: dict[Action, frozenset[AttentionKind]] = {
 # After these the chair and provider time is no longer needed, and the workflow has
 # nothing left to wait for.
 RELEASING = frozenset({Status.CANCELLED, Status.NOSHOW, Status.ENTERED_IN_ERROR})
+# A patient's sessions still to come or under way: what course spacing is measured against.
+SCHEDULED = frozenset({Status.BOOKED, Status.ARRIVED})
 
 
 class Cancellation(Record):

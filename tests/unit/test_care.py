@@ -158,10 +158,10 @@ def test_a_dose_entered_ten_minutes_late_counts_from_when_it_started_not_when_it
 
 
 def test_iv_observation_starts_when_the_infusion_ends() -> None:
-    assert IV.minimum_observation == timedelta(minutes=IV.dosing_minutes + IV.observation_minutes)
+    # 40 min of infusion, then 60 min of recovery: 100 min from the infusion's start.
     with pytest.raises(IllegalTransition):
-        check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + IV.minimum_observation - timedelta(minutes=1), ZONE)
-    check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + IV.minimum_observation, ZONE)
+        check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + timedelta(minutes=99), ZONE)
+    check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + timedelta(minutes=100), ZONE)
 
 
 def test_an_incomplete_checklist_names_every_unchecked_item() -> None:

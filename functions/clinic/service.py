@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from .domain.appointments import (
     RELEASING,
+    SCHEDULED,
     Action,
     Appointment,
     AuditEntry,
@@ -60,6 +61,7 @@ from .domain.errors import (
 from .domain.links import Link, LinkKind, digest
 from .domain.patients import Patient, PatientDetails
 from .domain.resources import Chair, Clinic, ClinicProfile, Provider
+from .domain.courses import spacing_problem
 from .domain.rules import ClinicRules, SessionType
 from .domain.scheduling import AvailableSlot, Block, Grain, Scheduler, grains_for
 from .domain.workflow import Step, current, execution_input, progress
@@ -312,6 +314,7 @@ class ClinicService:
         booking = self.new_booking(
             actor, scheduler, session_type, patient_id, chair_id, provider_id, start, now, appointment_id=appointment_id
         )
+        self.check_spacing(scheduler, booking.appointment, field="start")
         try:
             with explained(scheduler):
                 self.repository.create_appointment(
@@ -324,6 +327,22 @@ class ClinicService:
                 raise
             return self.start_workflow(existing, now)  # started already, or not if the first try died before
         return self.start_workflow(booking.appointment, now)
+
+    def spacing_problem(
+        self, scheduler: Scheduler, patient_id: str, session_type: str, start: datetime, ignoring: str | None = None
+    ) -> str | None:
+        """Why a session at `start` is too close to another of the patient's scheduled sessions
+        (the session type's minimum spacing), or None. `ignoring` is the session being moved."""
+        appointments = self.repository.patient_appointments(patient_id)
+        others = [a.start for a in appointments if a.status in SCHEDULED and a.appointment_id != ignoring]
+        return spacing_problem(start, others, self.rules.spacing(session_type), scheduler.clinic.profile.zone)
+
+    def check_spacing(self, scheduler: Scheduler, appointment: Appointment, field: str) -> None:
+        problem = self.spacing_problem(
+            scheduler, appointment.patient_id, appointment.session_type, appointment.start, ignoring=appointment.appointment_id
+        )
+        if problem:
+            raise InvalidRequest(field, problem)
 
     def bookable_type(self, scheduler: Scheduler, session_type: str, field: str = "sessionType") -> SessionType:
         kind = scheduler.session_type(session_type, field)
@@ -383,6 +402,7 @@ class ClinicService:
         provider = scheduler.provider(provider_id or before.provider_id)
         block = scheduler.check_start(start, kind, now)
         scheduler.check_provider_hours(provider, block)
+        self.check_spacing(scheduler, before.model_copy(update={"start": block.start}), field="start")
         after = before.model_copy(
             update={
                 "chair_id": chair.chair_id,

@@ -54,6 +54,9 @@ class SessionType(StrictRecord):
     mg_per_device: float | None = Field(default=None, gt=0, le=500)
     max_devices: int = Field(default=3, ge=1, le=10)
     follow_up_instruments: dict[int, list[str]] | None = None  # overrides care.followUpInstruments
+    # Two doses too close together: every path that places a session (booking, reschedule,
+    # course, make-up, waitlist) keeps this from the patient's other scheduled sessions.
+    minimum_spacing_hours: int = Field(default=0, ge=0, le=24 * 28, description="between two sessions of one patient")
 
     @property
     def block(self) -> timedelta:
@@ -181,12 +184,14 @@ def _default_session_types() -> dict[str, SessionType]:
             requires_rems=True,
             observation_counts_from="dose-start",
             mg_per_device=28,
+            minimum_spacing_hours=48,
         ),
         "iv-ketamine": SessionType(
             label="IV ketamine infusion",
             dosing_minutes=40,
             observation_minutes=60,
             turnover_minutes=20,
+            minimum_spacing_hours=44,
         ),
     }
 
@@ -236,11 +241,12 @@ class ClinicRules(StrictRecord):
                 )
         return self
 
-    def course_spacing(self, session_type: str) -> timedelta:
-        """The least time between two sessions of this type any course allows: what a session
-        offered off the waitlist must keep from the patient's others."""
-        hours = [t.minimum_spacing_hours for t in self.course_templates.values() if t.session_type == session_type]
-        return timedelta(hours=min((h for h in hours if h), default=0))
+    def spacing(self, session_type: str, template: CourseTemplate | None = None) -> timedelta:
+        """The least time a session of this type keeps from the patient's other sessions: the
+        session type's minimum, a course template's if stricter, and never less than the block."""
+        kind = self.session_types[session_type]
+        hours = max(kind.minimum_spacing_hours, template.minimum_spacing_hours if template else 0)
+        return max(timedelta(hours=hours), kind.block)
 
     def instruments_for(self, session_type: str, hours_after: int) -> list[str]:
         plan = self.session_types[session_type].follow_up_instruments or self.care.follow_up_instruments

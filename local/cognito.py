@@ -15,7 +15,8 @@ locally as it does on AWS:
   challenge's userAttributes, which the library parses.
 - moto answers a challenge for whichever USERNAME the response names; Cognito binds the
   session to its user.
-- moto has no RevokeToken.
+- moto has no RevokeToken, and lets any auth flow through, even one the app client does
+  not allow (USER_PASSWORD_AUTH would send the password itself).
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .identity import StaffDirectory
 
 # What a browser that is not signed in calls (RevokeToken needs only the refresh token).
 USER_OPERATIONS = frozenset(
@@ -106,10 +110,11 @@ class CognitoError(Exception):
 
 
 class CognitoProxy:
-    def __init__(self, endpoint: str, user_pool_id: str, client_id: str) -> None:
+    def __init__(self, endpoint: str, directory: StaffDirectory) -> None:
         self.endpoint = endpoint
-        self.user_pool_id = user_pool_id
-        self.client_id = client_id
+        self.user_pool_id = directory.user_pool_id
+        self.client_id = directory.client_id
+        self.auth_flows = directory.web_auth_flows
         self._challenges: dict[str, PasswordChallenge] = {}  # by the SECRET_BLOCK the client was given
 
     def handle(self, target: str, body: str | None) -> tuple[int, dict[str, str], str]:
@@ -144,6 +149,8 @@ class CognitoProxy:
             raise CognitoError(kind, answer.get("message") or answer.get("Message") or kind, error.code) from error
 
     def _InitiateAuth(self, request: dict[str, Any]) -> dict[str, Any]:
+        if f"ALLOW_{request.get('AuthFlow')}" not in self.auth_flows:
+            raise CognitoError("InvalidParameterException", f"{request.get('AuthFlow')} flow not enabled for this client")
         reply = self._forward("InitiateAuth", request)
         if request.get("AuthFlow") != "USER_SRP_AUTH" or reply.get("ChallengeName") != "PASSWORD_VERIFIER":
             return reply

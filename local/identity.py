@@ -30,6 +30,7 @@ class StaffDirectory:
     client_id: str
     issuer: str
     keys: KeySet
+    web_auth_flows: frozenset[str]  # the template's app client's, which the web client may use
 
     def sign_in(self, username: str, password: str) -> str:
         """An ID token for a password, with no MFA step: the tool behind `POST /local/sign-in`
@@ -84,7 +85,8 @@ def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, user
     with urllib.request.urlopen(f"{endpoint}/{pool['Id']}/.well-known/jwks.json") as response:
         keys = KeySet.import_key_set(json.load(response))
     issuer = f"https://cognito-idp.{cognito.meta.region_name}.amazonaws.com/{pool['Id']}"
-    return StaffDirectory(cognito, pool["Id"], client["ClientId"], issuer, keys)
+    web_auth_flows = frozenset(client_props.get("ExplicitAuthFlows", []))
+    return StaffDirectory(cognito, pool["Id"], client["ClientId"], issuer, keys, web_auth_flows)
 
 
 def add_user(cognito: Any, user_pool_id: str, username: str, group: str, password: str) -> None:

@@ -103,7 +103,7 @@ class LocalService:
         os.environ.update(environment)
         reset_functions()
         self.directory = create_directory(template, boto3.client("cognito-idp"), endpoint)
-        self.cognito = CognitoProxy(endpoint, self.directory.user_pool_id, self.directory.client_id)
+        self.cognito = CognitoProxy(endpoint, self.directory)
         if self.seed:
             self._seed()
         threading.Thread(target=self._http.serve_forever, name="local-api", daemon=True).start()

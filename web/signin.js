@@ -22,8 +22,13 @@ const finished = new Promise((resolve) => { finish = resolve; });
 
 /** Resolves once this tab is signed in: a session it already has, or the steps completed. */
 export async function signedIn() {
-  if (await restore()) finish();
-  else show("sign-in");
+  try {
+    if (await restore()) finish();
+    else show("sign-in");
+  } catch (error) { // no /config.json, or the library did not load
+    show("sign-in");
+    $("sign-in").querySelector(".form-error").textContent = `Sign-in is unavailable: ${error.message}. Reload the page to try again.`;
+  }
   return finished;
 }
 
@@ -78,7 +83,10 @@ function on(step, action) {
   });
 }
 
-on("sign-in", (form) => signIn(form.username.value.trim(), form.password.value));
+on("sign-in", (form) => {
+  $("new-password").username.value = form.username.value.trim(); // for password managers to save the new one
+  return signIn(form.username.value.trim(), form.password.value);
+});
 on("new-password", (form) => {
   if (form.password.value !== form.repeat.value) throw Object.assign(new Error("passwords differ"), { code: "PasswordsDiffer" });
   return setNewPassword(form.password.value);

@@ -5,6 +5,7 @@ day board. The session is refreshed before its tokens expire, and signing out re
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def test_an_invited_front_desk_sets_a_password_and_mfa_reaches_the_board_and_sig
     cognito.admin_add_user_to_group(UserPoolId=pool, Username=USERNAME, GroupName="front-desk")
 
     page = browser.new_page(viewport={"width": 1280, "height": 800})
+    sent: list[str] = []  # every request body the page sends
+    page.on("request", lambda request: sent.append(request.post_data or ""))
     page.clock.install()  # the browser's clock, moved forward below to near the tokens' expiry
     page.goto(f"{service.url}/")
 
@@ -110,3 +113,9 @@ def test_an_invited_front_desk_sets_a_password_and_mfa_reaches_the_board_and_sig
     expect(page.locator("#app")).to_be_hidden()
     enter_code(challenge, current_code(secret))
     expect(page.locator("#who")).to_contain_text(USERNAME)
+
+    # Signing in sent only SRP proofs: no password left the page, except the new one that
+    # Cognito's NEW_PASSWORD_REQUIRED answer carries once (Cognito derives its verifier from it).
+    assert not [body for body in sent if TEMPORARY_PASSWORD in body or "Not-the-password-1!" in body]
+    carrying_new = [json.loads(body) for body in sent if NEW_PASSWORD in body]
+    assert [body["ChallengeName"] for body in carrying_new] == ["NEW_PASSWORD_REQUIRED"]

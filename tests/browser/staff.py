@@ -46,10 +46,10 @@ def totp(secret: str, at: float) -> str:
 
 
 def current_code(secret: str) -> str:
-    """The code an app shows now, waited for when the current one has under 3 s left: the
+    """The code an app shows now, waited for when the current one has under 5 s left: the
     local Cognito (moto) accepts only the current step's code, not the neighbours' as AWS does."""
     left = TOTP_STEP - time.time() % TOTP_STEP
-    if left < 3:
+    if left < 5:
         time.sleep(left)
     return totp(secret, time.time())
 

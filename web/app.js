@@ -1,6 +1,7 @@
 // The front desk's and clinicians' page: the day board, booking, session actions, alerts
 // and a patient's chart. Plain modules, no build step; the API does every check.
-import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signIn, signOut, token } from "/web/api.js";
+import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signOut, token } from "/web/api.js";
+import { signedIn } from "/web/signin.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), now: null };
@@ -10,18 +11,8 @@ const is = (role) => roles().includes(role);
 const staffName = () => JSON.parse(atob(token().split(".")[1].replace(/-/g, "+").replace(/_/g, "/")))["cognito:username"];
 
 // --- start -------------------------------------------------------------------------------
-$("#sign-in").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.target;
-  try {
-    await signIn(form.username.value, form.password.value);
-    start();
-  } catch (error) {
-    form.querySelector(".form-error").textContent = "Wrong username or password.";
-  }
-});
 $("#sign-out").addEventListener("click", signOut);
-if (token()) start();
+signedIn().then(start);
 
 async function start() {
   $("#sign-in-view").classList.add("hidden");

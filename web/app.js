@@ -99,6 +99,7 @@ function blockLabel(appointment) {
   else if (phase.dischargeAllowedAt) {
     const minutes = Math.ceil((new Date(phase.dischargeAllowedAt) - state.now) / 60000);
     status = minutes > 0 ? `discharge in ${minutes} min` : "discharge allowed";
+    if (new Date(phase.bloodPressureDueAt) > state.now) status = `BP check at ${localTime(phase.bloodPressureDueAt, state.zone)} · ${status}`;
   }
   return [el("strong", {}, name), el("br"), `${localTime(appointment.start, state.zone)} · ${status}`];
 }

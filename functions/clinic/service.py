@@ -23,6 +23,7 @@ from .domain.appointments import (
     Status,
     Workflow,
     attention_after,
+    attention_after_vitals,
     is_late_cancellation,
     next_status,
     phase_of,
@@ -527,6 +528,8 @@ class ClinicService:
             raise InvalidRequest("takenAt", "is before the patient was checked in")
         vitals = Vitals(vitals_id=new_id(), taken_at=taken_at, recorded_by=actor.user_id, **dict(measurements))
         self.repository.add_vitals(appointment, vitals)
+        limit = self.rules.care.post_dose_blood_pressure_limit
+        self._change_attention(appointment_id, actor, lambda a: attention_after_vitals(a.attention, a.dose, vitals, limit))
         return vitals
 
     def discharge(
@@ -674,19 +677,27 @@ class ClinicService:
 
     def needs_attention(self, appointment_id: str, kind: AttentionKind, reason: str) -> Appointment | None:
         """Flags the appointment for staff (idempotent: the same flag is written once)."""
+        now = self.clock()
+        new = Attention(kind=kind, reason=reason, since=now)
+        return self._change_attention(appointment_id, WORKFLOW_ACTOR, lambda before: raise_attention(before.attention, new))
+
+    def _change_attention(
+        self, appointment_id: str, actor: Actor, change: Callable[[Appointment], Attention | None]
+    ) -> Appointment | None:
+        """Sets the appointment's flag to `change(appointment)`; writes nothing when the flag
+        (kind and reason) stays as it is."""
         for _ in range(ATTEMPTS):
             before = self.repository.get_appointment(appointment_id)
             if before is None:
                 return None
             now = self.clock()
-            attention = raise_attention(before.attention, Attention(kind=kind, reason=reason, since=now))
-            if before.attention is not None and (before.attention.kind, before.attention.reason) == (
-                attention.kind,
-                attention.reason,
-            ):
+            attention = change(before)
+            flag = (attention.kind, attention.reason) if attention else None
+            if flag == ((before.attention.kind, before.attention.reason) if before.attention else None):
                 return before
             after = before.model_copy(update={"attention": attention, "version": before.version + 1, "updated_at": now})
-            audit = self._audit(after, Action.ATTENTION, WORKFLOW_ACTOR, before.status, now, reason=reason)
+            reason = attention.reason if attention else "settled"
+            audit = self._audit(after, Action.ATTENTION, actor, before.status, now, reason=reason)
             try:
                 self.repository.change_appointment(before, after, [], [], audit)
                 return after

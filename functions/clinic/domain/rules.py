@@ -81,6 +81,8 @@ class CareRules(StrictRecord):
     reminder_hours_before: list[int] = Field(default=[48, 24], max_length=5)
     check_in_grace_minutes: int = Field(default=30, ge=5, le=240)
     pre_dose_blood_pressure_limit: BloodPressureLimit = Field(default_factory=BloodPressureLimit)
+    # A reading above it after the dose flags the appointment for the clinician.
+    post_dose_blood_pressure_limit: BloodPressureLimit = Field(default_factory=BloodPressureLimit)
     # A reading this many minutes before the post-dose check is due counts as that check.
     blood_pressure_check_tolerance_minutes: int = Field(default=10, ge=0, le=60)
     dose_overdue_minutes: int = Field(default=120, ge=15, le=720, description="after check-in, with no dose recorded")

@@ -98,15 +98,26 @@ function phaseClass(appointment) {
   return { "awaiting-check-in": "booked", "awaiting-dose": "arrived", discharged: "discharged", noshow: "noshow", cancelled: "cancelled" }[phase.name] || "booked";
 }
 
+// What staff call each phase and status: never a raw code on screen.
+const PHASE_WORDS = {
+  "awaiting-check-in": "booked", "awaiting-dose": "checked in", observing: "observing", discharged: "discharged",
+  noshow: "no-show", cancelled: "cancelled", "entered-in-error": "entered in error", booked: "booked", arrived: "checked in",
+  fulfilled: "discharged",
+};
+const inWords = (code) => PHASE_WORDS[code] || code.replace(/-/g, " ");
+
+const nameOf = (list, key, id) => list.find((item) => item[key] === id)?.name || id;
+
 function blockLabel(appointment) {
   const phase = appointment.phase || {};
   const name = state.patients.get(appointment.patientId) || "";
-  let status = phase.name || appointment.status;
+  let status = inWords(phase.name || appointment.status);
   if (phase.attention) status = `needs attention: ${phase.attention.reason}`;
-  else if (phase.dischargeAllowedAt) {
+  else if (phase.bloodPressureDueAt && new Date(phase.bloodPressureDueAt) > state.now) {
+    status = `BP check ${localTime(phase.bloodPressureDueAt, state.zone)}`; // the next thing to do
+  } else if (phase.dischargeAllowedAt) {
     const minutes = Math.ceil((new Date(phase.dischargeAllowedAt) - state.now) / 60000);
-    status = minutes > 0 ? `discharge in ${minutes} min` : "discharge allowed";
-    if (new Date(phase.bloodPressureDueAt) > state.now) status = `BP check at ${localTime(phase.bloodPressureDueAt, state.zone)} · ${status}`;
+    status = minutes > 0 ? `${minutes} min to discharge` : "discharge allowed";
   }
   return [el("strong", {}, name), el("br"), `${localTime(appointment.start, state.zone)} · ${status}`];
 }
@@ -147,8 +158,8 @@ function renderDetail(appointment) {
   const facts = [
     ["Patient", state.patients.get(appointment.patientId)],
     ["Session", `${state.clinic.sessionTypes[appointment.sessionType].label}, ${localTime(appointment.start, state.zone)}–${localTime(appointment.end, state.zone)}`],
-    ["Chair / provider", `${appointment.chairId} / ${appointment.providerId}`],
-    ["Status", appointment.status + (phase.name ? ` (${phase.name})` : "")],
+    ["Chair / provider", `${nameOf(state.clinic.chairs, "chairId", appointment.chairId)} / ${nameOf(state.clinic.providers, "providerId", appointment.providerId)}`],
+    ["Status", inWords(appointment.status) + (phase.name && inWords(phase.name) !== inWords(appointment.status) ? ` (${inWords(phase.name)})` : "")],
   ];
   if (phase.dischargeAllowedAt) facts.push(["Discharge allowed", localTime(phase.dischargeAllowedAt, state.zone)]);
   if (phase.bloodPressureDueAt) facts.push(["BP check due", localTime(phase.bloodPressureDueAt, state.zone)]);

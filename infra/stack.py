@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aws, CfnOutput, Stack
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .constructs.api import ClinicApi
@@ -12,7 +13,7 @@ from .constructs.firewall import ApiFirewall
 from .constructs.identity import StaffIdentity
 from .constructs.messaging import Messaging
 from .constructs.monitoring import Operations
-from .constructs.workflow import CareWorkflow, state_machine_arn
+from .constructs.workflow import CareWorkflow, state_machine_arn, state_machine_name
 from .nag import accept
 from .settings import StageSettings
 
@@ -45,15 +46,16 @@ class ClinicStack(Stack):
         )
         workflow.state_machine.grant_start_execution(api.function)
         workflow.state_machine.grant(api.function, "states:SendTaskSuccess")  # resumes, never fails, a callback
-        workflow.state_machine.grant_execution(api.function, "states:StopExecution")
-        machine_id = self.resolve(workflow.state_machine.node.default_child.logical_id)  # type: ignore[union-attr]
-        machine_name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + machine_id + '"}]}]}'
+        # The ARN from pseudo parameters, not the stack's region and account: the finding's id
+        # below must read the same whether or not the CLI sets CDK_DEFAULT_REGION/ACCOUNT.
+        executions = f"arn:{Aws.PARTITION}:states:{Aws.REGION}:{Aws.ACCOUNT_ID}:execution:{state_machine_name(self)}:*"
+        api.function.add_to_role_policy(iam.PolicyStatement(actions=["states:StopExecution"], resources=[executions]))
         accept(
             api.function.role,  # type: ignore[arg-type]
             {
                 "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-                f"{machine_name}:*]": "Stops executions of the care state machine only (a reschedule or cancel "
-                "ends the appointment's run).",
+                f"{state_machine_name(self)}:*]": "Stops executions of the care state machine only (a reschedule or "
+                "cancel ends the appointment's run).",
             },
         )
         ApiFirewall(

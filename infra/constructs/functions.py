@@ -76,6 +76,8 @@ class ClinicFunction(Construct):
         accept(
             self.function,
             {
+                "Annotation::@aws-cdk/aws-lambda:snapStartRequirePublish": "Callers invoke the `live` alias of "
+                "the current version, which publishes a version on every code or configuration change.",
                 "AwsSolutions-L1": "Pinned to python3.13, the runtime the pinned Powertools layer is built and tested for; "
                 "move with the layer.",
                 "HIPAA.Security-LambdaInsideVPC": "Reaches only AWS public endpoints (DynamoDB, Step Functions, SNS, "

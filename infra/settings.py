@@ -30,8 +30,10 @@ class StageSettings:
     public_rate_limit: int
     public_burst_limit: int
     public_requests_per_ip: int
-    api_reserved_concurrency: int
-    workflow_reserved_concurrency: int
+    # None (the default): no reservation. Lambda keeps 10 of the account's concurrency unreserved,
+    # so a reservation fails to deploy until the account's quota is above 10 plus every reservation.
+    api_reserved_concurrency: int | None
+    workflow_reserved_concurrency: int | None
     log_retention_days: int
     alarm_email: str | None
     api_latency_p99_ms: int
@@ -78,8 +80,10 @@ def load(scope: Construct) -> StageSettings:
         public_rate_limit=int(setting("publicRateLimit", 5)),
         public_burst_limit=int(setting("publicBurstLimit", 10)),
         public_requests_per_ip=int(setting("publicRequestsPerIp", 100)),
-        api_reserved_concurrency=int(setting("apiReservedConcurrency", 20)),
-        workflow_reserved_concurrency=int(setting("workflowReservedConcurrency", 10)),
+        api_reserved_concurrency=_optional_count("apiReservedConcurrency", setting("apiReservedConcurrency", None)),
+        workflow_reserved_concurrency=_optional_count(
+            "workflowReservedConcurrency", setting("workflowReservedConcurrency", None)
+        ),
         log_retention_days=int(setting("logRetentionDays", 365)),
         alarm_email=setting("alarmEmail", None),
         api_latency_p99_ms=int(setting("apiLatencyP99Ms", 3000)),
@@ -104,6 +108,12 @@ def _at_least_one(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"context {key!r} must be a whole number of at least 1, got {value!r}")
     return value
+
+
+def _optional_count(key: str, value: Any) -> int | None:
+    if isinstance(value, str) and value.isdigit():  # `-c key=20` arrives as text
+        value = int(value)
+    return None if value is None else _at_least_one(key, value)
 
 
 def _api_domain(domain_name: str | None, certificate_arn: str | None) -> dict[str, str | None]:

@@ -41,6 +41,7 @@ class ClinicApi(Construct):
             log_retention_days=settings.log_retention_days,
             retain_logs=settings.retain_data,
             config_cache_seconds=settings.config_cache_seconds,
+            stage=settings.stage,
             reserved_concurrency=settings.api_reserved_concurrency,
             environment={
                 "TABLE_NAME": table.table_name,

@@ -75,6 +75,7 @@ class CareWorkflow(Construct):
             log_retention_days=settings.log_retention_days,
             retain_logs=settings.retain_data,
             config_cache_seconds=settings.config_cache_seconds,
+            stage=settings.stage,
             environment=environment,
             reserved_concurrency=settings.workflow_reserved_concurrency,
             timeout_seconds=30,

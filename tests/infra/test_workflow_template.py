@@ -196,7 +196,8 @@ def test_a_rems_session_waits_for_its_forms_deadline_after_the_follow_ups_and_ot
 def test_an_overdue_rems_form_alarms_the_operator_on_the_metric_the_workflow_counts(template) -> None:
     alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
     (overdue,) = [a for a in alarms if a.get("MetricName") == "RemsFormOverdue"]
-    assert (overdue["Namespace"], overdue["Dimensions"]) == ("KetamineClinic", [{"Name": "service", "Value": "care-workflow"}])
+    dimensions = [{"Name": "service", "Value": "care-workflow"}, {"Name": "stage", "Value": "dev"}]  # the local stack's stage
+    assert (overdue["Namespace"], overdue["Dimensions"]) == ("KetamineClinic", dimensions)
     assert (overdue["Threshold"], overdue["ComparisonOperator"], overdue["TreatMissingData"]) == (
         1,
         "GreaterThanOrEqualToThreshold",

@@ -5,6 +5,7 @@ Superseded, anything else → needs attention)."""
 
 from __future__ import annotations
 
+import os
 import traceback
 from typing import Any
 
@@ -121,13 +122,17 @@ def _throttled_transaction(error: ClientError) -> bool:
 
 def _unacknowledged_past_the_chain() -> None:
     """The whole chain was paged and nobody acknowledged: the operator's alarm watches this."""
-    metrics = EphemeralMetrics(namespace="KetamineClinic", service="care-workflow")
-    metrics.add_metric(name="EscalationUnacknowledged", unit=MetricUnit.Count, value=1)
-    metrics.flush_metrics()
+    _count("EscalationUnacknowledged")
 
 
 def _rems_form_overdue() -> None:
     """A REMS Patient Monitoring Form passed its deadline unfiled: the operator's alarm watches this."""
+    _count("RemsFormOverdue")
+
+
+def _count(metric: str) -> None:
+    # By stage too: the alarms of two stages in one account must not see each other's counts.
     metrics = EphemeralMetrics(namespace="KetamineClinic", service="care-workflow")
-    metrics.add_metric(name="RemsFormOverdue", unit=MetricUnit.Count, value=1)
+    metrics.add_dimension(name="stage", value=os.environ.get("STAGE", "local"))
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     metrics.flush_metrics()

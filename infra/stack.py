@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aws_cdk import Aws, CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -13,6 +15,7 @@ from .constructs.firewall import ApiFirewall
 from .constructs.identity import StaffIdentity
 from .constructs.messaging import Messaging
 from .constructs.monitoring import Operations
+from .constructs.site import WebSite
 from .constructs.workflow import CareWorkflow, state_machine_arn, state_machine_name
 from .nag import accept
 from .settings import StageSettings
@@ -22,9 +25,24 @@ class ClinicStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         retain = settings.retain_data  # the stage decides what a deleted stack keeps
+        site = WebSite(
+            self,
+            "Site",
+            ship_api_explorer=settings.stage != "prod",
+            domain_name=settings.site_domain_name,
+            certificate_arn=settings.site_certificate_arn,
+        )
+        # Unless set, the API answers the hosted site and patient links open its pages.
+        settings = replace(
+            settings,
+            allowed_origin=settings.allowed_origin or site.origin,
+            patient_link_base_url=settings.patient_link_base_url or f"{site.origin}/patient",
+        )
         key = ClinicKey(self, "Encryption", retain=retain).key
         data = ClinicData(self, "Data", key=key, retain=retain)
-        identity = StaffIdentity(self, "Identity", mfa_required=settings.mfa_required, retain=retain)
+        identity = StaffIdentity(
+            self, "Identity", mfa_required=settings.mfa_required, retain=retain, site_url=site.origin
+        )
         messaging = Messaging(
             self,
             "Messaging",
@@ -77,6 +95,24 @@ class ClinicStack(Stack):
             rest_api=api.rest_api,
             state_machine=workflow.state_machine,
         )
+        api_url = f"https://{settings.api_domain_name}/" if settings.api_domain_name else api.rest_api.url
+        site.secure(
+            connect_to=[
+                f"https://{api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}",
+                *([f"https://{settings.api_domain_name}"] if settings.api_domain_name else []),
+                f"https://cognito-idp.{self.region}.{self.url_suffix}",
+            ]
+        )
+        # The client's runtime configuration, from this deployment's own values (web/config.js reads it).
+        site.publish(
+            {
+                "apiUrl": api_url,
+                "region": self.region,
+                "userPoolId": identity.user_pool.user_pool_id,
+                "userPoolClientId": identity.client.user_pool_client_id,
+            }
+        )
+        CfnOutput(self, "SiteUrl", value=f"{site.origin}/")
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         if api.domain is not None:
             CfnOutput(self, "ApiDomainUrl", value=f"https://{settings.api_domain_name}/")

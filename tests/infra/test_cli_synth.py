@@ -36,7 +36,9 @@ def readme_deploy_flags(stage: str) -> list[str]:
 
 def cli_synth(stage: str, flags: list[str], out: Path) -> dict:
     environment = {
-        **os.environ,
+        # No credentials: the CLI would ask STS for the account (and set CDK_DEFAULT_ACCOUNT itself).
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "AWS_REGION": "eu-west-1",
         "CDK_DEFAULT_ACCOUNT": "111111111111",
         "CDK_DEFAULT_REGION": "eu-west-1",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
@@ -63,6 +65,26 @@ def cfn_lint(template: Path) -> dict[str, list[str]]:
     return by_level
 
 
+def rendered(value: dict) -> str:
+    """A deploy-time value as text: Fn::Join's parts, references as ${LogicalId}."""
+    parts = value["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else "${" + ".".join([p["Ref"]] if "Ref" in p else p["Fn::GetAtt"]) + "}" for p in parts)
+
+
+def client_config(template: dict, out: Path) -> dict:
+    """The web client's /config.json as the deployment writes it: the staged file, its deploy-time
+    markers shown as the template values that replace them."""
+    (deployment,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "Custom::CDKBucketDeployment"]
+    for key, markers in zip(deployment["SourceObjectKeys"], deployment["SourceMarkers"], strict=True):
+        file = out / f"asset.{key.removesuffix('.zip')}" / "config.json"
+        if file.exists():
+            text = file.read_text()
+            for marker, value in markers.items():
+                text = text.replace(marker, rendered(value))  # each marker stands for a JSON string, quotes included
+            return json.loads(text)
+    raise AssertionError("no config.json among the site deployment's sources")
+
+
 @pytest.mark.xdist_group("cdk-cli")
 def test_the_pinned_cli_synthesizes_both_stages_with_an_account_and_region_and_cfn_lint_finds_no_error(
     tmp_path: Path,
@@ -73,6 +95,12 @@ def test_the_pinned_cli_synthesizes_both_stages_with_an_account_and_region_and_c
         out = tmp_path / stage
         template = cli_synth(stage, readme_deploy_flags(stage), out)
         assert template["Resources"]
+        assert "eu-west-1" in json.dumps(template) and "111111111111" in json.dumps(template)  # both reached the app
+        config = client_config(template, out)
+        print(f"{stage}: /config.json {json.dumps(config)}")
+        assert config.keys() == {"apiUrl", "region", "userPoolId", "userPoolClientId"}  # web/config.js's contract
+        assert config["region"] == "eu-west-1" and config["apiUrl"].startswith("https://${ApiRestApi")
+        assert config["userPoolId"].startswith("${IdentityUserPool") and config["userPoolClientId"].startswith("${IdentityUserPoolWebClient")
         lint = cfn_lint(out / f"KetamineClinic-{stage}.template.json")
         counts = {level: len(found) for level, found in lint.items()}
         print(f"{stage}: {len(template['Resources'])} resources; cfn-lint {counts}")

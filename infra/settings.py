@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from constructs import Construct
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "functions"))
+from clinic.domain.escalations import LEVELS
 from clinic.domain.rules import ClinicRules
 
 STAGES = ("dev", "prod")
@@ -49,6 +50,11 @@ class StageSettings:
     api_certificate_arn: str | None = None
     site_domain_name: str | None = None
     site_certificate_arn: str | None = None
+
+    @property
+    def escalation_pages(self) -> int:
+        """Pages before an unacknowledged escalation is handed off: `escalationRounds` of the whole chain."""
+        return self.clinic_rules.care.escalation_rounds * len(LEVELS)
 
 
 def _context(scope: Construct, key: str, default: Any) -> Any:

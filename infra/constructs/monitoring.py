@@ -82,6 +82,11 @@ class Operations(Construct):
         # was paged, and REMS Patient Monitoring Forms past their deadline unfiled.
         for metric_name, description in (
             ("EscalationUnacknowledged", "A suicide-risk escalation went through the whole on-call chain unacknowledged"),
+            (
+                "EscalationHandedOff",
+                "Paging stopped after escalationRounds of the on-call chain with nobody acknowledging; the "
+                "escalation is on the clinic's alerts",
+            ),
             ("RemsFormOverdue", "A Spravato REMS Patient Monitoring Form passed its deadline without being marked filed"),
         ):
             metric = cloudwatch.Metric(

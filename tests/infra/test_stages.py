@@ -65,7 +65,7 @@ def test_alarm_thresholds_follow_the_stage_and_safety_alarms_fire_at_the_first_i
     for name in noisy:
         assert (dev_thresholds[name], prod_thresholds[name]) == (5, 1), name  # errorAlarmThreshold
     assert (dev_thresholds["ApiLatencyP99"], prod_thresholds["ApiLatencyP99"]) == (3000, 2000)  # apiLatencyP99Ms
-    for name in ("WorkflowFailed", "WorkflowTimedOut", "EscalationUnacknowledged", "RemsFormOverdue"):
+    for name in ("WorkflowFailed", "WorkflowTimedOut", "EscalationUnacknowledged", "EscalationHandedOff", "RemsFormOverdue"):
         assert dev_thresholds[name] == prod_thresholds[name] == 1, name
 
 

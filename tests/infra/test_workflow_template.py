@@ -107,8 +107,16 @@ def test_an_unacknowledged_page_moves_up_the_chain_on_its_own_timeout(states) ->
     escalate = states["Escalate"]
     assert escalate["TimeoutSeconds"] == 15 * 60  # escalationAcknowledgeMinutes
     assert escalate["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Unacknowledged"}
-    assert states["Unacknowledged"]["Next"] == "Escalate"
     assert escalate["Next"] == "FollowUpCheck"
+    # Paging is counted from 1 and ends: 3 rounds (escalationRounds) of on-call, backup and lead.
+    assert states["StartPaging"] == {"Type": "Pass", "Result": {"pages": 1}, "ResultPath": "$.escalation", "Next": "Escalate"}
+    assert states["Unacknowledged"]["Parameters"] == {"pages.$": "States.MathAdd($.escalation.pages, 1)"}
+    assert states["Unacknowledged"]["Next"] == "ChainExhausted?"
+    exhausted = states["ChainExhausted?"]
+    assert exhausted["Choices"] == [{"Variable": "$.escalation.pages", "NumericGreaterThan": 9, "Next": "HandOffEscalation"}]
+    assert exhausted["Default"] == "Escalate"
+    hand_off = states["HandOffEscalation"]
+    assert (hand_off["Parameters"]["step"], hand_off["Next"]) == ("hand-off-escalation", "FollowUpCheck")
     choices = {
         comparison["StringEquals"]: choice["Next"]
         for choice in states["FollowUpNext?"]["Choices"]
@@ -116,7 +124,7 @@ def test_an_unacknowledged_page_moves_up_the_chain_on_its_own_timeout(states) ->
     }
     assert choices == {
         "wait": "AwaitFollowUp",
-        "escalate": "Escalate",
+        "escalate": "StartPaging",
         "task": "CreateFollowUpTask",
         "remind": "FollowUpCheck",  # found due by a late park or late answers: the check does it
         "expire": "FollowUpCheck",

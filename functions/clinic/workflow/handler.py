@@ -64,6 +64,8 @@ def _dispatch(workflow: WorkflowSteps, event: dict[str, Any]) -> dict[str, Any]:
             return workflow.follow_up_check(appointment_id, run, int(event["number"]))
         case "escalate":
             return workflow.escalate(appointment_id, run, int(event["number"]), event["taskToken"])
+        case "hand-off-escalation":
+            return workflow.hand_off_escalation(appointment_id, run, int(event["number"]))
         case "follow-up-task":
             return workflow.follow_up_task(appointment_id, run, int(event["number"]))
         case "rems-form-check":
@@ -94,6 +96,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.info("workflow step done", extra={"result": result})
     if event.get("step") == "escalate" and result.get("attempt", 0) >= len(LEVELS):
         _unacknowledged_past_the_chain()
+    if event.get("step") == "hand-off-escalation" and result.get("handedOff"):
+        _count("EscalationHandedOff")  # the operator's alarm: paging stopped with nobody reached
     if event.get("step") == "rems-form-check" and result.get("overdue"):
         _rems_form_overdue()
     return result

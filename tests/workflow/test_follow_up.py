@@ -148,12 +148,13 @@ def test_item_9_positive_brings_the_screener_and_high_risk_pages_the_on_call_who
     stored = care.call("GET", f"/escalations/{escalation_id}").body
     assert [p["level"] for p in stored["pages"]] == ["on-call"]
     assert datetime.fromisoformat(stored["pages"][0]["at"]) == submitted_at  # paged in the same virtual minute
-    assert follow_up_states(care, appointment)[:10] == [
+    assert follow_up_states(care, appointment)[:11] == [
         "WaitForFollowUp",
         "AwaitFollowUp",  # PHQ-9 with item 9 above 0: resumed with the screener's deadline
         "FollowUpNext?",
         "AwaitFollowUp",  # the screener: high risk, resumed at once
         "FollowUpNext?",
+        "StartPaging",  # counts the pages: the chain is paged escalationRounds times at most
         "Escalate",  # the on-call is paged; acknowledged
         "FollowUpCheck",
         "FollowUpNext?",

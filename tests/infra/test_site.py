@@ -19,21 +19,9 @@ from infra.settings import load
 from local.server import PAGES as LOCAL_PAGES
 from local.server import VENDOR as LOCAL_VENDOR
 from local.template import resources
-from tests.infra.test_stages import CONTEXT, synthesized
+from tests.infra.conftest import CONTEXT, SITE, SITE_CERTIFICATE
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE = "desk.example-clinic.com"
-SITE_CERTIFICATE = "arn:aws:acm:us-east-1:111111111111:certificate/11111111-0000-4000-8000-000000000000"
-
-
-@pytest.fixture(scope="module")
-def prod() -> dict[str, Any]:
-    return synthesized(stage="prod", siteDomainName=SITE, siteCertificateArn=SITE_CERTIFICATE)
-
-
-@pytest.fixture(scope="module")
-def dev() -> dict[str, Any]:
-    return synthesized(stage="dev")
 
 
 def _one(template: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -81,7 +69,7 @@ def test_every_reply_carries_csp_hsts_no_framing_and_no_referrer(prod) -> None:
     for directive in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'self'"):
         assert directive in csp, directive
     assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0] and "unsafe-eval" not in csp
-    assert '"Ref": "ApiRestApi' in csp and "https://cognito-idp." in csp  # the API and Cognito only
+    assert '"Ref": "ApiRestApi' in csp and "https://api.example-clinic.com" in csp and "https://cognito-idp." in csp
     policy_id = next(iter(resources(prod, "AWS::CloudFront::ResponseHeadersPolicy")))
     behavior = _one(prod, "AWS::CloudFront::Distribution")["DistributionConfig"]["DefaultCacheBehavior"]
     assert behavior["ResponseHeadersPolicyId"] == {"Ref": policy_id}

@@ -48,5 +48,9 @@ synth: $(VENV)/installed node_modules/installed
 deploy: $(VENV)/installed node_modules/installed
 	$(CDK) deploy $(CDK_FLAGS) --outputs-file cdk-outputs-$(STAGE).json $(ARGS)
 
+# After a deploy: signs in as the test user, reads the test clinic, books and cancels (README, Deploy).
+smoke: $(VENV)/installed
+	$(PY) -m infra.smoke --stage $(STAGE)
+
 clean:
 	rm -rf $(VENV) cdk.out node_modules

@@ -186,7 +186,7 @@ class CourseService:
             raise InvalidRequest("startDate", "is in the past")
         zone = scheduler.clinic.profile.zone
         wanted_times = occurrences(template, first_day, preferred, zone)
-        spacing = max(template.minimum_spacing, kind.block)
+        spacing = self.service.rules.spacing(template.session_type, template)
         others = self._scheduled_starts(patient_id)
         chosen: list[datetime] = []
         sessions: list[PlannedSession] = []
@@ -220,7 +220,7 @@ class CourseService:
         wall = datetime.combine(local.date() + timedelta(weeks=template.phases[-1].every_weeks), local.time(), tzinfo=zone)
         wanted = wall.astimezone(UTC)
         slots = _Slots(self.service, scheduler, kind, last.chair_id, last.provider_id)
-        spacing = max(template.minimum_spacing, kind.block)
+        spacing = self.service.rules.spacing(template.session_type, template)
         starts = [s.start for s in live]
         others = self._scheduled_starts(course.patient_id)
 
@@ -264,7 +264,7 @@ class CourseService:
             )
             for index, choice in enumerate(sessions)
         ]
-        spacing = max(template.minimum_spacing, kind.block)
+        spacing = self.service.rules.spacing(template.session_type, template)
         others = self._scheduled_starts(patient_id)
         zone = scheduler.clinic.profile.zone
         # In time order, so the later of two sessions too close together is the one named.
@@ -315,7 +315,7 @@ class CourseService:
             course_id=course_id,
         )
         start = booking.appointment.start
-        spacing = max(template.minimum_spacing, kind.block)
+        spacing = self.service.rules.spacing(template.session_type, template)
         problem = spacing_problem(start, self._scheduled_starts(course.patient_id), spacing, scheduler.clinic.profile.zone)
         live = [s.start for s in sessions if s.status in SCHEDULED | {Status.FULFILLED}]
         problem = problem or span_problem(template, [*live, start])

@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from .domain.appointments import (
     RELEASING,
+    SCHEDULED,
     Action,
     Appointment,
     AuditEntry,
@@ -22,6 +23,7 @@ from .domain.appointments import (
     Status,
     Workflow,
     attention_after,
+    attention_after_vitals,
     is_late_cancellation,
     next_status,
     phase_of,
@@ -60,6 +62,7 @@ from .domain.errors import (
 from .domain.links import Link, LinkKind, digest
 from .domain.patients import Patient, PatientDetails
 from .domain.resources import Chair, Clinic, ClinicProfile, Provider
+from .domain.courses import spacing_problem
 from .domain.rules import ClinicRules, SessionType
 from .domain.scheduling import AvailableSlot, Block, Grain, Scheduler, grains_for
 from .domain.workflow import Step, current, execution_input, progress
@@ -312,6 +315,7 @@ class ClinicService:
         booking = self.new_booking(
             actor, scheduler, session_type, patient_id, chair_id, provider_id, start, now, appointment_id=appointment_id
         )
+        self.check_spacing(scheduler, booking.appointment, field="start")
         try:
             with explained(scheduler):
                 self.repository.create_appointment(
@@ -324,6 +328,22 @@ class ClinicService:
                 raise
             return self.start_workflow(existing, now)  # started already, or not if the first try died before
         return self.start_workflow(booking.appointment, now)
+
+    def spacing_problem(
+        self, scheduler: Scheduler, patient_id: str, session_type: str, start: datetime, ignoring: str | None = None
+    ) -> str | None:
+        """Why a session at `start` is too close to another of the patient's scheduled sessions
+        (the session type's minimum spacing), or None. `ignoring` is the session being moved."""
+        appointments = self.repository.patient_appointments(patient_id)
+        others = [a.start for a in appointments if a.status in SCHEDULED and a.appointment_id != ignoring]
+        return spacing_problem(start, others, self.rules.spacing(session_type), scheduler.clinic.profile.zone)
+
+    def check_spacing(self, scheduler: Scheduler, appointment: Appointment, field: str) -> None:
+        problem = self.spacing_problem(
+            scheduler, appointment.patient_id, appointment.session_type, appointment.start, ignoring=appointment.appointment_id
+        )
+        if problem:
+            raise InvalidRequest(field, problem)
 
     def bookable_type(self, scheduler: Scheduler, session_type: str, field: str = "sessionType") -> SessionType:
         kind = scheduler.session_type(session_type, field)
@@ -383,6 +403,7 @@ class ClinicService:
         provider = scheduler.provider(provider_id or before.provider_id)
         block = scheduler.check_start(start, kind, now)
         scheduler.check_provider_hours(provider, block)
+        self.check_spacing(scheduler, before.model_copy(update={"start": block.start}), field="start")
         after = before.model_copy(
             update={
                 "chair_id": chair.chair_id,
@@ -507,6 +528,8 @@ class ClinicService:
             raise InvalidRequest("takenAt", "is before the patient was checked in")
         vitals = Vitals(vitals_id=new_id(), taken_at=taken_at, recorded_by=actor.user_id, **dict(measurements))
         self.repository.add_vitals(appointment, vitals)
+        limit = self.rules.care.post_dose_blood_pressure_limit
+        self._change_attention(appointment_id, actor, lambda a: attention_after_vitals(a.attention, a.dose, vitals, limit))
         return vitals
 
     def discharge(
@@ -654,19 +677,27 @@ class ClinicService:
 
     def needs_attention(self, appointment_id: str, kind: AttentionKind, reason: str) -> Appointment | None:
         """Flags the appointment for staff (idempotent: the same flag is written once)."""
+        now = self.clock()
+        new = Attention(kind=kind, reason=reason, since=now)
+        return self._change_attention(appointment_id, WORKFLOW_ACTOR, lambda before: raise_attention(before.attention, new))
+
+    def _change_attention(
+        self, appointment_id: str, actor: Actor, change: Callable[[Appointment], Attention | None]
+    ) -> Appointment | None:
+        """Sets the appointment's flag to `change(appointment)`; writes nothing when the flag
+        (kind and reason) stays as it is."""
         for _ in range(ATTEMPTS):
             before = self.repository.get_appointment(appointment_id)
             if before is None:
                 return None
             now = self.clock()
-            attention = raise_attention(before.attention, Attention(kind=kind, reason=reason, since=now))
-            if before.attention is not None and (before.attention.kind, before.attention.reason) == (
-                attention.kind,
-                attention.reason,
-            ):
+            attention = change(before)
+            flag = (attention.kind, attention.reason) if attention else None
+            if flag == ((before.attention.kind, before.attention.reason) if before.attention else None):
                 return before
             after = before.model_copy(update={"attention": attention, "version": before.version + 1, "updated_at": now})
-            audit = self._audit(after, Action.ATTENTION, WORKFLOW_ACTOR, before.status, now, reason=reason)
+            reason = attention.reason if attention else "settled"
+            audit = self._audit(after, Action.ATTENTION, actor, before.status, now, reason=reason)
             try:
                 self.repository.change_appointment(before, after, [], [], audit)
                 return after

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
-from .domain.appointments import SCHEDULED, Appointment
-from .domain.courses import spacing_problem
+from .domain.appointments import Appointment
 from .domain.errors import Conflict, DomainError, InvalidRequest, LinkGone, LinkInvalid
 from .domain.links import Link, LinkKind, digest, new_token
 from .domain.patients import Patient
@@ -111,7 +110,7 @@ class WaitlistService:
                 return False
             if kind.requires_rems and not patient.rems_enrolled:
                 return False
-            return self._spacing_problem(scheduler, entry.patient_id, cancelled.session_type, cancelled.start) is None
+            return self.service.spacing_problem(scheduler, entry.patient_id, cancelled.session_type, cancelled.start) is None
 
         local_start = cancelled.start.astimezone(scheduler.clinic.profile.zone)
         chosen = in_turn(
@@ -174,7 +173,7 @@ class WaitlistService:
         if entry is None:
             raise LinkGone("you are no longer on the waitlist; please call the clinic")
         scheduler = Scheduler(self.service.rules, self.service.clinic(offer.clinic_id))
-        if self._spacing_problem(scheduler, entry.patient_id, offer.session_type, offer.start):
+        if self.service.spacing_problem(scheduler, entry.patient_id, offer.session_type, offer.start):
             raise Conflict("this time is too close to another of your sessions; please call the clinic")
         try:
             booking = self.service.new_booking(
@@ -205,8 +204,3 @@ class WaitlistService:
             raise LinkInvalid("this link is not valid; please call the clinic")
         return link, offer
 
-    def _spacing_problem(self, scheduler: Scheduler, patient_id: str, session_type: str, start: datetime) -> str | None:
-        kind = self.service.rules.session_types[session_type]
-        spacing = max(self.service.rules.course_spacing(session_type), kind.block)
-        booked = [a.start for a in self.service.repository.patient_appointments(patient_id) if a.status in SCHEDULED]
-        return spacing_problem(start, booked, spacing, scheduler.clinic.profile.zone)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from clinic.domain.appointments import (
     Status,
     Workflow,
     attention_after,
+    attention_after_vitals,
     next_status,
     phase_of,
     raise_attention,
@@ -50,7 +51,7 @@ COMPLETE = Checklist(
 )
 
 
-def dose(started_at: datetime = FIRST_DEVICE, pressure: tuple[int, int] = (128, 82)) -> Dose:
+def dose(started_at: datetime = FIRST_DEVICE, pressure: tuple[int, int] = (128, 82), recorded_at: datetime | None = None) -> Dose:
     return Dose(
         pre_dose_blood_pressure=BloodPressure(systolic=pressure[0], diastolic=pressure[1]),
         started_at=started_at,
@@ -58,7 +59,7 @@ def dose(started_at: datetime = FIRST_DEVICE, pressure: tuple[int, int] = (128, 
         device_count=2,
         lot_number="LOT-1",
         recorded_by="nurse",
-        recorded_at=started_at,
+        recorded_at=recorded_at or started_at,
     )
 
 
@@ -128,6 +129,12 @@ def test_a_dose_cannot_start_in_the_future_or_before_check_in() -> None:
     assert dose_problems(started_at=START - timedelta(hours=1), now=now) == ["startedAt"]
 
 
+def test_a_tablet_clock_up_to_5_minutes_ahead_is_accepted_and_further_is_refused() -> None:
+    now = FIRST_DEVICE
+    assert dose_problems(started_at=now + timedelta(minutes=5), now=now) == []
+    assert dose_problems(started_at=now + timedelta(minutes=5, seconds=1), now=now) == ["startedAt"]
+
+
 def test_every_problem_is_named_at_once() -> None:
     high = BloodPressure(systolic=150, diastolic=95)
     assert dose_problems(pre_dose=high, lot_number=None) == ["lotNumber", "override"]
@@ -140,11 +147,22 @@ def test_spravato_discharge_is_refused_at_119_minutes_and_allowed_at_120_from_th
     check_discharge(dose(), SPRAVATO, COMPLETE, FIRST_DEVICE + timedelta(minutes=120), ZONE)
 
 
+def test_a_dose_entered_ten_minutes_late_counts_from_when_it_started_not_when_it_was_entered() -> None:
+    late = dose(recorded_at=FIRST_DEVICE + timedelta(minutes=10))
+    with pytest.raises(IllegalTransition, match="allowed from 11:05 "):
+        check_discharge(late, SPRAVATO, COMPLETE, datetime(2026, 12, 7, 16, 4, tzinfo=UTC), ZONE)
+    check_discharge(late, SPRAVATO, COMPLETE, datetime(2026, 12, 7, 16, 5, tzinfo=UTC), ZONE)
+    observing = phase_of(appointment(status=Status.ARRIVED, checked_in_at=START, dose=late), SPRAVATO)
+    assert observing.since == datetime(2026, 12, 7, 14, 5, tzinfo=UTC)
+    assert observing.discharge_allowed_at == datetime(2026, 12, 7, 16, 5, tzinfo=UTC)
+    assert observing.blood_pressure_due_at == datetime(2026, 12, 7, 14, 45, tzinfo=UTC)
+
+
 def test_iv_observation_starts_when_the_infusion_ends() -> None:
-    assert IV.minimum_observation == timedelta(minutes=IV.dosing_minutes + IV.observation_minutes)
+    # 40 min of infusion, then 60 min of recovery: 100 min from the infusion's start.
     with pytest.raises(IllegalTransition):
-        check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + IV.minimum_observation - timedelta(minutes=1), ZONE)
-    check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + IV.minimum_observation, ZONE)
+        check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + timedelta(minutes=99), ZONE)
+    check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + timedelta(minutes=100), ZONE)
 
 
 def test_an_incomplete_checklist_names_every_unchecked_item() -> None:
@@ -311,3 +329,31 @@ def test_forms_due_by_tomorrow_or_overdue_are_the_alert() -> None:
     forms = {days: SimpleNamespace(status="due", due_date=today + timedelta(days=days)) for days in (-2, 0, 1, 2)}
     submitted = SimpleNamespace(status="submitted", due_date=today)
     assert due_soon([*forms.values(), submitted], today, 1) == [forms[-2], forms[0], forms[1]]
+
+
+# --- readings after the dose ---------------------------------------------------------------
+def reading(systolic: int, diastolic: int, minutes_after_first_device: int) -> Vitals:
+    return Vitals(
+        vitals_id="v", taken_at=FIRST_DEVICE + timedelta(minutes=minutes_after_first_device), recorded_by="nurse",
+        blood_pressure=BloodPressure(systolic=systolic, diastolic=diastolic),
+    )
+
+
+def test_a_post_dose_pressure_above_the_limit_flags_and_one_back_within_it_settles() -> None:
+    flagged = attention_after_vitals(None, dose(), reading(150, 94, 40), LIMIT)
+    assert flagged is not None and flagged.kind is AttentionKind.VITALS
+    assert flagged.reason == "blood pressure after the dose above 140/90: recheck and tell the prescriber"
+    assert flagged.since == FIRST_DEVICE + timedelta(minutes=40)
+    assert attention_after_vitals(None, dose(), reading(141, 80, 40), LIMIT) is not None  # systolic alone
+    assert attention_after_vitals(None, dose(), reading(130, 91, 40), LIMIT) is not None  # diastolic alone
+    assert attention_after_vitals(None, dose(), reading(140, 90, 40), LIMIT) is None  # the limit itself
+    assert attention_after_vitals(flagged, dose(), reading(132, 84, 55), LIMIT) is None
+    assert attention_after_vitals(None, None, reading(150, 94, 40), LIMIT) is None  # no dose yet
+    assert attention_after_vitals(None, dose(), reading(150, 94, -10), LIMIT) is None  # taken before the dose
+
+
+def test_a_reading_within_the_limit_leaves_other_flags_and_a_failed_workflow_outranks_a_high_one() -> None:
+    overdue = Attention(kind=AttentionKind.DISCHARGE_OVERDUE, reason="overdue", since=FIRST_DEVICE)
+    assert attention_after_vitals(overdue, dose(), reading(132, 84, 40), LIMIT) == overdue
+    failed = Attention(kind=AttentionKind.WORKFLOW, reason="failed", since=FIRST_DEVICE)
+    assert attention_after_vitals(failed, dose(), reading(150, 94, 40), LIMIT) == failed

@@ -11,10 +11,12 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from infra.smoke import Api, Target, main, sign_in, totp
+from local.aws import reset_functions
 from local.identity import DEMO_PASSWORD
 from local.seed import DEMO_CLINIC
 from local.server import LocalService
@@ -23,11 +25,13 @@ from tests.support.world import patient_details
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[LocalService]:
-    running = LocalService(port=0).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    with mock.patch.dict(os.environ):  # the local stack points boto3 at its moto: not the next tests
+        running = LocalService(port=0).start()
+        try:
+            yield running
+        finally:
+            running.stop()
+    reset_functions()
 
 
 @pytest.fixture(scope="module")

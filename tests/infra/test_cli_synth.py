@@ -51,6 +51,7 @@ def cli_synth(stage: str, flags: list[str], out: Path) -> dict:
     print(f"$ {shlex.join(command[1:])}  -> exit {result.returncode}")
     assert result.returncode == 0, result.stderr[-4000:]
     assert "Validation failed" not in result.stderr and "ERROR" not in result.stderr, result.stderr[-4000:]
+    assert "Acknowledge with" not in result.stderr, result.stderr[-4000:]  # no warning left unanswered either
     return json.loads((out / f"KetamineClinic-{stage}.template.json").read_text())
 
 

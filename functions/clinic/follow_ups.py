@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Protocol
 
+from .domain.appointments import FlaggedAppointment
 from .domain.errors import Conflict, LinkGone, LinkInvalid, NotFound, StaleRecord, TemporarilyUnavailable
 from .domain.escalations import ClinicianTask, Escalation, acknowledge, complete
 from .domain.fhir import patient_bundle
@@ -39,7 +40,9 @@ class FollowUpRecords(Protocol):
     def save_escalation(self, before: Escalation | None, after: Escalation) -> None: ...
     def get_task(self, task_id: str) -> ClinicianTask | None: ...
     def save_task(self, before: ClinicianTask | None, after: ClinicianTask) -> None: ...
-    def alerts(self, clinic_id: str) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp]]: ...
+    def alerts(
+        self, clinic_id: str
+    ) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp], list[FlaggedAppointment]]: ...
 
 
 class FollowUpService:
@@ -134,7 +137,9 @@ class FollowUpService:
             raise NotFound(f"no escalation {escalation_id!r}")
         return found
 
-    def alerts(self, clinic_id: str) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp]]:
+    def alerts(
+        self, clinic_id: str
+    ) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp], list[FlaggedAppointment]]:
         self.service.clinic(clinic_id)
         return self.records.alerts(clinic_id)
 

@@ -28,6 +28,7 @@ from .domain.appointments import (
     next_status,
     phase_of,
     raise_attention,
+    resolved,
 )
 from .domain.care import (
     CLOCK_SKEW,
@@ -681,11 +682,23 @@ class ClinicService:
         new = Attention(kind=kind, reason=reason, since=now)
         return self._change_attention(appointment_id, WORKFLOW_ACTOR, lambda before: raise_attention(before.attention, new))
 
+    def resolve_attention(self, actor: Actor, appointment_id: str, note: str | None) -> Appointment:
+        """Staff dealt with the appointment's flag: it leaves the board and the alerts, and the
+        audit says who and when (a repeated click writes nothing)."""
+        self.appointment(appointment_id)
+        after = self._change_attention(appointment_id, actor, resolved, Action.RESOLVE, note or "resolved")
+        return after or self.appointment(appointment_id)
+
     def _change_attention(
-        self, appointment_id: str, actor: Actor, change: Callable[[Appointment], Attention | None]
+        self,
+        appointment_id: str,
+        actor: Actor,
+        change: Callable[[Appointment], Attention | None],
+        action: Action = Action.ATTENTION,
+        reason: str | None = None,
     ) -> Appointment | None:
         """Sets the appointment's flag to `change(appointment)`; writes nothing when the flag
-        (kind and reason) stays as it is."""
+        (kind and reason) stays as it is. The audit's reason is `reason`, else the flag's."""
         for _ in range(ATTEMPTS):
             before = self.repository.get_appointment(appointment_id)
             if before is None:
@@ -696,8 +709,8 @@ class ClinicService:
             if flag == ((before.attention.kind, before.attention.reason) if before.attention else None):
                 return before
             after = before.model_copy(update={"attention": attention, "version": before.version + 1, "updated_at": now})
-            reason = attention.reason if attention else "settled"
-            audit = self._audit(after, Action.ATTENTION, actor, before.status, now, reason=reason)
+            why = reason or (attention.reason if attention else "settled")
+            audit = self._audit(after, action, actor, before.status, now, reason=why)
             try:
                 self.repository.change_appointment(before, after, [], [], audit)
                 return after

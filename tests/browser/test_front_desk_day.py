@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from local.server import LocalService
-from tests.browser.staff import advance_clock, register_patient, sign_in
+from tests.browser.staff import advance_clock, record_dose, record_pressure, register_patient, sign_in
 
 
 def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: LocalService, browser, artifacts: Path) -> None:
@@ -26,6 +26,7 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     expect(page.locator("#booking-notice")).to_contain_text("Booked")
     block = page.locator(".block.selected")
     expect(block).to_contain_text("Robin Browser")
+    session_day = page.locator("#day").input_value()
 
     # Bad input is shown next to its field: a cancellation reason too short.
     page.fill('[data-form="cancel"] [name="reason"]', "x")
@@ -38,18 +39,9 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     # A clinician records the dose and a blood pressure, and is refused an early discharge.
     sign_in(page, service, "clinician")
     page.locator(".block", has_text="Robin Browser").click()
-    dose = page.locator('[data-form="dose"]')
-    dose.locator('[name="preDoseBloodPressure.systolic"]').fill("128")
-    dose.locator('[name="preDoseBloodPressure.diastolic"]').fill("82")
-    dose.locator('[name="doseMg"]').fill("56")
-    dose.locator('[name="deviceCount"]').fill("2")
-    dose.locator('[name="lotNumber"]').fill("LOT-7")
-    dose.locator("button[type=submit]").click()
-    vitals = page.locator('[data-form="vitals"]')
-    vitals.locator('[name="bloodPressure.systolic"]').fill("132")
-    vitals.locator('[name="bloodPressure.diastolic"]').fill("84")
-    vitals.locator("button[type=submit]").click()
-    expect(vitals.locator(".notice")).to_have_text("Vitals recorded.")
+    record_dose(page, "56", devices="2", lot="LOT-7")
+    record_pressure(page, "132", "84")
+    expect(page.locator('[data-form="vitals"] .notice')).to_have_text("Vitals recorded.")
     discharge = page.locator('[data-form="discharge"]')
     for box in discharge.locator("input[type=checkbox]").all():
         box.check()
@@ -84,11 +76,18 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
         phone.locator(f".options button[data-value='{answer}']").click()
     expect(phone.locator("#survey")).to_contain_text("reach out")
     expect(phone.locator("#crisis")).to_contain_text("911")
+    expect(phone.locator("#crisis a[href='tel:988']")).to_have_text("988")  # one tap to call
+    expect(phone.locator("#crisis a[href='tel:911']")).to_have_text("911")
     phone.screenshot(path=str(artifacts / "survey-crisis-resources.png"))
 
-    # The escalation is on the alerts panel; the clinician acknowledges it.
+    # The on-call's pager links to the escalation: the clinician follows the link from the
+    # outbox, lands on it marked on the alerts panel, and acknowledges it.
+    outbox.reload()
+    paged = outbox.locator("#sms a[href*='/patient/escalations/']").first
+    expect(paged).to_be_visible(timeout=15000)
     page.bring_to_front()
-    alert = page.locator('[data-alert="escalation"]')
+    page.goto(paged.get_attribute("href"))
+    alert = page.locator('[data-alert="escalation"].linked')
     expect(alert).to_contain_text("Robin Browser", timeout=15000)
     alert.locator("button:has-text('Acknowledge')").click()
     expect(page.locator('[data-alert="escalation"]')).to_have_count(0)
@@ -98,7 +97,10 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     rems.locator("button:has-text('Mark filed')").click()
     expect(page.locator('[data-alert="rems"]', has_text="Robin Browser")).to_have_count(0)
 
-    # The patient's page charts the answers.
+    # The patient's page charts the answers (the board back on the session's day: the pager's
+    # link opened it on today's).
+    page.fill("#day", session_day)
+    page.dispatch_event("#day", "change")
     page.locator(".block", has_text="Robin Browser").click()
     page.click("#detail button:has-text('Patient page')")
     expect(page.locator("#score-chart")).to_be_visible()

@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import Route, expect
 
 from local.server import LocalService
-from tests.browser.staff import register_patient, sign_in
+from tests.browser.staff import record_dose, record_pressure, register_patient, sign_in
 
 
 def test_after_a_booking_the_panel_shows_and_cancels_the_new_appointment(service: LocalService, browser) -> None:
@@ -39,6 +39,38 @@ def test_after_a_booking_the_panel_shows_and_cancels_the_new_appointment(service
     page.click('[data-form="cancel"] button[type=submit]')
     expect(page.locator(".block", has_text="Blake Newer")).to_have_class(re.compile("cancelled"))
     expect(page.locator(".block", has_text="Avery Earlier")).to_have_class(re.compile(r"\bbooked\b"))
+
+
+def test_a_flag_stays_on_the_alerts_whatever_day_the_board_shows(service: LocalService, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, service, "frontdesk")
+    register_patient(page, "Casey", "Flagged", "1990-01-02", "+15555550471", "+15555550472")
+    page.select_option("#session-type", "iv-ketamine")
+    page.click("#find-slots")
+    page.locator("#slots button").first.click()
+    expect(page.locator("#booking-notice")).to_contain_text("Booked")
+    today = page.locator("#day").input_value()
+    page.click("#detail button:has-text('Check in')")
+
+    # A clinician doses and records a pressure above the limit: the session is flagged.
+    sign_in(page, service, "clinician")
+    page.locator(".block", has_text="Casey Flagged").click()
+    record_dose(page, "35")
+    record_pressure(page, "150", "94")
+    flagged = page.locator('[data-alert="attention"]', has_text="Casey Flagged")
+    expect(flagged).to_contain_text("+15555550471")  # the number to call
+    expect(flagged).to_contain_text("above 140/90")
+
+    # Another day on the board: the flag is still on the alerts, and Open goes back to it.
+    page.fill("#day", "2027-01-04")
+    page.dispatch_event("#day", "change")
+    expect(page.locator(".block", has_text="Casey Flagged")).to_have_count(0)
+    expect(flagged).to_be_visible()
+    flagged.locator("button:has-text('Open')").click()
+    expect(page.locator("#day")).to_have_value(today)
+    expect(page.locator("#detail")).to_contain_text("Casey Flagged")
+    flagged.locator("button:has-text('Resolved')").click()
+    expect(page.locator('[data-alert="attention"]', has_text="Casey Flagged")).to_have_count(0)
 
 
 def test_the_board_opens_on_the_clinics_today_in_its_evening(service: LocalService, browser) -> None:

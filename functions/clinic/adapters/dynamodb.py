@@ -16,7 +16,7 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | an appointment's follow-ups      | Query pk / GetItem                     | pk=APPT#{id}, sk=FOLLOWUP#{nn}               |
 | a patient's answers and scores   | Query pk                               | pk=PATIENT#{id}, sk=QR#{utc}# / OBS#{instrument}#{utc}# |
 | escalation, clinician task       | GetItem                                | pk=ESCALATION#{id} / TASK#{id}               |
-| a clinic's open alerts           | Query GSI1                             | gsi1pk=ALERTS#{clinic}, gsi1sk={kind}#{utc}#{id} |
+| a clinic's open alerts           | Query GSI1                             | gsi1pk=ALERTS#{clinic}, gsi1sk={kind}#{utc}#{id} (kind: escalation, task, call, attention) |
 | was a message sent (once only)   | GetItem                                | pk=APPT#{id}, sk=MESSAGE#{key}               |
 | course by id                     | GetItem                                | pk=COURSE#{id}, sk=COURSE                    |
 | a clinic's waitlist              | Query pk                               | pk=WAITLIST#{clinic}, sk=ENTRY#{id} (+ POSITION counter) |
@@ -34,7 +34,7 @@ from typing import Any, NoReturn, TypeVar
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from ..domain.appointments import Appointment, AuditEntry
+from ..domain.appointments import Appointment, AuditEntry, FlaggedAppointment
 from ..domain.care import RemsForm, Vitals
 from ..domain.courses import Course
 from ..domain.errors import (
@@ -108,6 +108,23 @@ def _appointment_item(appointment: Appointment) -> dict[str, Any]:
         gsi2pk=f"PATIENT#{appointment.patient_id}",
         gsi2sk=f"APPT#{start}#{appointment.appointment_id}",
     )
+
+
+def _attention_operation(table: str, before: Appointment | None, after: Appointment) -> dict[str, Any] | None:
+    """The appointment's flag on the clinic's alerts (whatever day its board is), put or
+    deleted with the appointment itself."""
+    if (before.attention if before else None) == after.attention:
+        return None
+    key = {"pk": f"APPT#{after.appointment_id}", "sk": "ATTENTION"}
+    if after.attention is None:
+        return {"Delete": {"TableName": table, "Key": key}}
+    flag = FlaggedAppointment(
+        appointment_id=after.appointment_id, clinic_id=after.clinic_id, patient_id=after.patient_id,
+        start=after.start, local_date=after.local_date, attention=after.attention,
+    )
+    item = _item(flag, **key, type="attention", gsi1pk=f"ALERTS#{after.clinic_id}",
+                 gsi1sk=f"attention#{_utc(after.attention.since)}#{after.appointment_id}")
+    return {"Put": {"TableName": table, "Item": item}}
 
 
 def _audit_item(entry: AuditEntry, version: int) -> dict[str, Any]:
@@ -301,6 +318,9 @@ class DynamoRepository:
         ]
         if audit is not None:
             operations.append({"Put": {"TableName": self.name, "Item": _audit_item(audit, after.version)}})
+        flag = _attention_operation(self.name, before, after)
+        if flag is not None:
+            operations.append(flag)
         if form is not None:
             operations.append({"Put": {"TableName": self.name, "Item": _rems_form_item(form)}})
         link_index = len(operations) if consumed_link else None
@@ -574,18 +594,23 @@ class DynamoRepository:
         if self._transact([self._versioned_put(item, before and before.version)]) is not None:
             raise StaleRecord("the task changed meanwhile")
 
-    def alerts(self, clinic_id: str) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp]]:
-        """Open escalations, open tasks and the call list (missed surveys), in one Query."""
+    def alerts(
+        self, clinic_id: str
+    ) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp], list[FlaggedAppointment]]:
+        """Open escalations, open tasks, the call list (missed surveys) and flagged
+        appointments of any day, in one Query."""
         items = self._query(
             IndexName=BOARD_INDEX,
             KeyConditionExpression="gsi1pk = :pk",
             ExpressionAttributeValues={":pk": f"ALERTS#{clinic_id}"},
         )
-        models: dict[str, type[BaseModel]] = {"escalation": Escalation, "task": ClinicianTask, "follow-up": FollowUp}
+        models: dict[str, type[BaseModel]] = {
+            "escalation": Escalation, "task": ClinicianTask, "follow-up": FollowUp, "attention": FlaggedAppointment
+        }
         found: dict[str, list[Any]] = {kind: [] for kind in models}
         for item in items:
             found[item["type"]].append(models[item["type"]].model_validate(_data(item)))
-        return found["escalation"], found["task"], found["follow-up"]
+        return found["escalation"], found["task"], found["follow-up"], found["attention"]
 
     def message_sent(self, appointment_id: str, key: str) -> bool:
         item = self._call(self.table.get_item, Key={"pk": f"APPT#{appointment_id}", "sk": f"MESSAGE#{key}"}).get("Item")

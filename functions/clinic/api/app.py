@@ -347,6 +347,12 @@ def post_no_show(appointment_id: str) -> dict[str, Any]:
     return _appointment(_service().no_show(actor_of(_event().raw_event), appointment_id))
 
 
+@route("POST", "/appointments/<appointment_id>/attention/resolve", STAFF, returns=AppointmentView)
+def post_resolve_attention(appointment_id: str, body: Annotated[AcknowledgeRequest, Body()]) -> dict[str, Any]:
+    """Staff dealt with the appointment's flag (who, when and the note go to its audit)."""
+    return _appointment(_service().resolve_attention(actor_of(_event().raw_event), appointment_id, body.note))
+
+
 # --- courses ------------------------------------------------------------------------------
 def _zone(clinic_id: str) -> Any:
     return _service().clinic(clinic_id).profile.zone
@@ -527,8 +533,9 @@ def post_rems_form_submitted(appointment_id: str) -> dict[str, Any]:
 @route("GET", "/clinics/<clinic_id>/alerts", STAFF)
 def get_alerts(clinic_id: str) -> dict[str, Any]:
     """What staff must act on: escalations awaiting acknowledgment, same-day tasks, the call
-    list, and REMS forms within `remsFormAlertDays` of their deadline or overdue."""
-    escalations, tasks, call_list = container().follow_ups.alerts(clinic_id)
+    list, flagged appointments of any day, and REMS forms within `remsFormAlertDays` of their
+    deadline or overdue."""
+    escalations, tasks, call_list, flagged = container().follow_ups.alerts(clinic_id)
     return {
         "clinicId": clinic_id,
         "remsFormsDueSoon": [_dump(f, include={"appointment_id", "patient_id", "due_date"}) for f in _service().rems_forms_due_soon(clinic_id)],
@@ -545,6 +552,9 @@ def get_alerts(clinic_id: str) -> dict[str, Any]:
             }
             for f in call_list
         ],
+        # Flagged appointments of any day, not only the board's (no ride home tomorrow, not
+        # discharged yesterday): what staff must deal with, oldest first.
+        "appointments": [_dump(a) for a in flagged],
     }
 
 

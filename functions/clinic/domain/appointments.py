@@ -30,6 +30,7 @@ class Action(StrEnum):
     RECORD_DOSE = "record-dose"
     DISCHARGE = "discharge"
     ATTENTION = "needs-attention"
+    RESOLVE = "resolve-attention"  # staff dealt with the flag
 
 
 # action -> (statuses it may start from, status it leads to)
@@ -106,6 +107,18 @@ class Appointment(Record):
         return f"{self.appointment_id}-{self.workflow.run}"
 
 
+class FlaggedAppointment(Record):
+    """An appointment's flag on the clinic's alerts: what staff need to find it, whatever
+    day the board shows."""
+
+    appointment_id: str
+    clinic_id: str
+    patient_id: str
+    start: datetime
+    local_date: str
+    attention: Attention
+
+
 class PhaseView(Record):
     """What the day board shows about where a session stands."""
 
@@ -177,19 +190,27 @@ def attention_after(appointment: Appointment, action: Action) -> Attention | Non
     return attention
 
 
+def resolved(appointment: Appointment) -> Attention | None:
+    """The flag once staff say they dealt with it. A failed workflow is not theirs to clear:
+    only a reschedule starts a new run."""
+    if appointment.attention is not None and appointment.attention.kind is AttentionKind.WORKFLOW:
+        raise IllegalTransition("the session's workflow failed: reschedule the appointment to start it again")
+    return None
+
+
 def attention_after_vitals(
     current: Attention | None, dose: Dose | None, vitals: Vitals, limit: BloodPressureLimit
 ) -> Attention | None:
     """The appointment's flag after a reading: a pressure above the limit after the dose flags
-    it for the clinician; a later one back within the limit settles that flag. The reason
-    names the limit, not the reading (flags reach pages)."""
+    it for the clinician; one within the limit settles that flag and a missed check's. The
+    reason names the limit, not the reading (flags reach pages)."""
     pressure = vitals.blood_pressure
     if dose is None or pressure is None or vitals.taken_at < dose.started_at:
         return current
     if pressure.above(limit):
         reason = f"blood pressure after the dose above {limit.systolic}/{limit.diastolic}: recheck and tell the prescriber"
         return raise_attention(current, Attention(kind=AttentionKind.VITALS, reason=reason, since=vitals.taken_at))
-    if current is not None and current.kind is AttentionKind.VITALS:
+    if current is not None and current.kind in (AttentionKind.VITALS, AttentionKind.BLOOD_PRESSURE_CHECK):
         return None
     return current
 

@@ -8,30 +8,16 @@ import base64
 import json
 import os
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
 from infra.smoke import Api, Target, main, sign_in, totp
-from local.aws import reset_functions
 from local.identity import DEMO_PASSWORD
 from local.seed import DEMO_CLINIC
 from local.server import LocalService
 from tests.support.world import patient_details
-
-
-@pytest.fixture(scope="module")
-def service() -> Iterator[LocalService]:
-    with mock.patch.dict(os.environ):  # the local stack points boto3 at its moto: not the next tests
-        running = LocalService(port=0).start()
-        try:
-            yield running
-        finally:
-            running.stop()
-    reset_functions()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signOut,
 import { signedIn } from "/web/signin.js";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false };
+const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false, spoken: new Map(), spokenDay: null };
 const FIRST_HOUR = 7, LAST_HOUR = 20, DAY = 86400000;
 
 const is = (role) => roles().includes(role);
@@ -57,6 +57,7 @@ async function refresh() {
     state.zone = board.timeZone;
     state.appointments = board.appointments;
     await Promise.all(board.appointments.map((a) => patientName(a.patientId)));
+    announceChanges(board.appointments);
     renderBoard();
     renderPatients();
     const selected = state.appointments.find((a) => a.appointmentId === state.selected);
@@ -122,6 +123,17 @@ function blockLabel(appointment) {
   return [el("strong", {}, name), el("br"), `${localTime(appointment.start, state.zone)} · ${status}`];
 }
 
+// A screen reader hears what changed since the last refresh, not the whole board again.
+function announceChanges(appointments) {
+  const now = new Map(appointments.map((a) => [a.appointmentId, a.phase?.attention ? `needs attention: ${a.phase.attention.reason}` : inWords(a.phase?.name || a.status)]));
+  const said = [...now].filter(([id, words]) => state.spoken.has(id) && state.spoken.get(id) !== words)
+    .map(([id, words]) => `${state.patients.get(appointments.find((a) => a.appointmentId === id).patientId)}: ${words}`);
+  const sameDay = state.spokenDay === $("#day").value;
+  state.spoken = now;
+  state.spokenDay = $("#day").value;
+  if (sameDay && said.length) $("#announcer").textContent = said.join(". ");
+}
+
 function renderBoard() {
   const span = (LAST_HOUR - FIRST_HOUR) * 60;
   const dayStart = zonedMidnight($("#day").value) + FIRST_HOUR * 3600000;
@@ -130,13 +142,20 @@ function renderBoard() {
     el("span", { style: `left:${(h * 60 / span) * 100}%` }, `${String(FIRST_HOUR + h).padStart(2, "0")}:00`)));
   const lanes = state.clinic.chairs.map((chair) => el("div", { class: "lane", "data-chair": chair.chairId },
     el("div", { class: "lane-name" }, chair.name),
-    state.appointments.filter((a) => a.chairId === chair.chairId).map((a) => el("div", {
-      class: `block ${phaseClass(a)}${a.appointmentId === state.selected ? " selected" : ""}`,
-      "data-appointment": a.appointmentId,
-      style: `left:${position(a.start)}%;width:${position(a.end) - position(a.start)}%`,
-      title: `${state.patients.get(a.patientId)} ${a.sessionType}`,
-      onclick: () => { state.selected = a.appointmentId; renderBoard(); renderDetail(a); },
-    }, blockLabel(a)))));
+    state.appointments.filter((a) => a.chairId === chair.chairId).map((a) => {
+      const select = () => { state.selected = a.appointmentId; renderBoard(); renderDetail(a); $(`[data-appointment="${a.appointmentId}"]`).focus(); };
+      const label = blockLabel(a);
+      return el("div", {
+        class: `block ${phaseClass(a)}${a.appointmentId === state.selected ? " selected" : ""}`,
+        "data-appointment": a.appointmentId,
+        style: `left:${position(a.start)}%;width:${position(a.end) - position(a.start)}%`,
+        title: `${state.patients.get(a.patientId)}, ${state.clinic.sessionTypes[a.sessionType]?.label || a.sessionType}`,
+        role: "button", tabindex: "0", "aria-pressed": String(a.appointmentId === state.selected),
+        "aria-label": `${chair.name}: ${label.map((part) => part.textContent ?? part).join(" ")}`,
+        onclick: select,
+        onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); select(); } },
+      }, label);
+    })));
   $("#board").replaceChildren(axis, ...lanes);
 }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from local.server import LocalService
+from tests.browser.accessibility import violations
 from tests.browser.staff import advance_clock, record_dose, record_pressure, register_patient, sign_in
 
 
@@ -79,6 +80,7 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     expect(phone.locator("#crisis a[href='tel:988']")).to_have_text("988")  # one tap to call
     expect(phone.locator("#crisis a[href='tel:911']")).to_have_text("911")
     phone.screenshot(path=str(artifacts / "survey-crisis-resources.png"))
+    assert violations(phone) == []
 
     # The on-call's pager links to the escalation: the clinician follows the link from the
     # outbox, lands on it marked on the alerts panel, and acknowledges it.

@@ -8,29 +8,15 @@ import os
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 import boto3
-import pytest
 
-from local.aws import reset_functions
 from local.cognito import N
 from local.identity import DEMO_PASSWORD
 from local.server import LocalService
 from tests.support.timing import eventually
 from tests.support.world import patient_details
-
-
-@pytest.fixture(scope="module")
-def service():
-    with mock.patch.dict(os.environ):
-        running = LocalService(port=0).start()
-        try:
-            yield running
-        finally:
-            running.stop()
-    reset_functions()
 
 
 def request(service: LocalService, method: str, path: str, body=None, token: str | None = None, headers=None):

@@ -257,6 +257,24 @@ class WorkflowSteps:
             return {"parked": True, "attempt": attempt}
         raise Conflict("the escalation keeps changing")
 
+    def hand_off_escalation(self, appointment_id: str, run: int, number: int) -> dict[str, Any]:
+        """The chain was paged `escalationRounds` times without an acknowledgment: paging stops.
+        The escalation stays open on the clinic's alerts (acknowledging it still works) and every
+        clinician is paged once to look there."""
+        appointment = self.service.workflow_appointment(appointment_id, run)
+        follow_up = self._follow_up(appointment_id, number)
+        escalation = self.repository.get_escalation(follow_up.follow_up_id)
+        if escalation is None or escalation.acknowledged is not None:
+            return {"handedOff": False}  # acknowledged as the last page timed out
+        self._page_once(
+            appointment,
+            f"handoff-{escalation.escalation_id}",
+            "URGENT safety alert unacknowledged",
+            f"Nobody on the on-call chain acknowledged a patient's safety alert; it stays on the clinic's alerts: "
+            f"{self.patient_link_base_url}/escalations/{escalation.escalation_id}.",
+        )
+        return {"handedOff": True}
+
     def follow_up_task(self, appointment_id: str, run: int, number: int) -> dict[str, Any]:
         """A lower-risk positive: a task for a clinician, due by the end of the clinic's day."""
         appointment = self.service.workflow_appointment(appointment_id, run)

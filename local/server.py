@@ -20,7 +20,7 @@ import boto3
 
 from .aws import deploy, reset_functions, serialize_dynamodb
 from .cognito import CognitoProxy
-from .gateway import LambdaContext, rest_event
+from .gateway import LambdaContext, gateway_error, rest_event
 from .identity import InvalidToken, StaffDirectory, create_directory
 from .stepfunctions import stop_all
 from .template import synthesized
@@ -52,6 +52,13 @@ CORS_HEADERS = {
     "Access-Control-Max-Age": "600",
 }
 
+
+
+def _gateway_error(kind: str) -> tuple[int, dict[str, str], str]:
+    """API Gateway's own answer, with the CORS header its gateway responses carry (any origin
+    locally, as the API's ALLOWED_ORIGIN here)."""
+    status, headers, body = gateway_error(kind)
+    return status, {**headers, "Access-Control-Allow-Origin": "*"}, body
 
 class LocalService:
     def __init__(
@@ -189,11 +196,11 @@ class LocalService:
             return self._proxy(method, path, query, headers, body, claims=None)
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not token:
-            return 401, {}, json.dumps({"message": "Unauthorized"})
+            return _gateway_error("UNAUTHORIZED")
         try:
             claims = self.directory.verify(token)
         except InvalidToken:
-            return 401, {}, json.dumps({"message": "Unauthorized"})
+            return _gateway_error("UNAUTHORIZED")
         return self._proxy(method, path, query, headers, body, claims=claims)
 
     @staticmethod
@@ -232,7 +239,7 @@ def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY_BYTES:
-                self._reply(413, {}, json.dumps({"message": "Request Too Long"}))
+                self._reply(*_gateway_error("REQUEST_TOO_LARGE"))
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
             if parts.path == "/local/sign-in" and method == "POST":

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from infra import site_paths
+
 from .aws import deploy, reset_functions, serialize_dynamodb
 from .cognito import CognitoProxy
 from .gateway import LambdaContext, gateway_error, rest_event
@@ -27,23 +29,10 @@ from .template import synthesized
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
-# Pages of the web client by path; patient links (/patient/...) open the patient pages.
-PAGES = {
-    "/": "index.html",
-    "/outbox": "outbox.html",
-    "/docs": "docs.html",
-    "/patient/survey": "survey.html",
-    "/patient/confirm": "confirm.html",
-    "/patient/offer": "offer.html",
-}
-STAFF_LINKS = re.compile(r"^/patient/(escalations|tasks)/[A-Za-z0-9-]+$")  # links in clinicians' pages
-VENDOR = {  # the npm packages the pages use, installed by `make run` (package.json)
-    "/vendor/chart.js": ROOT / "node_modules/chart.js/dist/chart.umd.js",
-    "/vendor/swagger-ui.css": ROOT / "node_modules/swagger-ui-dist/swagger-ui.css",
-    "/vendor/swagger-ui-bundle.js": ROOT / "node_modules/swagger-ui-dist/swagger-ui-bundle.js",
-    "/vendor/amazon-cognito-identity.js": ROOT / "node_modules/amazon-cognito-identity-js/dist/amazon-cognito-identity.min.js",
-    "/vendor/qrcode.mjs": ROOT / "node_modules/qrcode-generator/dist/qrcode.mjs",
-}
+# The same page paths and npm files as the hosted site, plus the local stack's own pages.
+PAGES = {**site_paths.PAGES, **site_paths.API_EXPLORER, **site_paths.LOCAL_ONLY}
+STAFF_LINKS = re.compile(site_paths.STAFF_LINKS)
+VENDOR = {f"/vendor/{name}": ROOT / "node_modules" / path for name, path in site_paths.VENDOR.items()}
 COGNITO_PATH = "/local/cognito"  # the browser's Cognito endpoint locally (local/cognito.py says why a proxy)
 MAX_BODY_BYTES = 1024 * 1024  # API Gateway refuses payloads over 10 MB; the clinic API needs far less
 CORS_HEADERS = {

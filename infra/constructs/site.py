@@ -21,29 +21,11 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
 from ..nag import accept
+from ..site_paths import API_EXPLORER, EXPLORER_VENDOR, LOCAL_ONLY, PAGES, STAFF_LINKS, VENDOR
 from .functions import MANAGED
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
-# Page paths and the web/ file each opens (local/server.py: PAGES); patient links open
-# /patient/..., clinicians' page links /patient/escalations/<id> and /patient/tasks/<id>.
-PAGES = {
-    "/": "index.html",
-    "/patient/survey": "survey.html",
-    "/patient/confirm": "confirm.html",
-    "/patient/offer": "offer.html",
-}
-STAFF_LINKS = r"^/patient/(escalations|tasks)/[A-Za-z0-9-]+$"
-API_EXPLORER = {"/docs": "docs.html"}  # not shipped to production
-LOCAL_ONLY = {"outbox.html"}  # reads the local stack's outbox; nothing to show deployed
-VENDOR = {  # /vendor/<name>: the npm files the pages load (package.json pins them)
-    "chart.js": "chart.js/dist/chart.umd.js",
-    "amazon-cognito-identity.js": "amazon-cognito-identity-js/dist/amazon-cognito-identity.min.js",
-    "qrcode.mjs": "qrcode-generator/dist/qrcode.mjs",
-    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
-    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
-}
-EXPLORER_VENDOR = {"swagger-ui.css", "swagger-ui-bundle.js"}
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
 
 
@@ -53,7 +35,7 @@ def site_files(with_explorer: bool) -> dict[str, Path]:
     files = {
         f"web/{path.name}": path
         for path in sorted(WEB.iterdir())
-        if path.is_file() and path.name not in LOCAL_ONLY and (path.suffix != ".html" or path.name in pages)
+        if path.is_file() and path.name not in LOCAL_ONLY.values() and (path.suffix != ".html" or path.name in pages)
     }
     for name, package_path in VENDOR.items():
         if with_explorer or name not in EXPLORER_VENDOR:

@@ -4,7 +4,7 @@ import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signOut,
 import { signedIn } from "/web/signin.js";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false, spoken: new Map(), spokenDay: null };
+const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false, spoken: new Map(), spokenDay: null, makeUp: null };
 const FIRST_HOUR = 7, LAST_HOUR = 20, DAY = 86400000;
 
 const is = (role) => roles().includes(role);
@@ -218,10 +218,11 @@ function renderDetail(appointment) {
   }
   if (appointment.dose) forms.prepend(vitalsHistory(appointment));
   actions.append(el("button", { onclick: () => showPatient(appointment.patientId) }, "Patient page"));
+  const makeUp = state.makeUp?.appointmentId === appointment.appointmentId ? makeUpOffer(state.makeUp) : "";
   panel.replaceChildren(
     el("h2", {}, "Appointment"),
     el("dl", {}, facts.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
-    actions, el("p", { class: "form-error" }), forms,
+    actions, el("p", { class: "form-error" }), makeUp, forms,
   );
 }
 
@@ -276,32 +277,92 @@ const number = (value) => (value === "" || value === null ? undefined : Number(v
 function cancelForm(appointment) {
   return submitting(el("form", { "data-form": "cancel" }, el("h3", {}, "Cancel"), input("Reason", "reason"),
     el("p", { class: "form-error" }), el("button", { class: "danger", type: "submit" }, "Cancel appointment")),
-  (data) => call("POST", `/appointments/${appointment.appointmentId}/cancel`, { reason: data.get("reason") }));
+  async (data) => {
+    const cancelled = await call("POST", `/appointments/${appointment.appointmentId}/cancel`, { reason: data.get("reason") });
+    state.makeUp = cancelled.courseMakeUp ? cancelled : null; // shown with the cancelled session's panel
+  });
 }
 
+// A cancelled course session: the course's make-up session, one button to book it.
+function makeUpOffer(cancelled) {
+  const makeUp = cancelled.courseMakeUp;
+  const where = makeUp.placement || makeUp.alternatives[0];
+  const box = el("div", { class: "make-up", "data-make-up": cancelled.courseId }, el("h3", {}, "Make-up session for the course"));
+  if (!where) box.append(el("p", {}, `No free time near ${dayAndTime(makeUp.wantedLocal)}: plan one from the course.`));
+  else {
+    const chair = nameOf(state.clinic.chairs, "chairId", where.chairId);
+    box.append(el("p", {}, `${dayAndTime(where.start)} in ${chair}${makeUp.problem ? ` (the course's next time ${makeUp.problem})` : ""}. `),
+      el("button", { class: "primary", onclick: () => run(box, async () => {
+        const booked = await call("POST", `/courses/${cancelled.courseId}/sessions`, { start: where.start, chairId: where.chairId, providerId: where.providerId }, { idempotent: true });
+        state.makeUp = null;
+        $("#booking-notice").textContent = `Make-up session booked for ${dayAndTime(booked.start)}.`;
+      }) }, "Book the make-up session"), el("p", { class: "form-error" }));
+  }
+  return box;
+}
+
+// Reschedule to one of the day's free times (for this session type), not a typed-in time.
 function rescheduleForm(appointment) {
-  return submitting(el("form", { "data-form": "reschedule" }, el("h3", {}, "Reschedule"), input("New start", "start", { type: "datetime-local", value: toLocalInput(new Date(appointment.start)) }),
-    el("p", { class: "form-error" }), el("button", { type: "submit" }, "Reschedule")),
-  (data) => call("POST", `/appointments/${appointment.appointmentId}/reschedule`, { start: fromLocalInput(data.get("start")) }));
+  const slots = el("div", { class: "slots" });
+  const form = el("form", { "data-form": "reschedule" }, el("h3", {}, "Reschedule"),
+    input("Day", "day", { type: "date", value: localDate(new Date(appointment.start)) }),
+    el("button", { type: "button", onclick: () => findTimes() }, "Find free times"), slots,
+    el("div", { class: "field-error", "data-for": "start" }), el("p", { class: "form-error" }));
+  async function findTimes() {
+    clearErrors(form);
+    try {
+      const day = form.querySelector('[name="day"]').value;
+      const found = await call("GET", `/clinics/${appointment.clinicId}/availability?date=${day}&sessionType=${appointment.sessionType}`);
+      slots.replaceChildren(...(found.slots.length ? found.slots.map((slot) => el("button", {
+        type: "button", "data-start": slot.start,
+        onclick: () => run(form, () => call("POST", `/appointments/${appointment.appointmentId}/reschedule`, {
+          start: slot.start, chairId: slot.chairIds.includes(appointment.chairId) ? appointment.chairId : slot.chairIds[0],
+          providerId: slot.providerIds.includes(appointment.providerId) ? appointment.providerId : slot.providerIds[0],
+        })),
+      }, localTime(slot.start, state.zone))) : [el("span", {}, "No free time that day.")]));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      showErrors(form, error);
+    }
+  }
+  form.addEventListener("submit", (event) => { event.preventDefault(); findTimes(); });
+  return form;
 }
 
 function doseForm(appointment) {
   const kind = state.clinic.sessionTypes[appointment.sessionType];
+  const prescribers = state.clinic.providers.filter((p) => p.role === "prescriber" && p.active !== false);
+  const override = el("details", { "data-override": "" }, el("summary", {}, "Prescriber override (pressure above the guide)"),
+    el("label", {}, "Prescriber who decided to go ahead", el("select", { name: "override.prescriberId" },
+      el("option", { value: "" }, "— choose —"), prescribers.map((p) => el("option", { value: p.providerId }, p.name)))),
+    el("div", { class: "field-error", "data-for": "override.prescriberId" }),
+    input("Reason", "override.reason"), el("div", { class: "field-error", "data-for": "override" }));
   return submitting(el("form", { "data-form": "dose" }, el("h3", {}, "Record the dose"),
     el("div", { class: "row" }, input("Pre-dose systolic", "preDoseBloodPressure.systolic", { type: "number" }), input("Diastolic", "preDoseBloodPressure.diastolic", { type: "number" })),
     input(kind.mgPerDevice ? "First device at" : "Infusion start", "startedAt", { type: "datetime-local", value: nowInput() }),
     input("Dose (mg)", "doseMg", { type: "number", step: "any" }),
     kind.mgPerDevice ? [input("Devices", "deviceCount", { type: "number" }), input("Lot number", "lotNumber")] : [],
-    el("details", {}, el("summary", {}, "Prescriber override (pressure above the guide)"), input("Prescriber id", "override.prescriberId"), input("Reason", "override.reason")),
+    override,
     el("p", { class: "form-error" }), el("button", { class: "primary", type: "submit" }, "Record dose")),
-  (data) => call("POST", `/appointments/${appointment.appointmentId}/dose`, {
-    preDoseBloodPressure: { systolic: number(data.get("preDoseBloodPressure.systolic")), diastolic: number(data.get("preDoseBloodPressure.diastolic")) },
-    startedAt: fromLocalInput(data.get("startedAt")),
-    doseMg: number(data.get("doseMg")),
-    deviceCount: number(data.get("deviceCount")),
-    lotNumber: data.get("lotNumber") || undefined,
-    override: data.get("override.prescriberId") ? { prescriberId: data.get("override.prescriberId"), reason: data.get("override.reason") } : undefined,
-  }));
+  async (data) => {
+    try {
+      await call("POST", `/appointments/${appointment.appointmentId}/dose`, {
+        preDoseBloodPressure: { systolic: number(data.get("preDoseBloodPressure.systolic")), diastolic: number(data.get("preDoseBloodPressure.diastolic")) },
+        startedAt: fromLocalInput(data.get("startedAt")),
+        doseMg: number(data.get("doseMg")),
+        deviceCount: number(data.get("deviceCount")),
+        lotNumber: data.get("lotNumber") || undefined,
+        override: data.get("override.prescriberId") ? { prescriberId: data.get("override.prescriberId"), reason: data.get("override.reason") } : undefined,
+      });
+    } catch (error) {
+      // Over the guide: the prescriber's decision is asked for at once, with the clinic's prescribers.
+      if (error instanceof ApiError && error.fields?.some((f) => f.field.startsWith("override"))) {
+        override.open = true;
+        override.querySelector("select").focus();
+      }
+      throw error;
+    }
+  });
 }
 
 function vitalsForm(appointment) {

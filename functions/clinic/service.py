@@ -24,6 +24,7 @@ from .domain.appointments import (
     Workflow,
     attention_after,
     attention_after_vitals,
+    attention_raised,
     is_late_cancellation,
     next_status,
     phase_of,
@@ -680,7 +681,7 @@ class ClinicService:
         """Flags the appointment for staff (idempotent: the same flag is written once)."""
         now = self.clock()
         new = Attention(kind=kind, reason=reason, since=now)
-        return self._change_attention(appointment_id, WORKFLOW_ACTOR, lambda before: raise_attention(before.attention, new))
+        return self._change_attention(appointment_id, WORKFLOW_ACTOR, lambda before: attention_raised(before, new))
 
     def resolve_attention(self, actor: Actor, appointment_id: str, note: str | None) -> Appointment:
         """Staff dealt with the appointment's flag: it leaves the board and the alerts, and the

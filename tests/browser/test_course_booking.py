@@ -38,3 +38,15 @@ def test_the_front_desk_plans_and_books_a_spravato_course_and_adds_a_patient_to_
 
     page.click("#join-waitlist")
     expect(page.locator("#waitlist-notice")).to_contain_text("On the waitlist")
+
+    # The patient cannot come on 10 December: the session is cancelled from the board, and the
+    # course's make-up session is offered with it and booked with one click.
+    page.fill("#day", "2026-12-10")
+    page.dispatch_event("#day", "change")
+    page.locator(".block", has_text="Cora Course").click()
+    page.fill('[data-form="cancel"] [name="reason"]', "patient away that week")
+    page.click('[data-form="cancel"] button[type=submit]')
+    offer = page.locator("[data-make-up]")
+    expect(offer).to_contain_text("Make-up session for the course")
+    offer.locator("button:has-text('Book the make-up session')").click()
+    expect(page.locator("#booking-notice")).to_contain_text("Make-up session booked for")

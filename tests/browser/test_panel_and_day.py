@@ -41,6 +41,16 @@ def test_after_a_booking_the_panel_shows_and_cancels_the_new_appointment(service
     expect(page.locator("#detail")).to_contain_text("Blake Newer")
     expect(page.locator("#detail")).not_to_contain_text("Avery Earlier")
 
+    # Rescheduling offers the day's free times; Avery moves to the first of them.
+    page.locator(".block", has_text="Avery Earlier").click()
+    reschedule = page.locator('[data-form="reschedule"]')
+    reschedule.locator("button:has-text('Find free times')").click()
+    new_time = reschedule.locator(".slots button").first
+    expect(new_time).to_be_visible()
+    new_time.click()
+    expect(page.locator("#detail")).to_contain_text("Avery Earlier")
+
+    page.locator(".block", has_text="Blake Newer").click()
     page.fill('[data-form="cancel"] [name="reason"]', "patient asked to cancel")
     page.click('[data-form="cancel"] button[type=submit]')
     expect(page.locator(".block", has_text="Blake Newer")).to_have_class(re.compile("cancelled"))
@@ -61,6 +71,15 @@ def test_a_flag_stays_on_the_alerts_whatever_day_the_board_shows(service: LocalS
     # A clinician doses and records a pressure above the limit: the session is flagged.
     sign_in(page, service, "clinician")
     page.locator(".block", has_text="Casey Flagged").click()
+    # Over the 140/90 guide the dose asks for the prescriber's decision, from the clinic's prescribers.
+    dose = page.locator('[data-form="dose"]')
+    dose.locator('[name="preDoseBloodPressure.systolic"]').fill("152")
+    dose.locator('[name="preDoseBloodPressure.diastolic"]').fill("95")
+    dose.locator('[name="doseMg"]').fill("35")
+    dose.locator("button[type=submit]").click()
+    override = dose.locator("[data-override]")
+    expect(override).to_have_attribute("open", "")
+    expect(override.locator("select option")).to_have_text(["— choose —", "Dr Lead", "Dr Okafor"])  # not the nurse
     record_dose(page, "35")
     record_pressure(page, "150", "94")
     expect(page.locator("table.vitals")).to_contain_text("150/94")  # the session's readings, charted

@@ -14,6 +14,7 @@ from clinic.domain.appointments import (
     Workflow,
     attention_after,
     attention_after_vitals,
+    attention_raised,
     next_status,
     phase_of,
     raise_attention,
@@ -359,3 +360,14 @@ def test_a_reading_within_the_limit_leaves_other_flags_and_a_failed_workflow_out
     assert attention_after_vitals(missed, dose(), reading(132, 84, 44), LIMIT) is None  # the missed check, taken
     failed = Attention(kind=AttentionKind.WORKFLOW, reason="failed", since=FIRST_DEVICE)
     assert attention_after_vitals(failed, dose(), reading(150, 94, 40), LIMIT) == failed
+
+
+def test_a_flag_about_the_chair_landing_after_the_discharge_changes_nothing() -> None:
+    missed = Attention(kind=AttentionKind.BLOOD_PRESSURE_CHECK, reason="check due", since=FIRST_DEVICE)
+    in_chair = appointment(status=Status.ARRIVED, checked_in_at=START, dose=dose())
+    assert attention_raised(in_chair, missed) == missed
+    discharged = in_chair.model_copy(update={"status": Status.FULFILLED, "discharge": Discharge(
+        at=FIRST_DEVICE + timedelta(minutes=120), by="nurse", checklist=COMPLETE)})
+    assert attention_raised(discharged, missed) is None
+    overdue = Attention(kind=AttentionKind.UNREACHABLE, reason="unreachable", since=FIRST_DEVICE)
+    assert attention_raised(discharged, overdue) == overdue  # not about the chair: still raised

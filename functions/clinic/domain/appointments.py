@@ -215,6 +215,18 @@ def attention_after_vitals(
     return current
 
 
+# Flags about the patient in the chair: moot once they are discharged.
+IN_THE_CHAIR = frozenset({AttentionKind.BLOOD_PRESSURE_CHECK, AttentionKind.VITALS})
+
+
+def attention_raised(appointment: Appointment, new: Attention) -> Attention | None:
+    """The appointment's flag once `new` is raised on it. A step that looked before the
+    discharge may land after it: a flag about the chair then changes nothing."""
+    if new.kind in IN_THE_CHAIR and appointment.discharge is not None:
+        return appointment.attention
+    return raise_attention(appointment.attention, new)
+
+
 def raise_attention(current: Attention | None, new: Attention) -> Attention:
     """A failed workflow outranks any other flag; otherwise the newest reason shows."""
     if current is not None and current.kind is AttentionKind.WORKFLOW and new.kind is not AttentionKind.WORKFLOW:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import pytest
-from clinic import service as service_module
+from clinic.usecases import kernel
 from moto import mock_aws
 
 from tests.support.world import World
@@ -50,5 +50,5 @@ FIXED_NOW = datetime(2027, 2, 24, 15, 0, tzinfo=UTC)
 
 @pytest.fixture
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    monkeypatch.setattr(service_module, "utc_now", lambda: FIXED_NOW)
+    monkeypatch.setattr(kernel, "utc_now", lambda: FIXED_NOW)
     return FIXED_NOW

@@ -49,10 +49,11 @@ from ..domain.errors import (
 )
 from ..domain.escalations import ClinicianTask, Escalation
 from ..domain.followups import FollowUp, QuestionnaireAnswers, ScoreRecord
+from ..domain.instants import utc_text as _utc
 from ..domain.links import Link
-from ..domain.patients import Patient
+from ..domain.patients import Patient, rems_enrollment_missing
 from ..domain.resources import Chair, Clinic, ClinicProfile, Provider
-from ..domain.scheduling import Grain
+from ..domain.scheduling import Claim, Grain
 from ..domain.waitlist import WaitlistEntry, WaitlistOffer
 
 KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "expiresAt", "type"})
@@ -88,8 +89,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _utc(instant: datetime) -> str:
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+def is_throttled(error: ClientError) -> bool:
+    """DynamoDB refused for load, not for the request: a retry after a pause can cure it.
+    A transaction cancelled for load names the reason per item instead of in its code."""
+    code = error.response.get("Error", {}).get("Code")
+    reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+    return code in TRANSIENT or (code == "TransactionCanceledException" and bool(reasons & THROTTLED_REASONS))
 
 
 def _hold_key(clinic_id: str, day: str, grain: Grain) -> dict[str, str]:
@@ -204,7 +209,7 @@ class DynamoRepository:
 
     # --- appointments --------------------------------------------------------------
     def create_appointment(
-        self, appointment: Appointment, claims: list[tuple[Grain, int]], audit: AuditEntry, *, requires_rems: bool = False
+        self, appointment: Appointment, claims: list[Claim], audit: AuditEntry, *, requires_rems: bool = False
     ) -> None:
         """Books in one transaction: the patient exists (and, for a REMS product, is enrolled),
         the appointment and its audit record, and every grain it holds."""
@@ -215,7 +220,7 @@ class DynamoRepository:
     def accept_offer(
         self,
         appointment: Appointment,
-        claims: list[tuple[Grain, int]],
+        claims: list[Claim],
         audit: AuditEntry,
         before: WaitlistOffer,
         after: WaitlistOffer,
@@ -237,7 +242,7 @@ class DynamoRepository:
             self._booking_refused(failed, appointment, claims, requires_rems)
 
     def _booking_operations(
-        self, appointment: Appointment, claims: list[tuple[Grain, int]], audit: AuditEntry, requires_rems: bool
+        self, appointment: Appointment, claims: list[Claim], audit: AuditEntry, requires_rems: bool
     ) -> list[dict[str, Any]]:
         patient_check: dict[str, Any] = {"ConditionExpression": "attribute_exists(pk)"}
         if requires_rems:
@@ -262,11 +267,11 @@ class DynamoRepository:
         ]
 
     def _booking_refused(
-        self, failed: int, appointment: Appointment, claims: list[tuple[Grain, int]], requires_rems: bool
+        self, failed: int, appointment: Appointment, claims: list[Claim], requires_rems: bool
     ) -> NoReturn:
         if failed == 0:
             if requires_rems and self.get_patient(appointment.patient_id) is not None:
-                raise InvalidRequest("patientId", "the patient's REMS enrollment is not on file: enroll them before booking")
+                raise rems_enrollment_missing()
             raise InvalidRequest("patientId", f"no patient {appointment.patient_id!r}")
         if failed == 1:
             raise AlreadyExists(f"appointment {appointment.appointment_id!r} already exists")
@@ -281,7 +286,7 @@ class DynamoRepository:
         self,
         before: Appointment,
         after: Appointment,
-        claims: list[tuple[Grain, int]],
+        claims: list[Claim],
         releases: list[Grain],
         audit: AuditEntry | None,
         *,
@@ -359,7 +364,7 @@ class DynamoRepository:
     def audit_trail(self, appointment_id: str) -> list[AuditEntry]:
         return self._records_of(appointment_id, "AUDIT#", AuditEntry)
 
-    def discard_appointment(self, appointment: Appointment, claims: list[tuple[Grain, int]]) -> None:
+    def discard_appointment(self, appointment: Appointment, claims: list[Claim]) -> None:
         """Undoes create_appointment for an appointment nobody has touched since (a course
         booking rolled back): the record, its audit entry and its held time, in one transaction."""
         key = {"pk": f"APPT#{appointment.appointment_id}"}
@@ -597,7 +602,7 @@ class DynamoRepository:
         self._call(self.table.put_item, Item=item)
 
     # --- plumbing ------------------------------------------------------------------
-    def _claim_operations(self, appointment: Appointment, claims: list[tuple[Grain, int]]) -> list[dict[str, Any]]:
+    def _claim_operations(self, appointment: Appointment, claims: list[Claim]) -> list[dict[str, Any]]:
         day_after = date.fromisoformat(appointment.local_date) + timedelta(days=1)
         expires = int(datetime.combine(day_after + HOLD_RETENTION, time(), tzinfo=UTC).timestamp())
         return [
@@ -626,9 +631,7 @@ class DynamoRepository:
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            reasons = error.response.get("CancellationReasons", [])
-            if any(reason.get("Code") in THROTTLED_REASONS for reason in reasons):
-                raise TemporarilyUnavailable("the database is busy; retry shortly") from error
+            reasons = error.response.get("CancellationReasons", [])  # cancelled for load: _call raised already
             for index, reason in enumerate(reasons):
                 if reason.get("Code") == "ConditionalCheckFailed":
                     return index
@@ -674,6 +677,6 @@ class DynamoRepository:
         try:
             return operation(**kwargs)
         except ClientError as error:
-            if error.response["Error"]["Code"] in TRANSIENT:
+            if is_throttled(error):
                 raise TemporarilyUnavailable("the database is busy; retry shortly") from error
             raise

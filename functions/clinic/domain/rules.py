@@ -242,6 +242,13 @@ class ClinicRules(StrictRecord):
         hours = [t.minimum_spacing_hours for t in self.course_templates.values() if t.session_type == session_type]
         return timedelta(hours=min((h for h in hours if h), default=0))
 
+    def spacing(self, session_type: str, template: CourseTemplate | None = None) -> timedelta:
+        """The least time between two of a patient's sessions of this type: the course
+        template's spacing (outside a course, the least any course allows), and never less
+        than one session's block."""
+        wanted = template.minimum_spacing if template is not None else self.course_spacing(session_type)
+        return max(wanted, self.session_types[session_type].block)
+
     def instruments_for(self, session_type: str, hours_after: int) -> list[str]:
         plan = self.session_types[session_type].follow_up_instruments or self.care.follow_up_instruments
         return plan[hours_after]

@@ -1,5 +1,8 @@
 """What every use case shares: who acts, the clock, new ids, the audit entry, and the two
-ways a write can lose (a race, a taken grain) turned into what staff read."""
+ways a write can lose (a race, a taken grain) turned into what staff read.
+
+Names in the use cases: `session_type` is a session type's code ("spravato", as stored on
+the appointment and sent by the API), `kind` the SessionType rules it names."""
 
 from __future__ import annotations
 

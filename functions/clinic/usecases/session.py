@@ -141,24 +141,24 @@ class ClinicianSession:
                 return None  # a repeated click: nothing to write
             clinic = self.clinic(before.clinic_id)
             scheduler = Scheduler(self.rules, clinic)
-            session_type = self.rules.session_types[before.session_type]
+            kind = self.rules.session_types[before.session_type]
             next_status(before, Action.DISCHARGE, now, scheduler.local_date(now).isoformat())
-            check_discharge(before.dose, session_type, checklist, now, clinic.profile.zone)
+            check_discharge(before.dose, kind, checklist, now, clinic.profile.zone)
             assert before.dose is not None  # check_discharge refuses a session without one
             ready = ready_at.astimezone(UTC) if ready_at is not None else None
             if ready is not None and not before.dose.started_at <= ready <= now + CLOCK_SKEW:
                 raise InvalidRequest("readyAt", "must be between the dose start and now")
             discharge = Discharge(at=now, by=actor.user_id, checklist=checklist, ready_at=ready, adverse_events=adverse_events)
             held = [grain for grain, _ in claims_of(scheduler, before)]
-            free_from = set(released_after_discharge([g.at for g in held], now, session_type))
+            free_from = set(released_after_discharge([g.at for g in held], now, kind))
             form = None
-            if session_type.requires_rems:
+            if kind.requires_rems:
                 form = assemble_rems_form(
                     appointment_id=before.appointment_id,
                     clinic_id=before.clinic_id,
                     patient_id=before.patient_id,
                     session_date=date.fromisoformat(before.local_date),
-                    session_type=session_type,
+                    session_type=kind,
                     dose=before.dose,
                     discharge=discharge,
                     vitals=self.records.vitals(appointment_id),

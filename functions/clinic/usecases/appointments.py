@@ -48,12 +48,12 @@ class Change:
 Decide = Callable[[Appointment, datetime], Change | None]
 
 
+@dataclass(eq=False)
 class AppointmentStore:
     """The appointment records with the one way to change an appointment."""
 
-    def __init__(self, records: AppointmentRecords, clock: Clock):
-        self.records = records
-        self.clock = clock
+    records: AppointmentRecords
+    clock: Clock
 
     def get(self, appointment_id: str) -> Appointment:
         appointment = self.records.get_appointment(appointment_id)
@@ -108,14 +108,14 @@ def claims_of(scheduler: Scheduler, appointment: Appointment) -> list[Claim]:
     return scheduler.claims(Block(appointment.start, appointment.end), appointment.chair_id, appointment.provider_id)
 
 
+@dataclass(eq=False)
 class WorkflowRuns:
     """An appointment's care workflow run, seen from the use cases: starting, stopping and
     resuming it never undoes the change that asked for it."""
 
-    def __init__(self, engine: WorkflowEngine, store: AppointmentStore, rules: ClinicRules):
-        self.engine = engine
-        self.store = store
-        self.rules = rules
+    engine: WorkflowEngine
+    store: AppointmentStore
+    rules: ClinicRules
 
     def start(self, appointment: Appointment, now: datetime) -> Appointment:
         try:
@@ -168,17 +168,15 @@ class WorkflowRuns:
         return after or before
 
 
+@dataclass(eq=False)
 class StatusChanges:
     """Check-in, no-show and cancellation: one action moves the appointment to its next
     status, releases its time when it closes, and tells its workflow run."""
 
-    def __init__(
-        self, store: AppointmentStore, runs: WorkflowRuns, clinic: Callable[[str], Clinic], rules: ClinicRules
-    ):
-        self.store = store
-        self.runs = runs
-        self.clinic = clinic
-        self.rules = rules
+    store: AppointmentStore
+    runs: WorkflowRuns
+    clinic: Callable[[str], Clinic]
+    rules: ClinicRules
 
     def apply(self, actor: Actor, appointment_id: str, action: Action, reason: str | None = None) -> Appointment:
         """The appointment after `action`; unchanged when it was already done (a repeated click)."""

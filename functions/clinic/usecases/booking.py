@@ -74,26 +74,16 @@ def write_booking(records: AppointmentRecords, scheduler: Scheduler, booking: Ne
         records.create_appointment(booking.appointment, booking.claims, booking.audit, requires_rems=requires_rems)
 
 
+@dataclass(eq=False)
 class Bookings:
-    def __init__(
-        self,
-        rules: ClinicRules,
-        clinic: Callable[[str], Clinic],
-        patients: PatientRecords,
-        store: AppointmentStore,
-        runs: WorkflowRuns,
-        status: StatusChanges,
-        offer_freed_time: Callable[[Appointment], object],
-        clock: Clock,
-    ):
-        self.rules = rules
-        self.clinic = clinic
-        self.patients = patients
-        self.store = store
-        self.runs = runs
-        self.status = status
-        self.offer_freed_time = offer_freed_time
-        self.clock = clock
+    rules: ClinicRules
+    clinic: Callable[[str], Clinic]
+    patients: PatientRecords
+    store: AppointmentStore
+    runs: WorkflowRuns
+    status: StatusChanges
+    offer_freed_time: Callable[[Appointment], object]
+    clock: Clock
 
     def register_patient(self, details: PatientDetails, patient_id: str | None = None) -> Patient:
         """`patient_id`, when given, makes a repeated request find its own patient instead of

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -35,38 +36,26 @@ from .kernel import WORKFLOW_ACTOR, Clock, known_patient, page_once
 from .ports import LinkRecords, MessageLog, Messages, PatientRecords, SessionRecords
 
 
+@dataclass(eq=False)
 class CareWorkflow:
     """One method per task of the state machine (workflow/handler.py dispatches to them)."""
 
-    def __init__(
-        self,
-        rules: ClinicRules,
-        clinic: Callable[[str], Clinic],
-        patients: PatientRecords,
-        store: AppointmentStore,
-        runs: WorkflowRuns,
-        status: StatusChanges,
-        session_records: SessionRecords,
-        links: LinkRecords,
-        log: MessageLog,
-        follow_ups: FollowUps,
-        messages: Callable[[], Messages],
-        patient_link_base_url: str,
-        clock: Clock,
-    ):
-        self.rules = rules
-        self.clinic = clinic
-        self.patients = patients
-        self.store = store
-        self.runs = runs
-        self.status = status
-        self.session_records = session_records
-        self.links = links
-        self.log = log
-        self.follow_ups = follow_ups
-        self._messages = messages
-        self.patient_link_base_url = patient_link_base_url.rstrip("/")
-        self.clock = clock
+    rules: ClinicRules
+    clinic: Callable[[str], Clinic]
+    patients: PatientRecords
+    store: AppointmentStore
+    runs: WorkflowRuns
+    status: StatusChanges
+    session_records: SessionRecords
+    links: LinkRecords
+    log: MessageLog
+    follow_ups: FollowUps
+    messages: Callable[[], Messages]  # made on first use: most requests never send one
+    patient_link_base_url: str
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        self.patient_link_base_url = self.patient_link_base_url.rstrip("/")
 
     # --- before the session ----------------------------------------------------------
     def remind(self, appointment_id: str, run: int, hours_before: int) -> dict[str, Any]:
@@ -88,7 +77,7 @@ class CareWorkflow:
             f"someone will drive you home (no driving until the next day): {self.patient_link_base_url}/confirm#{token}"
         )
         try:
-            channel = self._messages().to_patient(known_patient(self.patients, appointment.patient_id), "Appointment reminder", text)
+            channel = self.messages().to_patient(known_patient(self.patients, appointment.patient_id), "Appointment reminder", text)
         except Undeliverable as refused:
             self.reminder_failed(appointment_id, run, str(refused))
             return {"sent": False}
@@ -232,7 +221,7 @@ class CareWorkflow:
         except Exception:
             # The flag cannot be written: the page must still go out (unrecorded, so a retry
             # may page again), then the failure ends the run for the operator's alarm.
-            self._messages().to_clinicians(
+            self.messages().to_clinicians(
                 "Appointment needs attention", f"{reason} (the flag could not be recorded). Appointment {appointment_id}."
             )
             raise
@@ -241,4 +230,4 @@ class CareWorkflow:
         return {"flagged": appointment is not None}
 
     def _page_once(self, appointment: Appointment, key: str, subject: str, text: str) -> None:
-        page_once(self._messages(), self.log, self.clock, appointment.appointment_id, key, subject, text)
+        page_once(self.messages(), self.log, self.clock, appointment.appointment_id, key, subject, text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from ..domain.appointments import RELEASING, SCHEDULED, Appointment, Status
@@ -68,26 +68,18 @@ class SessionChoice:
     provider_id: str
 
 
+@dataclass(eq=False)
 class _Slots:
     """Free starts per day for one session type (one Query a day), and placements from them."""
 
-    def __init__(
-        self,
-        records: AppointmentRecords,
-        scheduler: Scheduler,
-        kind: SessionType,
-        chair_id: str | None,
-        provider_id: str | None,
-        now: datetime,
-    ):
-        self.records = records
-        self.scheduler = scheduler
-        self.rules = scheduler.rules
-        self.kind = kind
-        self.chair_id = chair_id
-        self.provider_id = provider_id
-        self.now = now
-        self._days: dict[date, list[AvailableSlot]] = {}
+    records: AppointmentRecords
+    scheduler: Scheduler
+    kind: SessionType
+    chair_id: str | None
+    provider_id: str | None
+    now: datetime
+
+    _days: dict[date, list[AvailableSlot]] = field(default_factory=dict, init=False)
 
     def on(self, day: date) -> list[AvailableSlot]:
         if day not in self._days:
@@ -106,13 +98,13 @@ class _Slots:
         return self._placement(slot), None
 
     def alternatives(self, wanted: datetime, acceptable: Callable[[datetime], bool]) -> tuple[Placement, ...]:
-        day, days = self.scheduler.local_date(wanted), self.rules.course_alternative_days
+        day, days = self.scheduler.local_date(wanted), self.scheduler.rules.course_alternative_days
         slots = {s.start: s for offset in range(-days, days + 1) for s in self.on(day + timedelta(days=offset))}
         found: list[Placement] = []
         for start in nearest_first(slots, wanted, self.scheduler.clinic.profile.zone):
             if acceptable(start):
                 found.append(self._placement(slots[start]))
-                if len(found) == self.rules.course_alternatives:
+                if len(found) == self.scheduler.rules.course_alternatives:
                     break
         return tuple(found)
 
@@ -147,26 +139,16 @@ def _session_id(course_id: str, index: int) -> str:
     return hashlib.sha256(f"{course_id}:{index}".encode()).hexdigest()[:32]
 
 
+@dataclass(eq=False)
 class Courses:
-    def __init__(
-        self,
-        rules: ClinicRules,
-        clinic: Callable[[str], Clinic],
-        records: CourseRecords,
-        patients: PatientRecords,
-        store: AppointmentStore,
-        runs: WorkflowRuns,
-        cancel_session: Callable[[Actor, str, str], Appointment],
-        clock: Clock,
-    ):
-        self.rules = rules
-        self.clinic = clinic
-        self.records = records
-        self.patients = patients
-        self.store = store
-        self.runs = runs
-        self.cancel_session = cancel_session  # a cancellation as the front desk makes it (Bookings.cancel)
-        self.clock = clock
+    rules: ClinicRules
+    clinic: Callable[[str], Clinic]
+    records: CourseRecords
+    patients: PatientRecords
+    store: AppointmentStore
+    runs: WorkflowRuns
+    cancel_session: Callable[[Actor, str, str], Appointment]  # a cancellation as the front desk makes it (Bookings.cancel)
+    clock: Clock
 
     def template(self, code: str) -> CourseTemplate:
         templates = self.rules.course_templates

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,34 +40,23 @@ from .kernel import Actor, Clock, known_patient, page_once, retry_exhausted, ret
 from .ports import FollowUpRecords, LinkRecords, MessageLog, Messages, PatientRecords, SessionRecords, WorkflowEngine
 
 
+@dataclass(eq=False)
 class FollowUps:
-    def __init__(
-        self,
-        rules: ClinicRules,
-        clinic: Callable[[str], Clinic],
-        records: FollowUpRecords,
-        patients: PatientRecords,
-        store: AppointmentStore,
-        session_records: SessionRecords,
-        links: LinkRecords,
-        log: MessageLog,
-        engine: WorkflowEngine,
-        messages: Callable[[], Messages],
-        patient_link_base_url: str,
-        clock: Clock,
-    ):
-        self.rules = rules
-        self.clinic = clinic
-        self.records = records
-        self.patients = patients
-        self.store = store
-        self.session_records = session_records
-        self.links = links
-        self.log = log
-        self.engine = engine
-        self._messages = messages  # made on first use: most API requests never send one
-        self.patient_link_base_url = patient_link_base_url.rstrip("/")
-        self.clock = clock
+    rules: ClinicRules
+    clinic: Callable[[str], Clinic]
+    records: FollowUpRecords
+    patients: PatientRecords
+    store: AppointmentStore
+    session_records: SessionRecords
+    links: LinkRecords
+    log: MessageLog
+    engine: WorkflowEngine
+    messages: Callable[[], Messages]  # made on first use: most requests never send one
+    patient_link_base_url: str
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        self.patient_link_base_url = self.patient_link_base_url.rstrip("/")
 
     # --- the care workflow's follow-up steps -------------------------------------------
     def open_and_wait(
@@ -191,7 +181,7 @@ class FollowUps:
             except StaleRecord:
                 pass  # a re-run of this step created it
         page_once(
-            self._messages(),
+            self.messages(),
             self.log,
             self.clock,
             appointment.appointment_id,
@@ -336,11 +326,11 @@ class FollowUps:
         why = f"no pager is set for the {level}"
         if provider is not None and provider.pager:
             try:
-                self._messages().to_pager(provider.pager, text)
+                self.messages().to_pager(provider.pager, text)
                 return Page(attempt=attempt, level=level, provider_id=provider.provider_id, at=now)
             except Undeliverable:  # a refused pager must not stop the safety path: everyone gets it
                 why = f"the {level}'s pager refused the page"
-        self._messages().to_clinicians("URGENT safety alert", f"{text} ({why}: whoever reads this, act)")
+        self.messages().to_clinicians("URGENT safety alert", f"{text} ({why}: whoever reads this, act)")
         return Page(attempt=attempt, level=level, provider_id=None, at=now)
 
     def _send_survey_link(self, follow_up: FollowUp, purpose: str, intro: str) -> FollowUp:
@@ -362,7 +352,7 @@ class FollowUps:
         )
         text = f"{intro}: {self.patient_link_base_url}/survey#{token}"
         try:
-            channel = self._messages().to_patient(known_patient(self.patients, follow_up.patient_id), "Your clinic's follow-up", text)
+            channel = self.messages().to_patient(known_patient(self.patients, follow_up.patient_id), "Your clinic's follow-up", text)
         except Undeliverable:
             return self._change_follow_up(
                 follow_up.appointment_id, follow_up.number, lambda f: f.model_copy(update={"undeliverable": True})

@@ -4,6 +4,7 @@ a patient and their history, check-in and no-show."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from ..domain.appointments import Action, Appointment, AuditEntry, PhaseView, phase_of
@@ -17,22 +18,14 @@ from .kernel import Actor, Clock, known_patient
 from .ports import PatientRecords
 
 
+@dataclass(eq=False)
 class FrontDesk:
-    def __init__(
-        self,
-        rules: ClinicRules,
-        clinic: Callable[[str], Clinic],
-        patients: PatientRecords,
-        store: AppointmentStore,
-        status: StatusChanges,
-        clock: Clock,
-    ):
-        self.rules = rules
-        self.clinic = clinic
-        self.patients = patients
-        self.store = store
-        self.status = status
-        self.clock = clock
+    rules: ClinicRules
+    clinic: Callable[[str], Clinic]
+    patients: PatientRecords
+    store: AppointmentStore
+    status: StatusChanges
+    clock: Clock
 
     def availability(self, clinic_id: str, day: date, session_type: str) -> tuple[Clinic, list[AvailableSlot]]:
         """The clinic (for its time zone) and the day's free starts, from one configuration read."""

@@ -3,6 +3,7 @@ the waitlist's and the survey's links are in waitlist.py and follow_ups.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.appointments import Action, Appointment, Confirmation, Status, attention_after, raise_attention
@@ -14,11 +15,11 @@ from .kernel import PATIENT_LINK_ACTOR, Clock
 from .ports import LinkRecords
 
 
+@dataclass(eq=False)
 class ReminderLinks:
-    def __init__(self, links: LinkRecords, store: AppointmentStore, clock: Clock):
-        self.links = links
-        self.store = store
-        self.clock = clock
+    links: LinkRecords
+    store: AppointmentStore
+    clock: Clock
 
     def confirm_attendance(self, token: str, attending: bool, ride_arranged: bool) -> Appointment:
         """The link works once. An answer that needs the front desk (not coming, no ride

@@ -4,6 +4,7 @@ it files. Each change resumes the care workflow waiting for it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from ..domain.appointments import Action, Appointment, Status, attention_after, next_status
@@ -33,22 +34,14 @@ from .kernel import Actor, Clock, new_id
 from .ports import SessionRecords
 
 
+@dataclass(eq=False)
 class ClinicianSession:
-    def __init__(
-        self,
-        rules: ClinicRules,
-        clinic: Callable[[str], Clinic],
-        records: SessionRecords,
-        store: AppointmentStore,
-        runs: WorkflowRuns,
-        clock: Clock,
-    ):
-        self.rules = rules
-        self.clinic = clinic
-        self.records = records
-        self.store = store
-        self.runs = runs
-        self.clock = clock
+    rules: ClinicRules
+    clinic: Callable[[str], Clinic]
+    records: SessionRecords
+    store: AppointmentStore
+    runs: WorkflowRuns
+    clock: Clock
 
     def record_dose(
         self,

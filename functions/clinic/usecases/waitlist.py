@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from ..domain.appointments import Appointment
@@ -25,30 +26,21 @@ from .ports import LinkRecords, PatientMessages, PatientRecords, WaitlistRecords
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class Waitlist:
-    def __init__(
-        self,
-        rules: ClinicRules,
-        clinic: Callable[[str], Clinic],
-        records: WaitlistRecords,
-        patients: PatientRecords,
-        store: AppointmentStore,
-        runs: WorkflowRuns,
-        links: LinkRecords,
-        messages: Callable[[], PatientMessages],
-        patient_link_base_url: str,
-        clock: Clock,
-    ):
-        self.rules = rules
-        self.clinic = clinic
-        self.records = records
-        self.patients = patients
-        self.store = store
-        self.runs = runs
-        self.links = links
-        self._messages = messages  # made on first use: most requests never send one
-        self.patient_link_base_url = patient_link_base_url.rstrip("/")
-        self.clock = clock
+    rules: ClinicRules
+    clinic: Callable[[str], Clinic]
+    records: WaitlistRecords
+    patients: PatientRecords
+    store: AppointmentStore
+    runs: WorkflowRuns
+    links: LinkRecords
+    messages: Callable[[], PatientMessages]  # made on first use: most requests never send one
+    patient_link_base_url: str
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        self.patient_link_base_url = self.patient_link_base_url.rstrip("/")
 
     # --- the list -------------------------------------------------------------------
     def join(
@@ -144,7 +136,7 @@ class Waitlist:
         self.links.save_link(link)
         text = f"A treatment time has opened up at your clinic. The first to accept gets it: {self.patient_link_base_url}/offer#{token}"
         try:
-            self._messages().to_patient(patient, "A treatment time has opened up", text)
+            self.messages().to_patient(patient, "A treatment time has opened up", text)
         except DomainError as error:  # one patient unreachable: the others still get theirs
             log.warning("a waitlist offer could not be sent: %s", type(error).__name__)
 

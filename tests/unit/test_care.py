@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -50,7 +50,7 @@ COMPLETE = Checklist(
 )
 
 
-def dose(started_at: datetime = FIRST_DEVICE, pressure: tuple[int, int] = (128, 82)) -> Dose:
+def dose(started_at: datetime = FIRST_DEVICE, pressure: tuple[int, int] = (128, 82), recorded_at: datetime | None = None) -> Dose:
     return Dose(
         pre_dose_blood_pressure=BloodPressure(systolic=pressure[0], diastolic=pressure[1]),
         started_at=started_at,
@@ -58,7 +58,7 @@ def dose(started_at: datetime = FIRST_DEVICE, pressure: tuple[int, int] = (128, 
         device_count=2,
         lot_number="LOT-1",
         recorded_by="nurse",
-        recorded_at=started_at,
+        recorded_at=recorded_at or started_at,
     )
 
 
@@ -128,6 +128,12 @@ def test_a_dose_cannot_start_in_the_future_or_before_check_in() -> None:
     assert dose_problems(started_at=START - timedelta(hours=1), now=now) == ["startedAt"]
 
 
+def test_a_tablet_clock_up_to_5_minutes_ahead_is_accepted_and_further_is_refused() -> None:
+    now = FIRST_DEVICE
+    assert dose_problems(started_at=now + timedelta(minutes=5), now=now) == []
+    assert dose_problems(started_at=now + timedelta(minutes=5, seconds=1), now=now) == ["startedAt"]
+
+
 def test_every_problem_is_named_at_once() -> None:
     high = BloodPressure(systolic=150, diastolic=95)
     assert dose_problems(pre_dose=high, lot_number=None) == ["lotNumber", "override"]
@@ -138,6 +144,17 @@ def test_spravato_discharge_is_refused_at_119_minutes_and_allowed_at_120_from_th
     with pytest.raises(IllegalTransition, match="allowed from 11:05 \\(America/New_York\\)"):
         check_discharge(dose(), SPRAVATO, COMPLETE, FIRST_DEVICE + timedelta(minutes=119), ZONE)
     check_discharge(dose(), SPRAVATO, COMPLETE, FIRST_DEVICE + timedelta(minutes=120), ZONE)
+
+
+def test_a_dose_entered_ten_minutes_late_counts_from_when_it_started_not_when_it_was_entered() -> None:
+    late = dose(recorded_at=FIRST_DEVICE + timedelta(minutes=10))
+    with pytest.raises(IllegalTransition, match="allowed from 11:05 "):
+        check_discharge(late, SPRAVATO, COMPLETE, datetime(2026, 12, 7, 16, 4, tzinfo=UTC), ZONE)
+    check_discharge(late, SPRAVATO, COMPLETE, datetime(2026, 12, 7, 16, 5, tzinfo=UTC), ZONE)
+    observing = phase_of(appointment(status=Status.ARRIVED, checked_in_at=START, dose=late), SPRAVATO)
+    assert observing.since == datetime(2026, 12, 7, 14, 5, tzinfo=UTC)
+    assert observing.discharge_allowed_at == datetime(2026, 12, 7, 16, 5, tzinfo=UTC)
+    assert observing.blood_pressure_due_at == datetime(2026, 12, 7, 14, 45, tzinfo=UTC)
 
 
 def test_iv_observation_starts_when_the_infusion_ends() -> None:

@@ -16,6 +16,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
 from local.stepfunctions import ManualClock, in_process_lambdas, stop_all, virtual_time
+from tests.support.logs import CapturedLogs, captured_logs
 from tests.support.timing import eventually
 from tests.support.world import ALL_WEEK, CLINIC, CLINIC_PROFILE, Reply, World, at, dose_body
 
@@ -174,3 +175,10 @@ def care(template, monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> Itera
             yield world
         finally:
             stop_all(world.sfn)
+
+
+@pytest.fixture
+def function_logs() -> Iterator[CapturedLogs]:
+    """What both functions log during the test, at DEBUG."""
+    with captured_logs() as logs:
+        yield logs

@@ -9,7 +9,7 @@ from clinic.domain.errors import TemporarilyUnavailable
 from clinic.usecases.care_workflow import CareWorkflow
 
 from tests.support.timing import eventually
-from tests.support.world import CHECKLIST, at
+from tests.support.world import CHECKLIST, CLINIC, at
 from tests.workflow.conftest import CareWorld
 from tests.workflow.journeys import (
     checked_in,
@@ -328,3 +328,32 @@ def test_cancelling_right_after_booking_stops_the_new_execution(care: CareWorld)
     appointment = care.book_session()
     assert care.act(appointment, "cancel", {"reason": "booked by mistake"}, role="front-desk").status == 200
     assert care.finished(appointment) == "ABORTED"
+
+
+def test_a_dose_entered_ten_minutes_after_it_started_is_timed_from_its_start(care: CareWorld) -> None:
+    """The nurse records the first device ten minutes late: the pressure check, the board and
+    discharge all count from the first device, not from when it was typed in."""
+    appointment = care.book_session()  # 10:00 New York on 2026-12-06 (15:00 UTC)
+    start = checked_in(care, appointment)
+    first_device = start + timedelta(minutes=5)
+    care.advance_to(first_device + timedelta(minutes=10))
+    assert care.dose(appointment, first_device).status == 200
+
+    phase = care.appointment(appointment["appointmentId"])["phase"]
+    assert phase["since"] == "2026-12-06T15:05:00Z"
+    assert phase["dischargeAllowedAt"] == "2026-12-06T17:05:00Z"
+    assert phase["bloodPressureDueAt"] == "2026-12-06T15:45:00Z"
+    board = care.call("GET", f"/clinics/{CLINIC}/board", query={"date": "2026-12-06"}).body
+    (block,) = [a for a in board["appointments"] if a["appointmentId"] == appointment["appointmentId"]]
+    assert block["phase"]["dischargeAllowedAt"] == "2026-12-06T17:05:00Z"
+
+    care.sleeping_until(first_device + timedelta(minutes=40))  # the pressure check's timer
+    care.advance_to(first_device + timedelta(minutes=38))
+    bp = {"bloodPressure": {"systolic": 132, "diastolic": 84}}
+    assert care.act(appointment, "vitals", bp, headers={"Idempotency-Key": "bp-after-dose"}).status == 201
+    care.advance_to(first_device + timedelta(minutes=40))
+    care.parked_at(appointment, "discharge")
+    care.advance_to(first_device + timedelta(minutes=119))
+    assert care.act(appointment, "discharge", {"checklist": CHECKLIST}).status == 409
+    care.advance_to(first_device + timedelta(minutes=120))
+    assert care.act(appointment, "discharge", {"checklist": CHECKLIST}).status == 200

@@ -23,6 +23,7 @@ import pytest
 from clinic.usecases.care_workflow import CareWorkflow
 
 from tests.support.faults import Call, Faults
+from tests.support.logs import CapturedLogs
 from tests.support.timing import eventually
 from tests.support.world import ALL_WEEK, CLINIC, at
 from tests.workflow.conftest import NOW, CareWorld
@@ -299,12 +300,16 @@ def no_sns_where_none_is_sent(faults: Faults, cells: list[Cell]) -> None:
             assert not [c for c in faults.calls if cell.in_step(c) and c.service == "sns"], cell.row.state
 
 
-def no_phi_paged(care: CareWorld) -> None:
+def no_phi_paged_or_logged(care: CareWorld, logs: CapturedLogs) -> None:
     assert not any("Alex" in message or "corrupt" in message for _, message in care.pages())
+    assert [r for r in logs.records() if r.get("message") == "workflow step failed"]  # the crashes were logged
+    assert "Alex" not in logs.text and "corrupt" not in logs.text
 
 
 # --- the journeys ---------------------------------------------------------------------------------
-def test_the_session_steps_under_every_fault(care: CareWorld, faults: Faults, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_session_steps_under_every_fault(
+    care: CareWorld, faults: Faults, monkeypatch: pytest.MonkeyPatch, function_logs: CapturedLogs
+) -> None:
     """Reminders, check-in, dose, the post-dose pressure check (missed: it pages) and the wait for discharge."""
     cells = cohort(care, faults, [[cell] for cell in cells_of(ROWS)])
     crashing(cells, monkeypatch)
@@ -337,6 +342,6 @@ def test_the_session_steps_under_every_fault(care: CareWorld, faults: Faults, mo
     for cell in by_row["ObservationCheck"] + by_row["AwaitDischarge"]:
         check(care, faults, cell)
     no_sns_where_none_is_sent(faults, cells)
-    no_phi_paged(care)
+    no_phi_paged_or_logged(care, function_logs)
 
 

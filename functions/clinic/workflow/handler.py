@@ -90,8 +90,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _log_failure(error: Exception) -> None:
     # Step Functions matches the error's name; its message may quote data, so it stays out
-    # of the execution history, and the log gets the code frames only.
-    frames = traceback.format_tb(error.__traceback__)[-5:]
+    # of the execution history, and the log gets where it happened only (no source text).
+    frames = [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(error.__traceback__)[-5:]]
     logger.error("workflow step failed", extra={"error_type": type(error).__name__, "frames": frames})
 
 

@@ -173,15 +173,21 @@ function renderDetail(appointment) {
   );
 }
 
-async function run(form, action) {
-  clearErrors(form.closest("section") || form);
+// The one error wrapper: clears the messages in `where`, runs `action`, and shows an API
+// refusal in `shownIn` (its fields beside their inputs); anything else is a bug and propagates.
+async function withErrors(where, action, shownIn = where) {
+  clearErrors(where);
   try {
     await action();
-    await refresh();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    showErrors(form.closest("form") || form.closest("section"), error);
+    showErrors(shownIn, error);
   }
+}
+
+// An action on the board, which is shown again once it is done.
+function run(form, action) {
+  return withErrors(form.closest("section") || form, async () => { await action(); await refresh(); }, form.closest("form") || form.closest("section"));
 }
 
 function input(label, name, attributes = {}) {
@@ -189,16 +195,9 @@ function input(label, name, attributes = {}) {
 }
 
 function submitting(form, build) {
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    clearErrors(form);
-    try {
-      await build(new FormData(form));
-      await refresh();
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      showErrors(form, error);
-    }
+    return withErrors(form, async () => { await build(new FormData(form)); await refresh(); });
   });
   return form;
 }
@@ -311,44 +310,29 @@ function renderPatients() {
   select.value = chosen;
 }
 
-$("#register-button").addEventListener("click", async () => {
+$("#register-button").addEventListener("click", () => withErrors($("#booking"), async () => {
   const form = $("#booking");
-  clearErrors(form);
   const value = (name) => form.querySelector(`[name="${name}"]`).value.trim() || undefined;
-  try {
-    const patient = await call("POST", "/patients", {
-      givenName: value("givenName"), familyName: value("familyName"), birthDate: value("birthDate"), phone: value("phone"),
-      emergencyContact: { name: value("emergencyName"), phone: value("emergencyPhone") },
-      remsEnrolled: form.querySelector('[name="remsEnrolled"]').checked,
-    }, { idempotent: true });
-    state.patients.set(patient.patientId, `${patient.givenName} ${patient.familyName}`);
-    renderPatients();
-    $("#patient").value = patient.patientId;
-    $("#register").open = false;
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    showErrors(form, error);
-  }
-});
+  const patient = await call("POST", "/patients", {
+    givenName: value("givenName"), familyName: value("familyName"), birthDate: value("birthDate"), phone: value("phone"),
+    emergencyContact: { name: value("emergencyName"), phone: value("emergencyPhone") },
+    remsEnrolled: form.querySelector('[name="remsEnrolled"]').checked,
+  }, { idempotent: true });
+  state.patients.set(patient.patientId, `${patient.givenName} ${patient.familyName}`);
+  renderPatients();
+  $("#patient").value = patient.patientId;
+  $("#register").open = false;
+}));
 
-$("#find-slots").addEventListener("click", async () => {
-  const form = $("#booking");
-  clearErrors(form);
-  try {
-    const found = await call("GET", `/clinics/${$("#clinic").value}/availability?date=${$("#day").value}&sessionType=${$("#session-type").value}`);
-    $("#slots").replaceChildren(...(found.slots.length ? found.slots.map((slot) => el("button", {
-      type: "button", "data-start": slot.start, onclick: () => book(slot),
-    }, localTime(slot.start, state.zone))) : [el("span", {}, "No free time that day.")]));
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    showErrors(form, error);
-  }
-});
+$("#find-slots").addEventListener("click", () => withErrors($("#booking"), async () => {
+  const found = await call("GET", `/clinics/${$("#clinic").value}/availability?date=${$("#day").value}&sessionType=${$("#session-type").value}`);
+  $("#slots").replaceChildren(...(found.slots.length ? found.slots.map((slot) => el("button", {
+    type: "button", "data-start": slot.start, onclick: () => book(slot),
+  }, localTime(slot.start, state.zone))) : [el("span", {}, "No free time that day.")]));
+}));
 
-async function book(slot) {
-  const form = $("#booking");
-  clearErrors(form);
-  try {
+function book(slot) {
+  return withErrors($("#booking"), async () => {
     const appointment = await call("POST", "/appointments", {
       clinicId: $("#clinic").value, patientId: $("#patient").value, sessionType: $("#session-type").value,
       chairId: slot.chairIds[0], providerId: slot.providerIds[0], start: slot.start,
@@ -357,25 +341,12 @@ async function book(slot) {
     $("#slots").replaceChildren();
     state.selected = appointment.appointmentId;
     await refresh();
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    showErrors(form, error);
-  }
+  });
 }
 
 // --- courses and the waitlist -----------------------------------------------------------------
 const checkedDays = (form) => [...form.querySelectorAll('[name="weekday"]:checked')].map((box) => box.value);
 const dayAndTime = (iso) => new Date(iso).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: state.zone });
-
-async function withErrors(form, action) {
-  clearErrors(form);
-  try {
-    await action();
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    showErrors(form, error);
-  }
-}
 
 $("#plan-course").addEventListener("click", () => withErrors($("#course"), async () => {
   const form = $("#course");

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 
@@ -21,10 +22,12 @@ def main() -> None:
 
     service = LocalService(port=args.port, seed=not args.no_seed, speed=args.speed).start()
     print(f"Day board:    {service.url}/  (sign in as {', '.join(f'{user} ({group})' for user, group in DEMO_USERS.items())};")
-    print(f"              password {DEMO_PASSWORD})")
+    print(f"              password {DEMO_PASSWORD}; the first sign-in sets up two-step sign-in:")
+    print("              scan the QR code with an authenticator app, or type the key it shows)")
     print(f"Outbox:       {service.url}/outbox  (texts and pages with their links; the clock's fast-forward)")
     print(f"API explorer: {service.url}/docs  (OpenAPI document: {service.url}/openapi.json)")
-    print(f"Clinic API:   {service.url}  (POST /local/sign-in {{\"username\", \"password\"}} for a token)")
+    print(f"Clinic API:   {service.url}  (for curl: POST /local/sign-in {{\"username\", \"password\"}} gives a token)")
+    print(f"Local AWS:    {os.environ['AWS_ENDPOINT_URL']}  (moto; invite staff with aws cognito-idp admin-create-user)")
     print(f"Workflows:    executed, clock at {args.speed:g}x real time")
     print("Stop with Ctrl-C.")
     stopped = threading.Event()

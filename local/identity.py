@@ -30,9 +30,11 @@ class StaffDirectory:
     client_id: str
     issuer: str
     keys: KeySet
+    web_auth_flows: frozenset[str]  # the template's app client's, which the web client may use
 
     def sign_in(self, username: str, password: str) -> str:
-        """Returns an ID token, as the web client's SRP sign-in would obtain one."""
+        """An ID token for a password, with no MFA step: the tool behind `POST /local/sign-in`
+        for curl and tests. The web client signs in with SRP and MFA (local/cognito.py)."""
         result = self.cognito.admin_initiate_auth(
             UserPoolId=self.user_pool_id,
             ClientId=self.client_id,
@@ -63,6 +65,12 @@ def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, user
         AdminCreateUserConfig=pool_props["AdminCreateUserConfig"],
         MfaConfiguration=pool_props["MfaConfiguration"],
     )["UserPool"]
+    if "SOFTWARE_TOKEN_MFA" in pool_props.get("EnabledMfas", []):  # moto reads no EnabledMfas at creation
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=pool["Id"],
+            SoftwareTokenMfaConfiguration={"Enabled": True},
+            MfaConfiguration=pool_props["MfaConfiguration"],
+        )
     client_props = next(iter(resources(template, "AWS::Cognito::UserPoolClient").values()))["Properties"]
     client = cognito.create_user_pool_client(
         UserPoolId=pool["Id"],
@@ -77,7 +85,8 @@ def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, user
     with urllib.request.urlopen(f"{endpoint}/{pool['Id']}/.well-known/jwks.json") as response:
         keys = KeySet.import_key_set(json.load(response))
     issuer = f"https://cognito-idp.{cognito.meta.region_name}.amazonaws.com/{pool['Id']}"
-    return StaffDirectory(cognito, pool["Id"], client["ClientId"], issuer, keys)
+    web_auth_flows = frozenset(client_props.get("ExplicitAuthFlows", []))
+    return StaffDirectory(cognito, pool["Id"], client["ClientId"], issuer, keys, web_auth_flows)
 
 
 def add_user(cognito: Any, user_pool_id: str, username: str, group: str, password: str) -> None:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import boto3
 
 from .aws import deploy, reset_functions, serialize_dynamodb
+from .cognito import CognitoProxy
 from .gateway import LambdaContext, rest_event
 from .identity import InvalidToken, StaffDirectory, create_directory
 from .stepfunctions import stop_all
@@ -40,7 +41,10 @@ VENDOR = {  # the npm packages the pages use, installed by `make run` (package.j
     "/vendor/chart.js": ROOT / "node_modules/chart.js/dist/chart.umd.js",
     "/vendor/swagger-ui.css": ROOT / "node_modules/swagger-ui-dist/swagger-ui.css",
     "/vendor/swagger-ui-bundle.js": ROOT / "node_modules/swagger-ui-dist/swagger-ui-bundle.js",
+    "/vendor/amazon-cognito-identity.js": ROOT / "node_modules/amazon-cognito-identity-js/dist/amazon-cognito-identity.min.js",
+    "/vendor/qrcode.mjs": ROOT / "node_modules/qrcode-generator/dist/qrcode.mjs",
 }
+COGNITO_PATH = "/local/cognito"  # the browser's Cognito endpoint locally (local/cognito.py says why a proxy)
 MAX_BODY_BYTES = 1024 * 1024  # API Gateway refuses payloads over 10 MB; the clinic API needs far less
 CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
@@ -59,6 +63,7 @@ class LocalService:
         self.speed = speed  # how much faster than real time the care workflow's clock runs
         self.start_at = start  # where the clock starts (default: now)
         self.directory: StaffDirectory | None = None
+        self.cognito: CognitoProxy | None = None
         self._moto: Any = None
         self._http: ThreadingHTTPServer | None = None
         self._undo: list[Callable[[], None]] = []
@@ -84,6 +89,7 @@ class LocalService:
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "POWERTOOLS_TRACE_DISABLED": "1",
+                "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",  # a wrong MFA code is refused, as on AWS
             }
         )
         os.environ.pop("AWS_SESSION_TOKEN", None)
@@ -97,6 +103,7 @@ class LocalService:
         os.environ.update(environment)
         reset_functions()
         self.directory = create_directory(template, boto3.client("cognito-idp"), endpoint)
+        self.cognito = CognitoProxy(endpoint, self.directory)
         if self.seed:
             self._seed()
         threading.Thread(target=self._http.serve_forever, name="local-api", daemon=True).start()
@@ -158,6 +165,18 @@ class LocalService:
 
         seed(from_settings(settings(), boto3.session.Session()))
 
+    def client_config(self) -> dict[str, str]:
+        """The web client's runtime configuration: what the deployed site's /config.json holds
+        (written at deploy time from the stack's outputs), plus where Cognito is locally."""
+        assert self.directory is not None
+        return {
+            "apiUrl": self.url,
+            "region": self.directory.user_pool_id.split("_", 1)[0],
+            "userPoolId": self.directory.user_pool_id,
+            "userPoolClientId": self.directory.client_id,
+            "cognitoEndpoint": self.url + COGNITO_PATH,
+        }
+
     def invoke(self, method: str, path: str, query: str, headers: dict[str, str], body: str | None) -> tuple[int, dict[str, str], str]:
         """What API Gateway does with one request: authorizer, then the Lambda proxy."""
         assert self.directory is not None
@@ -213,6 +232,13 @@ def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
             if parts.path == "/local/sign-in" and method == "POST":
                 self._sign_in(body)
+                return
+            if parts.path == COGNITO_PATH and method == "POST":
+                assert service.cognito is not None
+                self._reply(*service.cognito.handle(self.headers.get("X-Amz-Target", ""), body))
+                return
+            if parts.path == "/config.json" and method == "GET":
+                self._reply(200, {"Cache-Control": "no-store"}, json.dumps(service.client_config()))
                 return
             if parts.path.startswith("/local/") or parts.path == "/openapi.json":
                 self._reply(*local_route(service, method, parts.path, body))

@@ -1,6 +1,7 @@
 // The clinic API from the browser: the signed-in staff token, JSON, and errors that keep
 // the API's field names so a form can show each next to its field.
-export const API = window.CLINIC_API_BASE || "";
+import { config } from "/web/config.js";
+import { freshIdToken, idToken, signOut as endSession } from "/web/session.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -10,8 +11,8 @@ export class ApiError extends Error {
   }
 }
 
-export function token() { return sessionStorage.getItem("idToken"); }
-export function signOut() { sessionStorage.removeItem("idToken"); location.reload(); }
+export const token = idToken;
+export async function signOut() { await endSession(); location.reload(); }
 
 export function claims() {
   const raw = token();
@@ -24,17 +25,13 @@ export function roles() {
   return Array.isArray(groups) ? groups : String(groups).split(/[ ,]+/);
 }
 
-export async function signIn(username, password) {
-  const reply = await fetch(`${API}/local/sign-in`, { method: "POST", body: JSON.stringify({ username, password }) });
-  if (!reply.ok) throw new ApiError(reply.status, await reply.json().catch(() => null));
-  sessionStorage.setItem("idToken", (await reply.json()).idToken);
-}
-
 export async function call(method, path, body, { idempotent = false, anonymous = false } = {}) {
   const headers = { "Content-Type": "application/json" };
-  if (!anonymous) headers.Authorization = `Bearer ${token()}`;
+  const bearer = anonymous ? null : await freshIdToken().catch(() => null); // none (or refresh refused): the API answers 401
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (idempotent) headers["Idempotency-Key"] = crypto.randomUUID();
-  const reply = await fetch(`${API}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const api = (await config()).apiUrl.replace(/\/$/, "");
+  const reply = await fetch(`${api}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const payload = reply.status === 204 ? null : await reply.json().catch(() => null);
   if (!reply.ok) throw new ApiError(reply.status, payload);
   return payload;

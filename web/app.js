@@ -1,27 +1,18 @@
 // The front desk's and clinicians' page: the day board, booking, session actions, alerts
 // and a patient's chart. Plain modules, no build step; the API does every check.
-import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signIn, signOut, token } from "/web/api.js";
+import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signOut, token } from "/web/api.js";
+import { signedIn } from "/web/signin.js";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { clinic: null, zone: "UTC", appointments: [], selected: null, patients: new Map(), now: null };
+const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), now: null };
 const FIRST_HOUR = 7, LAST_HOUR = 20, DAY = 86400000;
 
 const is = (role) => roles().includes(role);
 const staffName = () => JSON.parse(atob(token().split(".")[1].replace(/-/g, "+").replace(/_/g, "/")))["cognito:username"];
 
 // --- start -------------------------------------------------------------------------------
-$("#sign-in").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.target;
-  try {
-    await signIn(form.username.value, form.password.value);
-    start();
-  } catch (error) {
-    form.querySelector(".form-error").textContent = "Wrong username or password.";
-  }
-});
 $("#sign-out").addEventListener("click", signOut);
-if (token()) start();
+signedIn().then(start);
 
 async function start() {
   $("#sign-in-view").classList.add("hidden");
@@ -31,10 +22,10 @@ async function start() {
   $("#booking-card").classList.toggle("hidden", !(is("front-desk") || is("admin")));
   $("#course-card").classList.toggle("hidden", !(is("front-desk") || is("admin")));
   await tick();
-  $("#day").value ||= localDate(state.now);
   $("#clinic").addEventListener("change", refresh);
   $("#day").addEventListener("change", refresh);
   await loadClinic();
+  $("#day").value ||= localDate(state.now); // the clinic's today: its zone is known only now
   await refresh();
   setInterval(async () => { await tick(); await refresh(); }, 3000);
 }
@@ -69,8 +60,11 @@ async function refresh() {
     renderBoard();
     renderPatients();
     const selected = state.appointments.find((a) => a.appointmentId === state.selected);
-    // Re-drawn only when the appointment changed: a half-filled form or its errors stay put.
-    if (selected && selected.version !== state.shownVersion) renderDetail(selected);
+    // The panel always shows the selected appointment, or nothing when it is not on this day's
+    // board; it is re-drawn only when that changes, so a half-filled form or its errors stay put.
+    const shown = state.shown;
+    if (!selected) renderDetail(null);
+    else if (!shown || shown.appointmentId !== selected.appointmentId || shown.version !== selected.version) renderDetail(selected);
     await renderAlerts();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) signOut();
@@ -105,6 +99,7 @@ function blockLabel(appointment) {
   else if (phase.dischargeAllowedAt) {
     const minutes = Math.ceil((new Date(phase.dischargeAllowedAt) - state.now) / 60000);
     status = minutes > 0 ? `discharge in ${minutes} min` : "discharge allowed";
+    if (new Date(phase.bloodPressureDueAt) > state.now) status = `BP check at ${localTime(phase.bloodPressureDueAt, state.zone)} · ${status}`;
   }
   return [el("strong", {}, name), el("br"), `${localTime(appointment.start, state.zone)} · ${status}`];
 }
@@ -138,8 +133,8 @@ function zonedMidnight(day) {
 // --- one appointment ---------------------------------------------------------------------
 function renderDetail(appointment) {
   const panel = $("#detail");
+  state.shown = appointment ? { appointmentId: appointment.appointmentId, version: appointment.version } : null;
   if (!appointment) { panel.classList.add("hidden"); return; }
-  state.shownVersion = appointment.version;
   panel.classList.remove("hidden");
   const phase = appointment.phase || {};
   const facts = [
@@ -340,6 +335,7 @@ function book(slot) {
     $("#booking-notice").textContent = `Booked ${localTime(appointment.start, state.zone)} in ${appointment.chairId}.`;
     $("#slots").replaceChildren();
     state.selected = appointment.appointmentId;
+    $("#day").value = localDate(new Date(appointment.start)); // the board shows the new booking's day
     await refresh();
   });
 }

@@ -54,7 +54,7 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     for box in discharge.locator("input[type=checkbox]").all():
         box.check()
     discharge.locator("button[type=submit]").click()
-    expect(discharge.locator(".form-error")).to_contain_text("discharge")
+    expect(discharge.locator(".form-error")).to_contain_text("discharge is allowed from")
     page.screenshot(path=str(artifacts / "day-board.png"), full_page=True)
 
     # Two hours later the discharge goes through.

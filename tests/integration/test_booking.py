@@ -34,10 +34,11 @@ def test_availability_removes_the_booked_chair_for_the_whole_block(clinic: World
 def test_an_overlapping_booking_on_the_same_chair_is_refused_with_409(clinic: World) -> None:
     day = clinic_day()
     patient = clinic.register_patient()
+    other = clinic.register_patient(key="other-patient")
     assert clinic.book(patient["patientId"], at(day, 9), key="first-booking").status == 201
     before = clinic.items()
 
-    reply = clinic.book(patient["patientId"], at(day, 11, 15), key="second-booking")
+    reply = clinic.book(other["patientId"], at(day, 11, 15), key="second-booking")
     assert reply.status == 409
     assert "chair 'chair-1' is already booked at 11:15" in reply.body["message"]
     assert clinic.items() == before
@@ -46,27 +47,28 @@ def test_an_overlapping_booking_on_the_same_chair_is_refused_with_409(clinic: Wo
 def test_back_to_back_blocks_do_not_conflict(clinic: World) -> None:
     day = clinic_day()
     patient = clinic.register_patient()
+    other = clinic.register_patient(key="other-patient")
     assert clinic.book(patient["patientId"], at(day, 9), key="first-booking").status == 201
-    assert clinic.book(patient["patientId"], at(day, 11, 30), key="second-booking").status == 201
+    assert clinic.book(other["patientId"], at(day, 11, 30), key="second-booking").status == 201
 
 
 def test_provider_capacity_is_enforced_across_chairs(clinic: World) -> None:
     day = clinic_day()
-    patient = clinic.register_patient()
-    statuses = [clinic.book(patient["patientId"], at(day, 9), key=f"chair-{n}-key", chair=f"chair-{n}").status for n in (1, 2, 3)]
+    patients = [clinic.register_patient(key=f"patient-{n}-key")["patientId"] for n in (1, 2, 3)]
+    statuses = [clinic.book(patients[n - 1], at(day, 9), key=f"chair-{n}-key", chair=f"chair-{n}").status for n in (1, 2, 3)]
     assert statuses == [201, 201, 409]  # nurse-a supervises two at a time
-    third = clinic.book(patient["patientId"], at(day, 9, 30), key="chair-3-later", chair="chair-3")
+    third = clinic.book(patients[2], at(day, 9, 30), key="chair-3-later", chair="chair-3")
     assert third.status == 409 and "provider 'nurse-a'" in third.body["message"]
 
 
 def test_twenty_concurrent_conflicting_bookings_exactly_one_wins(clinic: World) -> None:
     day = clinic_day()
-    patient = clinic.register_patient()
+    patients = [clinic.register_patient(key=f"concurrent-patient-{n:02d}")["patientId"] for n in range(20)]
     # Ten start times 15 minutes apart, two requests each: every pair of 150-minute blocks overlaps.
     starts = [at(day, 9) + timedelta(minutes=15 * (n % 10)) for n in range(20)]
 
     def attempt(n: int):
-        return clinic.book(patient["patientId"], starts[n], key=f"concurrent-{n:02d}")
+        return clinic.book(patients[n], starts[n], key=f"concurrent-{n:02d}")
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         replies = list(pool.map(attempt, range(20)))
@@ -128,7 +130,7 @@ def test_day_board_and_patient_history(clinic: World) -> None:
     kim = clinic.register_patient(key="kim-key-001", givenName="Kim")
     clinic.book(alex["patientId"], at(day, 13), key="alex-booking", chair="chair-2")
     clinic.book(kim["patientId"], at(day, 9), key="kim-booking")
-    clinic.book(alex["patientId"], at(day + timedelta(days=1), 9), key="alex-next-day")
+    clinic.book(alex["patientId"], at(day + timedelta(days=3), 9), key="alex-next-day")
 
     board = clinic.call("GET", f"/clinics/{CLINIC}/board", query={"date": day.isoformat()})
     assert [(a["patientId"], a["status"]) for a in board.body["appointments"]] == [
@@ -136,7 +138,7 @@ def test_day_board_and_patient_history(clinic: World) -> None:
         (alex["patientId"], "booked"),
     ]
     history = clinic.call("GET", f"/patients/{alex['patientId']}/appointments")
-    assert [a["localDate"] for a in history.body["appointments"]] == [day.isoformat(), (day + timedelta(days=1)).isoformat()]
+    assert [a["localDate"] for a in history.body["appointments"]] == [day.isoformat(), (day + timedelta(days=3)).isoformat()]
 
 
 def test_spravato_needs_the_patients_rems_enrollment_on_file_and_says_so(clinic: World) -> None:
@@ -158,3 +160,40 @@ def test_spravato_is_refused_at_a_clinic_not_rems_certified(clinic: World) -> No
     assert reply.status == 422 and reply.body["fields"][0]["field"] == "clinicId"
     assert "not REMS-certified" in reply.body["message"]
     assert clinic.book(patient["patientId"], at(clinic_day(3), 10), key="rems-booking-4", session_type="iv-ketamine").status == 201
+
+
+def test_one_patient_cannot_have_two_doses_closer_than_the_session_types_spacing(clinic: World) -> None:
+    """Spravato sessions keep 48 h apart (clinicRules.sessionTypes.spravato.minimumSpacingHours)
+    on every path: here a single booking and a reschedule; the course and waitlist tests cover theirs."""
+    day = clinic_day()
+    patient = clinic.register_patient()
+    assert clinic.book(patient["patientId"], at(day, 9), key="morning-dose").status == 201
+    before = clinic.items()
+
+    same_day = clinic.book(patient["patientId"], at(day, 14), key="afternoon-dose", chair="chair-2")
+    assert same_day.status == 422
+    assert same_day.body["fields"] == [
+        {"field": "start", "problem": f"is less than 48 h from the patient's session at {day.isoformat()} 09:00"}
+    ]
+    assert clinic.items() == before
+    just_short = clinic.book(patient["patientId"], at(day + timedelta(days=2), 8, 45), key="too-soon-dose")
+    assert just_short.status == 422
+    two_days_on = clinic.book(patient["patientId"], at(day + timedelta(days=2), 9), key="next-dose-ok")
+    assert two_days_on.status == 201, two_days_on.body
+
+    before = clinic.items()
+    path = f"/appointments/{two_days_on.body['appointmentId']}/reschedule"
+    moved = clinic.call("POST", path, {"start": at(day + timedelta(days=1), 9).isoformat()})
+    assert moved.status == 422 and moved.body["fields"][0]["field"] == "start"
+    assert clinic.items() == before
+    later = clinic.call("POST", path, {"start": at(day + timedelta(days=2), 10).isoformat()})  # its own old time does not count
+    assert later.status == 200, later.body
+
+
+def test_a_cancelled_session_does_not_hold_the_patients_spacing(clinic: World) -> None:
+    day = clinic_day()
+    patient = clinic.register_patient()
+    first = clinic.book(patient["patientId"], at(day, 9), key="cancelled-dose").body
+    reason = {"reason": "patient asked to move it"}
+    assert clinic.call("POST", f"/appointments/{first['appointmentId']}/cancel", reason).status == 200
+    assert clinic.book(patient["patientId"], at(day, 14), key="replacement-dose").status == 201

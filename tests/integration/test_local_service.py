@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import urllib.error
@@ -14,6 +15,7 @@ import boto3
 import pytest
 
 from local.aws import reset_functions
+from local.cognito import N
 from local.identity import DEMO_PASSWORD
 from local.server import LocalService
 from tests.support.timing import eventually
@@ -133,3 +135,88 @@ def test_the_clock_only_moves_forward_and_the_outbox_lists_what_was_sent(service
     assert status == 200 and datetime.fromisoformat(moved["now"]) - before >= timedelta(minutes=30)
     status, outbox = request(service, "GET", "/local/outbox")
     assert status == 200 and set(outbox) == {"sms", "pages", "emails"}
+
+
+def cognito(service: LocalService, operation: str, body: dict) -> tuple[int, dict]:
+    """A call of the web client's Cognito library to the local endpoint it is configured with."""
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AWSCognitoIdentityProviderService.{operation}"}
+    req = urllib.request.Request(f"{service.url}/local/cognito", data=json.dumps(body).encode(), method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(req) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_web_client_is_configured_with_a_user_pool_client_that_allows_srp(service: LocalService) -> None:
+    status, config = request(service, "GET", "/config.json")
+    assert status == 200
+    assert set(config) == {"apiUrl", "region", "userPoolId", "userPoolClientId", "cognitoEndpoint"}
+    assert config["apiUrl"] == service.url and config["cognitoEndpoint"] == f"{service.url}/local/cognito"
+    client = boto3.client("cognito-idp", region_name=config["region"]).describe_user_pool_client(
+        UserPoolId=config["userPoolId"], ClientId=config["userPoolClientId"]
+    )["UserPoolClient"]
+    assert {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} <= set(client["ExplicitAuthFlows"])
+    assert "ClientSecret" not in client  # a browser cannot keep one
+
+
+def test_the_browser_reaches_only_the_calls_of_signing_in(service: LocalService) -> None:
+    assert service.directory is not None
+    pool, client = service.directory.user_pool_id, service.directory.client_id
+    status, refused = cognito(service, "AdminCreateUser", {"UserPoolId": pool, "Username": "intruder"})
+    assert (status, refused["__type"]) == (400, "AccessDeniedException")
+    users = boto3.client("cognito-idp").list_users(UserPoolId=pool)["Users"]
+    assert "intruder" not in {user["Username"] for user in users}
+    # The app client allows SRP only: a flow that would send the password itself is refused.
+    plain = {"USERNAME": "frontdesk", "PASSWORD": DEMO_PASSWORD}
+    status, refused = cognito(service, "InitiateAuth", {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client, "AuthParameters": plain})
+    assert (status, refused["__type"]) == (400, "InvalidParameterException")
+
+
+def test_a_wrong_srp_proof_is_refused_and_its_challenge_is_used_up(service: LocalService) -> None:
+    assert service.directory is not None
+    client = service.directory.client_id
+    srp_a = format(pow(2, 2**255 + 12345, N), "x")
+    status, started = cognito(
+        service, "InitiateAuth", {"AuthFlow": "USER_SRP_AUTH", "ClientId": client, "AuthParameters": {"USERNAME": "clinician", "SRP_A": srp_a}}
+    )
+    assert status == 200 and started["ChallengeName"] == "PASSWORD_VERIFIER"
+    parameters = started["ChallengeParameters"]
+    assert parameters["USER_ID_FOR_SRP"] == "clinician"  # Cognito's: the username, not the sub
+    assert 0 < int(parameters["SRP_B"], 16) < N
+    proof = {
+        "USERNAME": "clinician",
+        "PASSWORD_CLAIM_SECRET_BLOCK": parameters["SECRET_BLOCK"],
+        "TIMESTAMP": "Sat Dec 5 23:30:00 UTC 2026",
+        "PASSWORD_CLAIM_SIGNATURE": base64.b64encode(b"not the proof of the password.").decode(),
+    }
+    answer = {"ChallengeName": "PASSWORD_VERIFIER", "ClientId": client, "Session": started["Session"], "ChallengeResponses": proof}
+    assert cognito(service, "RespondToAuthChallenge", answer) == (
+        400,
+        {"__type": "NotAuthorizedException", "message": "Incorrect username or password."},
+    )
+    status, again = cognito(service, "RespondToAuthChallenge", answer)
+    assert (status, again["__type"]) == (400, "NotAuthorizedException") and "session" in again["message"]
+
+
+def test_a_challenge_is_answered_only_for_the_user_it_was_issued_to(service: LocalService) -> None:
+    assert service.directory is not None
+    pool, client = service.directory.user_pool_id, service.directory.client_id
+    admin = boto3.client("cognito-idp")
+    admin.admin_create_user(UserPoolId=pool, Username="sam.new", TemporaryPassword="Temporary-pass-1!", MessageAction="SUPPRESS")
+    started = admin.admin_initiate_auth(
+        UserPoolId=pool, ClientId=client, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "sam.new", "PASSWORD": "Temporary-pass-1!"},
+    )
+    assert started["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+
+    def answer(username: str) -> tuple[int, dict]:
+        responses = {"USERNAME": username, "NEW_PASSWORD": "Chosen-Password-2?"}
+        body = {"ChallengeName": "NEW_PASSWORD_REQUIRED", "ClientId": client, "Session": started["Session"], "ChallengeResponses": responses}
+        return cognito(service, "RespondToAuthChallenge", body)
+
+    status, refused = answer("admin")  # sam's session may not set the admin's password
+    assert (status, refused["__type"]) == (400, "NotAuthorizedException")
+    assert request(service, "POST", "/local/sign-in", {"username": "admin", "password": DEMO_PASSWORD})[0] == 200
+    status, accepted = answer("sam.new")
+    assert status == 200 and accepted["ChallengeName"] == "MFA_SETUP"  # the pool requires TOTP

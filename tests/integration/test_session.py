@@ -184,6 +184,33 @@ def test_vitals_are_recorded_once_per_key_and_listed(session: Session) -> None:
     assert listed[0]["takenAt"] == utc(FIRST_DEVICE + timedelta(minutes=40))  # stored in UTC
 
 
+def test_a_pressure_above_the_limit_after_the_dose_flags_the_appointment_until_one_within_it(session: Session) -> None:
+    session.dosed().at(FIRST_DEVICE + timedelta(minutes=40))
+
+    def attention() -> dict | None:
+        board = session.world.call("GET", f"/clinics/{CLINIC}/board", query={"date": DAY.isoformat()}).body
+        (entry,) = board["appointments"]
+        return entry["phase"].get("attention")
+
+    at_limit = {"bloodPressure": {"systolic": 140, "diastolic": 90}}
+    assert session.post("vitals", at_limit, headers={"Idempotency-Key": "vitals-at-limit"}).status == 201
+    assert attention() is None  # the limit itself is not above it
+    high = {"bloodPressure": {"systolic": 150, "diastolic": 94}}
+    assert session.post("vitals", high, headers={"Idempotency-Key": "vitals-high-1"}).status == 201
+    assert attention() == {
+        "kind": "vitals",
+        "reason": "blood pressure after the dose above 140/90: recheck and tell the prescriber",
+        "since": utc(FIRST_DEVICE + timedelta(minutes=40)),
+    }
+    entries = session.world.call("GET", f"{session.path}/audit").body["entries"]
+    assert [(e["action"], e["actorId"]) for e in entries][-1] == ("needs-attention", "sub-clinician-user")
+
+    session.at(FIRST_DEVICE + timedelta(minutes=55))
+    normal = {"bloodPressure": {"systolic": 132, "diastolic": 84}}
+    assert session.post("vitals", normal, headers={"Idempotency-Key": "vitals-normal-2"}).status == 201
+    assert attention() is None
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -13,6 +13,7 @@ from clinic.domain.appointments import (
     Status,
     Workflow,
     attention_after,
+    attention_after_vitals,
     next_status,
     phase_of,
     raise_attention,
@@ -158,10 +159,10 @@ def test_a_dose_entered_ten_minutes_late_counts_from_when_it_started_not_when_it
 
 
 def test_iv_observation_starts_when_the_infusion_ends() -> None:
-    assert IV.minimum_observation == timedelta(minutes=IV.dosing_minutes + IV.observation_minutes)
+    # 40 min of infusion, then 60 min of recovery: 100 min from the infusion's start.
     with pytest.raises(IllegalTransition):
-        check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + IV.minimum_observation - timedelta(minutes=1), ZONE)
-    check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + IV.minimum_observation, ZONE)
+        check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + timedelta(minutes=99), ZONE)
+    check_discharge(dose(), IV, COMPLETE, FIRST_DEVICE + timedelta(minutes=100), ZONE)
 
 
 def test_an_incomplete_checklist_names_every_unchecked_item() -> None:
@@ -328,3 +329,31 @@ def test_forms_due_by_tomorrow_or_overdue_are_the_alert() -> None:
     forms = {days: SimpleNamespace(status="due", due_date=today + timedelta(days=days)) for days in (-2, 0, 1, 2)}
     submitted = SimpleNamespace(status="submitted", due_date=today)
     assert due_soon([*forms.values(), submitted], today, 1) == [forms[-2], forms[0], forms[1]]
+
+
+# --- readings after the dose ---------------------------------------------------------------
+def reading(systolic: int, diastolic: int, minutes_after_first_device: int) -> Vitals:
+    return Vitals(
+        vitals_id="v", taken_at=FIRST_DEVICE + timedelta(minutes=minutes_after_first_device), recorded_by="nurse",
+        blood_pressure=BloodPressure(systolic=systolic, diastolic=diastolic),
+    )
+
+
+def test_a_post_dose_pressure_above_the_limit_flags_and_one_back_within_it_settles() -> None:
+    flagged = attention_after_vitals(None, dose(), reading(150, 94, 40), LIMIT)
+    assert flagged is not None and flagged.kind is AttentionKind.VITALS
+    assert flagged.reason == "blood pressure after the dose above 140/90: recheck and tell the prescriber"
+    assert flagged.since == FIRST_DEVICE + timedelta(minutes=40)
+    assert attention_after_vitals(None, dose(), reading(141, 80, 40), LIMIT) is not None  # systolic alone
+    assert attention_after_vitals(None, dose(), reading(130, 91, 40), LIMIT) is not None  # diastolic alone
+    assert attention_after_vitals(None, dose(), reading(140, 90, 40), LIMIT) is None  # the limit itself
+    assert attention_after_vitals(flagged, dose(), reading(132, 84, 55), LIMIT) is None
+    assert attention_after_vitals(None, None, reading(150, 94, 40), LIMIT) is None  # no dose yet
+    assert attention_after_vitals(None, dose(), reading(150, 94, -10), LIMIT) is None  # taken before the dose
+
+
+def test_a_reading_within_the_limit_leaves_other_flags_and_a_failed_workflow_outranks_a_high_one() -> None:
+    overdue = Attention(kind=AttentionKind.DISCHARGE_OVERDUE, reason="overdue", since=FIRST_DEVICE)
+    assert attention_after_vitals(overdue, dose(), reading(132, 84, 40), LIMIT) == overdue
+    failed = Attention(kind=AttentionKind.WORKFLOW, reason="failed", since=FIRST_DEVICE)
+    assert attention_after_vitals(failed, dose(), reading(150, 94, 40), LIMIT) == failed

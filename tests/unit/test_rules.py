@@ -83,3 +83,16 @@ def test_a_session_type_may_choose_its_own_questionnaires() -> None:
         "label": "IV", "dosingMinutes": 40, "observationMinutes": 60, "turnoverMinutes": 20, "followUpInstruments": ptsd_course
     }}})
     assert rules.instruments_for("iv-ketamine", 168) == ["phq-9", "pcl-5"]
+
+
+def test_spacing_between_doses_comes_from_the_session_type_or_a_stricter_course() -> None:
+    from datetime import timedelta
+
+    context = json.loads((Path(__file__).parents[2] / "cdk.json").read_text())["context"]
+    rules = ClinicRules.model_validate(context["clinicRules"])
+    assert rules.spacing("spravato") == timedelta(hours=48)
+    assert rules.spacing("iv-ketamine") == timedelta(hours=44)
+    assert rules.spacing("spravato", rules.course_templates["spravato-maintenance"]) == timedelta(hours=144)
+    unspaced = ClinicRules.model_validate({"sessionTypes": {"iv-ketamine": {
+        "label": "IV", "dosingMinutes": 40, "observationMinutes": 60, "turnoverMinutes": 20}}})
+    assert unspaced.spacing("iv-ketamine") == timedelta(minutes=120)  # never closer than the chair block itself

@@ -15,11 +15,12 @@ from tests.usecases.conftest import CLINIC, DESK, MONDAY, Clinic, at
 
 def test_a_second_booking_on_a_held_chair_is_refused_in_the_clinics_time_and_writes_nothing(clinic: Clinic) -> None:
     clinic.patient()
+    clinic.patient("p2")
     first = clinic.book(at(9))
     held = dict(clinic.records.occupancy(CLINIC, MONDAY))
 
     with pytest.raises(Conflict) as refused:
-        clinic.book(at(11, 15))
+        clinic.book(at(11, 15), patient="p2")
 
     assert refused.value.message == "chair 'chair-1' is already booked at 11:15 on 2027-03-01"
     assert clinic.records.occupancy(CLINIC, MONDAY) == held
@@ -27,13 +28,14 @@ def test_a_second_booking_on_a_held_chair_is_refused_in_the_clinics_time_and_wri
 
 
 def test_a_nurse_supervises_two_patients_at_once_and_no_third(clinic: Clinic) -> None:
-    clinic.patient()
+    for patient in ("p1", "p2", "p3"):
+        clinic.patient(patient)
     clinic.book(at(9), chair="chair-1")
-    clinic.book(at(9), chair="chair-2")
+    clinic.book(at(9), chair="chair-2", patient="p2")
     clinic.uses.configuration.save_chair(CLINIC, clinic.records.chairs[CLINIC]["chair-1"].model_copy(update={"chair_id": "chair-3"}))
 
     with pytest.raises(Conflict) as refused:
-        clinic.book(at(9, 30), chair="chair-3")
+        clinic.book(at(9, 30), chair="chair-3", patient="p3")
 
     assert refused.value.message.startswith("provider 'nurse-a' is already booked at 09:30")
 
@@ -115,3 +117,16 @@ def test_a_booking_inside_the_minimum_notice_is_refused_naming_the_field(clinic:
         clinic.book(at(8, 30))
 
     assert refused.value.field == "start"
+
+
+def test_a_patients_sessions_keep_the_session_types_spacing_and_a_reschedule_is_not_spaced_from_itself(clinic: Clinic) -> None:
+    clinic.patient()
+    booked = clinic.book(at(9))
+
+    with pytest.raises(InvalidRequest) as refused:
+        clinic.book(at(9) + timedelta(days=1))
+    moved = clinic.uses.bookings.reschedule(DESK, booked.appointment_id, start=at(13), chair_id=None, provider_id=None)
+
+    assert refused.value.problems == [("start", "is less than 48 h from the patient's session at 2027-03-01 09:00")]
+    assert moved.start == at(13)
+    assert clinic.book(at(13) + timedelta(days=2)).start == at(13) + timedelta(days=2)  # 48 h later is allowed

@@ -73,8 +73,9 @@ def test_a_repeated_check_in_writes_nothing_and_resumes_the_run_waiting_for_it(c
 
 def test_waiting_at_a_step_already_done_resumes_at_once_and_a_rerun_of_a_wait_writes_nothing(clinic: Clinic) -> None:
     clinic.patient()
+    clinic.patient("p2")
     done = clinic.book(at(9))
-    waiting = clinic.book(at(9), chair="chair-2")
+    waiting = clinic.book(at(9), chair="chair-2", patient="p2")
     clinic.clock.now = at(8, 50)
     clinic.uses.front_desk.check_in(DESK, done.appointment_id)
 

@@ -141,8 +141,10 @@ def test_item_9_positive_brings_the_screener_and_high_risk_pages_the_on_call_who
     assert ack.status == 200 and ack.body["acknowledged"]["by"] == "clinician-user"
     assert care.call("POST", f"/escalations/{escalation_id}/acknowledge", {}, role="clinician").status == 409
     eventually(lambda: care.alerts()["escalations"] == [], what="escalation off the alerts")
-    # The workflow moves on to the 7-day follow-up; nobody else was paged.
+    # The workflow moves on to the 7-day follow-up; past the backup's and the lead's times
+    # (15 and 30 min), nobody else was paged.
     care.sleeping_until(at + timedelta(hours=168))
+    care.advance_to(submitted_at + timedelta(minutes=31))
     assert care.sms_to(PAGERS["dr-backup"]) == [] and care.sms_to(PAGERS["dr-lead"]) == []
     stored = care.call("GET", f"/escalations/{escalation_id}").body
     assert [p["level"] for p in stored["pages"]] == ["on-call"]
@@ -188,6 +190,7 @@ def test_an_unacknowledged_page_goes_to_the_backup_after_15_minutes_and_the_lead
     ack = care.call("POST", f"/escalations/{escalation['escalationId']}/acknowledge", {"note": "reached"}, role="clinician")
     assert ack.status == 200
     care.sleeping_until(at + timedelta(hours=168))
+    care.advance_to(start + timedelta(minutes=46))  # past the next round's time: nobody is paged again
     assert len(care.sms_to(PAGERS["dr-on-call"])) == 1 and len(care.sms_to(PAGERS["dr-lead"])) == 1
 
 
@@ -336,6 +339,7 @@ def test_every_follow_up_step_run_twice_sends_one_link_and_pages_once(care: Care
     (escalation,) = eventually(lambda: care.alerts()["escalations"], what="the escalation")
     assert care.call("POST", f"/escalations/{escalation['escalationId']}/acknowledge", {}, role="clinician").status == 200
     care.sleeping_until(at + timedelta(hours=168))
+    care.advance_to(at + timedelta(hours=24, minutes=31))  # past the backup's and the lead's times
     assert len(care.survey_links()) == 1 and len(care.sms_to(PAGERS["dr-on-call"])) == 1
     assert care.sms_to(PAGERS["dr-backup"]) == []
 

@@ -91,6 +91,10 @@ def differences(changed: dict[str, tuple[Any, Any]]) -> dict[str, dict[str, Any]
     return out
 
 
+def succeeded_invocations(care: CareWorld, appointment: dict[str, Any]) -> int:
+    return sum(e["type"] in ("LambdaFunctionSucceeded", "TaskSubmitted") for e in care.history(appointment))
+
+
 def succeeded_states(care: CareWorld, appointment: dict[str, Any]) -> set[str]:
     """The Task states of the run whose invocation succeeded (so was re-run)."""
     states, current = set(), None
@@ -180,7 +184,11 @@ def test_every_task_state_run_again_after_it_took_effect_writes_and_sends_nothin
 
     wrong = [f"{r.what}: raised {r.error}, sent {r.sent}, changed {differences(r.changed)}" for r in reruns if (r.error and r.error not in ENDED) or r.sent or r.changed]
     assert not wrong, "steps that did something again when re-run:\n" + "\n".join(wrong)
+    for journey in (whole, no_show, failing):  # every invocation that took effect was run again
+        rerun_here = [r for r in reruns if r.event["appointmentId"] == journey["appointmentId"]]
+        assert len(rerun_here) == succeeded_invocations(care, journey) > 0
     rerun = set().union(*(succeeded_states(care, a) for a in (whole, no_show, failing)))
     missing = [s for s in task_states(template) if s not in rerun and s not in COVERED_ELSEWHERE]
     assert not missing, f"Task states never re-run after taking effect here (nor listed in COVERED_ELSEWHERE): {missing}"
-    assert datetime.fromisoformat(escalation["pages"][0]["at"])  # the page was recorded once
+    stored = care.call("GET", f"/escalations/{escalation['escalationId']}").body
+    assert len(stored["pages"]) == 1  # the page was recorded once

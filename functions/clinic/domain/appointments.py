@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from .care import Attention, AttentionKind, Discharge, Dose, blood_pressure_due_at, discharge_allowed_at
+from .care import Attention, AttentionKind, Discharge, Dose, Vitals, blood_pressure_due_at, discharge_allowed_at
 from .errors import IllegalTransition
 from .model import Record
-from .rules import SessionType
+from .rules import BloodPressureLimit, SessionType
 
 
 class Status(StrEnum):
@@ -175,6 +175,23 @@ def attention_after(appointment: Appointment, action: Action) -> Attention | Non
     if attention is not None and attention.kind in _SETTLES.get(action, frozenset()):
         return None
     return attention
+
+
+def attention_after_vitals(
+    current: Attention | None, dose: Dose | None, vitals: Vitals, limit: BloodPressureLimit
+) -> Attention | None:
+    """The appointment's flag after a reading: a pressure above the limit after the dose flags
+    it for the clinician; a later one back within the limit settles that flag. The reason
+    names the limit, not the reading (flags reach pages)."""
+    pressure = vitals.blood_pressure
+    if dose is None or pressure is None or vitals.taken_at < dose.started_at:
+        return current
+    if pressure.above(limit):
+        reason = f"blood pressure after the dose above {limit.systolic}/{limit.diastolic}: recheck and tell the prescriber"
+        return raise_attention(current, Attention(kind=AttentionKind.VITALS, reason=reason, since=vitals.taken_at))
+    if current is not None and current.kind is AttentionKind.VITALS:
+        return None
+    return current
 
 
 def raise_attention(current: Attention | None, new: Attention) -> Attention:

@@ -98,6 +98,7 @@ class AttentionKind(StrEnum):
     DOSE_OVERDUE = "dose-overdue"
     DISCHARGE_OVERDUE = "discharge-overdue"
     WORKFLOW = "workflow"  # the workflow failed or could not start: only a reschedule restarts it
+    VITALS = "vitals"  # a reading after the dose outside the configured limits
 
 
 class Attention(StrictRecord):

@@ -54,6 +54,9 @@ class SessionType(StrictRecord):
     mg_per_device: float | None = Field(default=None, gt=0, le=500)
     max_devices: int = Field(default=3, ge=1, le=10)
     follow_up_instruments: dict[int, list[str]] | None = None  # overrides care.followUpInstruments
+    # Two doses too close together: every path that places a session (booking, reschedule,
+    # course, make-up, waitlist) keeps this from the patient's other scheduled sessions.
+    minimum_spacing_hours: int = Field(default=0, ge=0, le=24 * 28, description="between two sessions of one patient")
 
     @property
     def block(self) -> timedelta:
@@ -78,6 +81,8 @@ class CareRules(StrictRecord):
     reminder_hours_before: list[int] = Field(default=[48, 24], max_length=5)
     check_in_grace_minutes: int = Field(default=30, ge=5, le=240)
     pre_dose_blood_pressure_limit: BloodPressureLimit = Field(default_factory=BloodPressureLimit)
+    # A reading above it after the dose flags the appointment for the clinician.
+    post_dose_blood_pressure_limit: BloodPressureLimit = Field(default_factory=BloodPressureLimit)
     # A reading this many minutes before the post-dose check is due counts as that check.
     blood_pressure_check_tolerance_minutes: int = Field(default=10, ge=0, le=60)
     dose_overdue_minutes: int = Field(default=120, ge=15, le=720, description="after check-in, with no dose recorded")
@@ -181,12 +186,14 @@ def _default_session_types() -> dict[str, SessionType]:
             requires_rems=True,
             observation_counts_from="dose-start",
             mg_per_device=28,
+            minimum_spacing_hours=48,
         ),
         "iv-ketamine": SessionType(
             label="IV ketamine infusion",
             dosing_minutes=40,
             observation_minutes=60,
             turnover_minutes=20,
+            minimum_spacing_hours=44,
         ),
     }
 
@@ -236,18 +243,12 @@ class ClinicRules(StrictRecord):
                 )
         return self
 
-    def course_spacing(self, session_type: str) -> timedelta:
-        """The least time between two sessions of this type any course allows: what a session
-        offered off the waitlist must keep from the patient's others."""
-        hours = [t.minimum_spacing_hours for t in self.course_templates.values() if t.session_type == session_type]
-        return timedelta(hours=min((h for h in hours if h), default=0))
-
     def spacing(self, session_type: str, template: CourseTemplate | None = None) -> timedelta:
-        """The least time between two of a patient's sessions of this type: the course
-        template's spacing (outside a course, the least any course allows), and never less
-        than one session's block."""
-        wanted = template.minimum_spacing if template is not None else self.course_spacing(session_type)
-        return max(wanted, self.session_types[session_type].block)
+        """The least time a session of this type keeps from the patient's other sessions: the
+        session type's minimum, a course template's if stricter, and never less than the block."""
+        kind = self.session_types[session_type]
+        hours = max(kind.minimum_spacing_hours, template.minimum_spacing_hours if template else 0)
+        return max(timedelta(hours=hours), kind.block)
 
     def instruments_for(self, session_type: str, hours_after: int) -> list[str]:
         plan = self.session_types[session_type].follow_up_instruments or self.care.follow_up_instruments

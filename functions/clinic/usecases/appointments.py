@@ -20,6 +20,7 @@ from ..domain.appointments import (
     raise_attention,
 )
 from ..domain.care import Attention, AttentionKind, RemsForm
+from ..domain.courses import spacing_problem
 from ..domain.errors import Conflict, NotFound, StaleRecord, TemporarilyUnavailable
 from ..domain.resources import Clinic
 from ..domain.rules import ClinicRules
@@ -98,9 +99,44 @@ class AppointmentStore:
         raise Conflict("the appointment keeps changing; reload it and try again")
 
 
-def scheduled_starts(records: AppointmentRecords, patient_id: str) -> list[datetime]:
-    """Starts of the patient's sessions still to come or under way: what spacing is kept from."""
-    return [a.start for a in records.patient_appointments(patient_id) if a.status in SCHEDULED]
+    def change_attention(
+        self, appointment_id: str, actor: Actor, attention_of: Callable[[Appointment, datetime], Attention | None]
+    ) -> Appointment | None:
+        """Sets the appointment's flag to `attention_of(appointment, now)`, audited as `actor`'s;
+        writes nothing when the flag (kind and reason) stays as it is. None when it is gone."""
+
+        def decide(before: Appointment, now: datetime) -> Change | None:
+            attention = attention_of(before, now)
+            if _shown(attention) == _shown(before.attention):
+                return None
+            return Change({"attention": attention}, Action.ATTENTION, actor, attention.reason if attention else "settled")
+
+        try:
+            before, after = self.change(appointment_id, decide)
+        except NotFound:
+            return None
+        return after or before
+
+
+def _shown(attention: Attention | None) -> tuple[AttentionKind, str] | None:
+    """What staff see of a flag: a new `since` alone is no change."""
+    return (attention.kind, attention.reason) if attention else None
+
+
+def scheduled_starts(records: AppointmentRecords, patient_id: str, ignoring: str | None = None) -> list[datetime]:
+    """Starts of the patient's sessions still to come or under way: what spacing is kept from.
+    `ignoring` is the session being moved."""
+    return [a.start for a in records.patient_appointments(patient_id) if a.status in SCHEDULED and a.appointment_id != ignoring]
+
+
+def too_close(
+    records: AppointmentRecords, scheduler: Scheduler, patient_id: str, session_type: str, start: datetime, ignoring: str | None = None
+) -> str | None:
+    """Why a session at `start` is too close to another of the patient's scheduled sessions
+    (the session type's minimum spacing), or None: every path that places a single session
+    (booking, reschedule, a waitlist offer) asks this."""
+    others = scheduled_starts(records, patient_id, ignoring)
+    return spacing_problem(start, others, scheduler.rules.spacing(session_type), scheduler.clinic.profile.zone)
 
 
 def claims_of(scheduler: Scheduler, appointment: Appointment) -> list[Claim]:
@@ -151,21 +187,11 @@ class WorkflowRuns:
 
     def flag(self, appointment_id: str, kind: AttentionKind, reason: str) -> Appointment | None:
         """Flags the appointment for staff (the same flag is written once); None when it is gone."""
-
-        def decide(before: Appointment, now: datetime) -> Change | None:
-            attention = raise_attention(before.attention, Attention(kind=kind, reason=reason, since=now))
-            if before.attention is not None and (before.attention.kind, before.attention.reason) == (
-                attention.kind,
-                attention.reason,
-            ):
-                return None
-            return Change({"attention": attention}, Action.ATTENTION, WORKFLOW_ACTOR, reason)
-
-        try:
-            before, after = self.store.change(appointment_id, decide)
-        except NotFound:
-            return None
-        return after or before
+        return self.store.change_attention(
+            appointment_id,
+            WORKFLOW_ACTOR,
+            lambda before, now: raise_attention(before.attention, Attention(kind=kind, reason=reason, since=now)),
+        )
 
 
 @dataclass(eq=False)

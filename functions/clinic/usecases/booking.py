@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.appointments import Action, Appointment, AuditEntry, Status, Workflow, attention_after, next_status
-from ..domain.errors import AlreadyExists, SlotTaken
+from ..domain.errors import AlreadyExists, InvalidRequest, SlotTaken
 from ..domain.patients import Patient, PatientDetails
 from ..domain.resources import Clinic
 from ..domain.rules import ClinicRules
 from ..domain.scheduling import Claim, Scheduler
-from .appointments import AppointmentStore, Change, StatusChanges, WorkflowRuns, claims_of
+from .appointments import AppointmentStore, Change, StatusChanges, WorkflowRuns, claims_of, too_close
 from .kernel import Actor, Clock, audit_entry, in_clinic_time, new_id, taken_in_clinic_time
 from .ports import AppointmentRecords, PatientRecords
 
@@ -117,6 +117,7 @@ class Bookings:
         booking = new_booking(
             scheduler, actor, session_type, patient_id, chair_id, provider_id, start, now, appointment_id=appointment_id
         )
+        self._check_spacing(scheduler, booking.appointment)
         try:
             write_booking(self.store.records, scheduler, booking)
         except AlreadyExists:
@@ -141,6 +142,7 @@ class Bookings:
             provider = scheduler.provider(provider_id or before.provider_id)
             block = scheduler.check_start(start, kind, now)
             scheduler.check_provider_hours(provider, block)
+            self._check_spacing(scheduler, before.model_copy(update={"start": block.start}))
             moved = before.model_copy(update={"chair_id": chair.chair_id, "provider_id": provider.provider_id, "start": block.start, "end": block.end})
             old, new = claims_of(scheduler, before), claims_of(scheduler, moved)
             old_grains = {grain for grain, _ in old}
@@ -175,3 +177,11 @@ class Bookings:
         cancelled = self.status.apply(actor, appointment_id, Action.CANCEL, reason=reason)
         self.offer_freed_time(cancelled)
         return cancelled
+
+    def _check_spacing(self, scheduler: Scheduler, appointment: Appointment) -> None:
+        problem = too_close(
+            self.store.records, scheduler, appointment.patient_id, appointment.session_type, appointment.start,
+            ignoring=appointment.appointment_id,
+        )
+        if problem:
+            raise InvalidRequest("start", problem)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ..domain.appointments import Action, Appointment, Status, attention_after, next_status
+from ..domain.appointments import Action, Appointment, Status, attention_after, attention_after_vitals, next_status
 from ..domain.care import (
     CLOCK_SKEW,
     BloodPressure,
@@ -115,6 +115,8 @@ class ClinicianSession:
             raise InvalidRequest("takenAt", "is before the patient was checked in")
         vitals = Vitals(vitals_id=new_id(), taken_at=taken_at, recorded_by=actor.user_id, **dict(measurements))
         self.records.add_vitals(appointment, vitals)
+        limit = self.rules.care.post_dose_blood_pressure_limit
+        self.store.change_attention(appointment_id, actor, lambda a, _: attention_after_vitals(a.attention, a.dose, vitals, limit))
         return vitals
 
     def vitals(self, appointment_id: str) -> list[Vitals]:

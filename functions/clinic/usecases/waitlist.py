@@ -7,10 +7,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from ..domain.appointments import Appointment
-from ..domain.courses import spacing_problem
 from ..domain.errors import Conflict, DomainError, InvalidRequest, LinkGone, LinkInvalid
 from ..domain.links import Link, LinkKind, digest, new_token
 from ..domain.patients import Patient, check_rems_enrollment
@@ -18,7 +17,7 @@ from ..domain.resources import Clinic, Weekday
 from ..domain.rules import ClinicRules
 from ..domain.scheduling import Scheduler
 from ..domain.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, in_turn
-from .appointments import AppointmentStore, WorkflowRuns, scheduled_starts
+from .appointments import AppointmentStore, WorkflowRuns, too_close
 from .booking import new_booking
 from .kernel import WAITLIST_ACTOR, Clock, known_patient, new_id, taken_in_clinic_time
 from .ports import LinkRecords, PatientMessages, PatientRecords, WaitlistRecords
@@ -95,7 +94,7 @@ class Waitlist:
                 return False
             if kind.requires_rems and not patient.rems_enrolled:
                 return False
-            return self._spacing_problem(scheduler, entry.patient_id, cancelled.session_type, cancelled.start) is None
+            return too_close(self.store.records, scheduler, entry.patient_id, cancelled.session_type, cancelled.start) is None
 
         local_start = cancelled.start.astimezone(scheduler.clinic.profile.zone)
         chosen = in_turn(
@@ -158,7 +157,7 @@ class Waitlist:
         if entry is None:
             raise LinkGone("you are no longer on the waitlist; please call the clinic")
         scheduler = Scheduler(self.rules, self.clinic(offer.clinic_id))
-        if self._spacing_problem(scheduler, entry.patient_id, offer.session_type, offer.start):
+        if too_close(self.store.records, scheduler, entry.patient_id, offer.session_type, offer.start):
             raise Conflict("this time is too close to another of your sessions; please call the clinic")
         try:
             booking = new_booking(
@@ -188,7 +187,3 @@ class Waitlist:
         if link is None or offer is None:
             raise LinkInvalid("this link is not valid; please call the clinic")
         return link, offer
-
-    def _spacing_problem(self, scheduler: Scheduler, patient_id: str, session_type: str, start: datetime) -> str | None:
-        spacing = self.rules.spacing(session_type)
-        return spacing_problem(start, scheduled_starts(self.store.records, patient_id), spacing, scheduler.clinic.profile.zone)

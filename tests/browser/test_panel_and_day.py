@@ -1,0 +1,52 @@
+"""The appointment panel acts on the appointment the board highlights, and the board opens on
+the clinic's own today. Both failed once: the panel kept the previous appointment after a
+booking (its Cancel then cancelled that one), and after 19:00 in New York the board opened
+on tomorrow (the date was worked out in UTC before the clinic's zone was known)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import Route, expect
+
+from local.server import LocalService
+from tests.browser.staff import register_patient, sign_in
+
+
+def test_after_a_booking_the_panel_shows_and_cancels_the_new_appointment(service: LocalService, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, service, "frontdesk")
+
+    def book_first_free_time() -> None:
+        page.select_option("#session-type", "iv-ketamine")
+        page.click("#find-slots")
+        page.locator("#slots button").first.click()
+        expect(page.locator("#booking-notice")).to_contain_text("Booked")
+
+    register_patient(page, "Avery", "Earlier", "1979-03-04", "+15555550461", "+15555550462")
+    book_first_free_time()
+    expect(page.locator("#detail")).to_contain_text("Avery Earlier")
+    register_patient(page, "Blake", "Newer", "1983-09-10", "+15555550463", "+15555550464")
+    book_first_free_time()
+
+    # Both appointments are new (version 1): the panel must still switch to the new one.
+    expect(page.locator(".block.selected")).to_contain_text("Blake Newer")
+    expect(page.locator("#detail")).to_contain_text("Blake Newer")
+    expect(page.locator("#detail")).not_to_contain_text("Avery Earlier")
+
+    page.fill('[data-form="cancel"] [name="reason"]', "patient asked to cancel")
+    page.click('[data-form="cancel"] button[type=submit]')
+    expect(page.locator(".block", has_text="Blake Newer")).to_have_class(re.compile("cancelled"))
+    expect(page.locator(".block", has_text="Avery Earlier")).to_have_class(re.compile(r"\bbooked\b"))
+
+
+def test_the_board_opens_on_the_clinics_today_in_its_evening(service: LocalService, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    def evening_in_new_york(route: Route) -> None:  # 19:30 on 1 December in New York, the 2nd in UTC
+        route.fulfill(status=200, content_type="application/json", body=json.dumps({"now": "2026-12-02T00:30:00Z"}))
+
+    page.route("**/local/clock", evening_in_new_york)
+    sign_in(page, service, "frontdesk")
+    expect(page.locator("#day")).to_have_value("2026-12-01")

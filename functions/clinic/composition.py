@@ -55,29 +55,35 @@ def use_cases(
     """Wires every use case to its ports. `repository` implements every record port (the
     DynamoDB adapter, or the tests' in-memory fakes); `messages` is made on first use."""
     configuration = ClinicConfiguration(repository, config_cache_seconds)
-    clinic = configuration.clinic
-    store = AppointmentStore(repository, clock)
-    runs = WorkflowRuns(engine, store, rules)
-    status = StatusChanges(store, runs, clinic, rules)
-    waitlist = Waitlist(rules, clinic, repository, repository, store, runs, repository, messages, patient_link_base_url, clock)
-    bookings = Bookings(rules, clinic, repository, store, runs, status, waitlist.offer_freed, clock)
+    shared = {"rules": rules, "clinic": configuration.clinic, "clock": clock}
+    store = AppointmentStore(records=repository, clock=clock)
+    runs = WorkflowRuns(engine=engine, store=store, rules=rules)
+    status = StatusChanges(store=store, runs=runs, clinic=configuration.clinic, rules=rules)
+    messaging = {"messages": messages, "patient_link_base_url": patient_link_base_url}
+    waitlist = Waitlist(**shared, records=repository, patients=repository, store=store, runs=runs, links=repository, **messaging)
+    bookings = Bookings(
+        **shared, patients=repository, store=store, runs=runs, status=status, offer_freed_time=waitlist.offer_freed
+    )
     follow_ups = FollowUps(
-        rules, clinic, repository, repository, store, repository, repository, repository, engine, messages, patient_link_base_url, clock
+        **shared, records=repository, patients=repository, store=store, session_records=repository, links=repository,
+        log=repository, engine=engine, **messaging,
     )
     return UseCases(
         rules=rules,
         configuration=configuration,
         appointments=store,
-        front_desk=FrontDesk(rules, clinic, repository, store, status, clock),
+        front_desk=FrontDesk(**shared, patients=repository, store=store, status=status),
         bookings=bookings,
-        session=ClinicianSession(rules, clinic, repository, store, runs, clock),
-        reminder_links=ReminderLinks(repository, store, clock),
-        courses=Courses(rules, clinic, repository, repository, store, runs, bookings.cancel, clock),
+        session=ClinicianSession(**shared, records=repository, store=store, runs=runs),
+        reminder_links=ReminderLinks(links=repository, store=store, clock=clock),
+        courses=Courses(
+            **shared, records=repository, patients=repository, store=store, runs=runs, cancel_session=bookings.cancel
+        ),
         waitlist=waitlist,
         follow_ups=follow_ups,
         care_workflow=CareWorkflow(
-            rules, clinic, repository, store, runs, status, repository, repository, repository, follow_ups, messages,
-            patient_link_base_url, clock,
+            **shared, patients=repository, store=store, runs=runs, status=status, session_records=repository,
+            links=repository, log=repository, follow_ups=follow_ups, **messaging,
         ),
     )
 

@@ -10,11 +10,9 @@ from datetime import datetime
 from ..domain.appointments import Action, Appointment, AuditEntry, Status, Workflow, attention_after, next_status
 from ..domain.errors import AlreadyExists, InvalidRequest, SlotTaken
 from ..domain.patients import Patient, PatientDetails
-from ..domain.resources import Clinic
-from ..domain.rules import ClinicRules
 from ..domain.scheduling import Claim, Scheduler
 from .appointments import AppointmentStore, Change, StatusChanges, WorkflowRuns, claims_of, too_close
-from .kernel import Actor, Clock, audit_entry, in_clinic_time, new_id, taken_in_clinic_time
+from .kernel import Actor, ClinicUseCase, audit_entry, in_clinic_time, new_id, taken_in_clinic_time
 from .ports import AppointmentRecords, PatientRecords
 
 
@@ -75,15 +73,12 @@ def write_booking(records: AppointmentRecords, scheduler: Scheduler, booking: Ne
 
 
 @dataclass(eq=False)
-class Bookings:
-    rules: ClinicRules
-    clinic: Callable[[str], Clinic]
+class Bookings(ClinicUseCase):
     patients: PatientRecords
     store: AppointmentStore
     runs: WorkflowRuns
     status: StatusChanges
     offer_freed_time: Callable[[Appointment], object]
-    clock: Clock
 
     def register_patient(self, details: PatientDetails, patient_id: str | None = None) -> Patient:
         """`patient_id`, when given, makes a repeated request find its own patient instead of

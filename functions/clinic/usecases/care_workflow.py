@@ -27,21 +27,17 @@ from ..domain.care import (
 from ..domain.errors import IllegalTransition, TemporarilyUnavailable, Undeliverable
 from ..domain.instants import utc_text
 from ..domain.links import Link, LinkKind, digest, new_token
-from ..domain.resources import Clinic
-from ..domain.rules import ClinicRules
 from ..domain.workflow import Step, callback_output, open_for_run
 from .appointments import AppointmentStore, Change, StatusChanges, WorkflowRuns
 from .follow_ups import FollowUps
-from .kernel import WORKFLOW_ACTOR, Clock, known_patient, page_once
+from .kernel import WORKFLOW_ACTOR, ClinicUseCase, known_patient, page_once
 from .ports import LinkRecords, MessageLog, Messages, PatientRecords, SessionRecords
 
 
 @dataclass(eq=False)
-class CareWorkflow:
+class CareWorkflow(ClinicUseCase):
     """One method per task of the state machine (workflow/handler.py dispatches to them)."""
 
-    rules: ClinicRules
-    clinic: Callable[[str], Clinic]
     patients: PatientRecords
     store: AppointmentStore
     runs: WorkflowRuns
@@ -52,7 +48,6 @@ class CareWorkflow:
     follow_ups: FollowUps
     messages: Callable[[], Messages]  # made on first use: most requests never send one
     patient_link_base_url: str
-    clock: Clock
 
     def __post_init__(self) -> None:
         self.patient_link_base_url = self.patient_link_base_url.rstrip("/")

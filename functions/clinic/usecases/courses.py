@@ -25,12 +25,11 @@ from ..domain.courses import (
 )
 from ..domain.errors import Conflict, InvalidRequest, NotFound
 from ..domain.patients import check_rems_enrollment
-from ..domain.resources import Clinic
-from ..domain.rules import ClinicRules, CourseTemplate, SessionType
+from ..domain.rules import CourseTemplate, SessionType
 from ..domain.scheduling import AvailableSlot, Claim, Scheduler
 from .appointments import AppointmentStore, WorkflowRuns, claims_of, scheduled_starts
 from .booking import NewBooking, new_booking, write_booking
-from .kernel import Actor, Clock, known_patient, new_id, retry_on_stale
+from .kernel import Actor, ClinicUseCase, known_patient, new_id, retry_on_stale
 from .ports import AppointmentRecords, CourseRecords, PatientRecords
 
 
@@ -140,15 +139,12 @@ def _session_id(course_id: str, index: int) -> str:
 
 
 @dataclass(eq=False)
-class Courses:
-    rules: ClinicRules
-    clinic: Callable[[str], Clinic]
+class Courses(ClinicUseCase):
     records: CourseRecords
     patients: PatientRecords
     store: AppointmentStore
     runs: WorkflowRuns
     cancel_session: Callable[[Actor, str, str], Appointment]  # a cancellation as the front desk makes it (Bookings.cancel)
-    clock: Clock
 
     def template(self, code: str) -> CourseTemplate:
         templates = self.rules.course_templates

@@ -32,18 +32,14 @@ from ..domain.followups import (
 )
 from ..domain.instruments import CSSRS, INSTRUMENTS, PCL5, Progress, Risk, progress
 from ..domain.links import Link, LinkKind, digest, new_token
-from ..domain.resources import Clinic
-from ..domain.rules import ClinicRules
 from ..domain.surveys import Safety
 from .appointments import AppointmentStore
-from .kernel import Actor, Clock, known_patient, page_once, retry_exhausted, retry_on_stale
+from .kernel import Actor, ClinicUseCase, known_patient, page_once, retry_exhausted, retry_on_stale
 from .ports import FollowUpRecords, LinkRecords, MessageLog, Messages, PatientRecords, SessionRecords, WorkflowEngine
 
 
 @dataclass(eq=False)
-class FollowUps:
-    rules: ClinicRules
-    clinic: Callable[[str], Clinic]
+class FollowUps(ClinicUseCase):
     records: FollowUpRecords
     patients: PatientRecords
     store: AppointmentStore
@@ -53,7 +49,6 @@ class FollowUps:
     engine: WorkflowEngine
     messages: Callable[[], Messages]  # made on first use: most requests never send one
     patient_link_base_url: str
-    clock: Clock
 
     def __post_init__(self) -> None:
         self.patient_link_base_url = self.patient_link_base_url.rstrip("/")

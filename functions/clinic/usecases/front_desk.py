@@ -3,7 +3,6 @@ a patient and their history, check-in and no-show."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,21 +10,17 @@ from ..domain.appointments import Action, Appointment, AuditEntry, PhaseView, ph
 from ..domain.errors import InvalidRequest
 from ..domain.patients import Patient
 from ..domain.resources import Clinic
-from ..domain.rules import ClinicRules
 from ..domain.scheduling import AvailableSlot, Scheduler
 from .appointments import AppointmentStore, StatusChanges
-from .kernel import Actor, Clock, known_patient
+from .kernel import Actor, ClinicUseCase, known_patient
 from .ports import PatientRecords
 
 
 @dataclass(eq=False)
-class FrontDesk:
-    rules: ClinicRules
-    clinic: Callable[[str], Clinic]
+class FrontDesk(ClinicUseCase):
     patients: PatientRecords
     store: AppointmentStore
     status: StatusChanges
-    clock: Clock
 
     def availability(self, clinic_id: str, day: date, session_type: str) -> tuple[Clinic, list[AvailableSlot]]:
         """The clinic (for its time zone) and the day's free starts, from one configuration read."""

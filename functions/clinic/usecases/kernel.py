@@ -16,6 +16,8 @@ from typing import TypeVar
 from ..domain.appointments import Action, Appointment, AuditEntry, Status
 from ..domain.errors import Conflict, NotFound, SlotTaken, StaleRecord
 from ..domain.patients import Patient
+from ..domain.resources import Clinic
+from ..domain.rules import ClinicRules
 from ..domain.scheduling import Scheduler
 from .ports import MessageLog, Messages, PatientRecords
 
@@ -39,6 +41,16 @@ WAITLIST_ACTOR = Actor(user_id="patient-link", name="Patient (waitlist offer)", 
 ATTEMPTS = 3
 T = TypeVar("T")
 Clock = Callable[[], datetime]
+
+
+@dataclass(eq=False)
+class ClinicUseCase:
+    """What every use case of a clinic reads: the rules, a clinic's configuration (cached by
+    usecases/configuration.py) and the clock. Each adds the ports it needs as fields."""
+
+    rules: ClinicRules
+    clinic: Callable[[str], Clinic]
+    clock: Clock
 
 
 def utc_now() -> datetime:

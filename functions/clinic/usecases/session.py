@@ -3,7 +3,6 @@ it files. Each change resumes the care workflow waiting for it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -25,23 +24,18 @@ from ..domain.care import (
     released_after_discharge,
 )
 from ..domain.errors import IllegalTransition, InvalidRequest
-from ..domain.resources import Clinic
-from ..domain.rules import ClinicRules
 from ..domain.scheduling import Scheduler
 from ..domain.workflow import Step
 from .appointments import AppointmentStore, Change, WorkflowRuns, claims_of
-from .kernel import Actor, Clock, new_id
+from .kernel import Actor, ClinicUseCase, new_id
 from .ports import SessionRecords
 
 
 @dataclass(eq=False)
-class ClinicianSession:
-    rules: ClinicRules
-    clinic: Callable[[str], Clinic]
+class ClinicianSession(ClinicUseCase):
     records: SessionRecords
     store: AppointmentStore
     runs: WorkflowRuns
-    clock: Clock
 
     def record_dose(
         self,

@@ -13,22 +13,19 @@ from ..domain.appointments import Appointment
 from ..domain.errors import Conflict, DomainError, InvalidRequest, LinkGone, LinkInvalid
 from ..domain.links import Link, LinkKind, digest, new_token
 from ..domain.patients import Patient, check_rems_enrollment
-from ..domain.resources import Clinic, Weekday
-from ..domain.rules import ClinicRules
+from ..domain.resources import Weekday
 from ..domain.scheduling import Scheduler
 from ..domain.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, in_turn
 from .appointments import AppointmentStore, WorkflowRuns, too_close
 from .booking import new_booking
-from .kernel import WAITLIST_ACTOR, Clock, known_patient, new_id, taken_in_clinic_time
+from .kernel import WAITLIST_ACTOR, ClinicUseCase, known_patient, new_id, taken_in_clinic_time
 from .ports import LinkRecords, PatientMessages, PatientRecords, WaitlistRecords
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
-class Waitlist:
-    rules: ClinicRules
-    clinic: Callable[[str], Clinic]
+class Waitlist(ClinicUseCase):
     records: WaitlistRecords
     patients: PatientRecords
     store: AppointmentStore
@@ -36,7 +33,6 @@ class Waitlist:
     links: LinkRecords
     messages: Callable[[], PatientMessages]  # made on first use: most requests never send one
     patient_link_base_url: str
-    clock: Clock
 
     def __post_init__(self) -> None:
         self.patient_link_base_url = self.patient_link_base_url.rstrip("/")

@@ -142,7 +142,7 @@ def record_id(operation: str) -> str:
 
 def appointment_reply(appointment: Appointment) -> dict[str, Any]:
     """An appointment as every route shows it: with its live phase."""
-    return appointment_view(appointment, use_cases().front_desk.phase(appointment))
+    return appointment_view(appointment, use_cases().rules)
 
 
 def clinic_zone(clinic_id: str) -> ZoneInfo:

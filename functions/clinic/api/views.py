@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from ..domain.appointments import Appointment, PhaseView
+from ..domain.appointments import Appointment, phase_of
 from ..domain.courses import Course
 from ..domain.followups import FollowUp
 from ..domain.instants import utc_text
@@ -45,8 +45,10 @@ def clinic_view(clinic: Clinic, rules: ClinicRules) -> dict[str, Any]:
     }
 
 
-def appointment_view(appointment: Appointment, phase: PhaseView) -> dict[str, Any]:
-    # The task token lets its holder drive the workflow: it stays between the table and Step Functions.
+def appointment_view(appointment: Appointment, rules: ClinicRules) -> dict[str, Any]:
+    """The appointment with its live phase. The task token lets its holder drive the workflow:
+    it stays between the table and Step Functions."""
+    phase = phase_of(appointment, rules.session_types[appointment.session_type])
     return {**dump(appointment, exclude={"workflow": {"task_token"}}), "phase": dump(phase)}
 
 

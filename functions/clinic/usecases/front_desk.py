@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..domain.appointments import Action, Appointment, AuditEntry, PhaseView, phase_of
+from ..domain.appointments import Action, Appointment, AuditEntry
 from ..domain.errors import InvalidRequest
 from ..domain.patients import Patient
 from ..domain.resources import Clinic
@@ -38,9 +38,6 @@ class FrontDesk(ClinicUseCase):
 
     def appointment(self, appointment_id: str) -> Appointment:
         return self.store.get(appointment_id)
-
-    def phase(self, appointment: Appointment) -> PhaseView:
-        return phase_of(appointment, self.rules.session_types[appointment.session_type])
 
     def audit_trail(self, appointment_id: str) -> list[AuditEntry]:
         self.store.get(appointment_id)

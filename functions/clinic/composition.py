@@ -59,7 +59,7 @@ def use_cases(
     store = AppointmentStore(records=repository, clock=clock)
     runs = WorkflowRuns(engine=engine, store=store, rules=rules)
     status = StatusChanges(store=store, runs=runs, clinic=configuration.clinic, rules=rules)
-    messaging = {"messages": messages, "patient_link_base_url": patient_link_base_url}
+    messaging = {"messages": messages, "patient_link_base_url": patient_link_base_url.rstrip("/")}
     waitlist = Waitlist(**shared, records=repository, patients=repository, store=store, runs=runs, links=repository, **messaging)
     bookings = Bookings(
         **shared, patients=repository, store=store, runs=runs, status=status, offer_freed_time=waitlist.offer_freed

@@ -47,10 +47,7 @@ class CareWorkflow(ClinicUseCase):
     log: MessageLog
     follow_ups: FollowUps
     messages: Callable[[], Messages]  # made on first use: most requests never send one
-    patient_link_base_url: str
-
-    def __post_init__(self) -> None:
-        self.patient_link_base_url = self.patient_link_base_url.rstrip("/")
+    patient_link_base_url: str  # without a trailing slash
 
     # --- before the session ----------------------------------------------------------
     def remind(self, appointment_id: str, run: int, hours_before: int) -> dict[str, Any]:

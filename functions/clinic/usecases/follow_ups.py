@@ -48,10 +48,7 @@ class FollowUps(ClinicUseCase):
     log: MessageLog
     engine: WorkflowEngine
     messages: Callable[[], Messages]  # made on first use: most requests never send one
-    patient_link_base_url: str
-
-    def __post_init__(self) -> None:
-        self.patient_link_base_url = self.patient_link_base_url.rstrip("/")
+    patient_link_base_url: str  # without a trailing slash
 
     # --- the care workflow's follow-up steps -------------------------------------------
     def open_and_wait(

@@ -32,10 +32,7 @@ class Waitlist(ClinicUseCase):
     runs: WorkflowRuns
     links: LinkRecords
     messages: Callable[[], PatientMessages]  # made on first use: most requests never send one
-    patient_link_base_url: str
-
-    def __post_init__(self) -> None:
-        self.patient_link_base_url = self.patient_link_base_url.rstrip("/")
+    patient_link_base_url: str  # without a trailing slash
 
     # --- the list -------------------------------------------------------------------
     def join(

@@ -137,11 +137,6 @@ class Bookings(ClinicUseCase):
             provider = scheduler.provider(provider_id or before.provider_id)
             block = scheduler.check_start(start, kind, now)
             scheduler.check_provider_hours(provider, block)
-            self._check_spacing(scheduler, before.model_copy(update={"start": block.start}))
-            moved = before.model_copy(update={"chair_id": chair.chair_id, "provider_id": provider.provider_id, "start": block.start, "end": block.end})
-            old, new = claims_of(scheduler, before), claims_of(scheduler, moved)
-            old_grains = {grain for grain, _ in old}
-            new_grains = {grain for grain, _ in new}
             update = {
                 "chair_id": chair.chair_id,
                 "provider_id": provider.provider_id,
@@ -153,6 +148,11 @@ class Bookings(ClinicUseCase):
                 # The new times need a new execution; the old run ends itself if stopping it fails.
                 "workflow": Workflow(run=before.workflow.run + 1),
             }
+            moved = before.model_copy(update=update)
+            self._check_spacing(scheduler, moved)
+            old, new = claims_of(scheduler, before), claims_of(scheduler, moved)
+            old_grains = {grain for grain, _ in old}
+            new_grains = {grain for grain, _ in new}
             # A grain both blocks share stays held; touching it twice would also break the transaction.
             claims = [(grain, capacity) for grain, capacity in new if grain not in old_grains]
             return Change(update, Action.RESCHEDULE, actor, claims=claims, releases=sorted(old_grains - new_grains))

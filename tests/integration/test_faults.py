@@ -52,6 +52,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/appointments/<appointment_id>/vitals"): {"bloodPressure": {"systolic": 120, "diastolic": 80}},
     ("POST", "/appointments/<appointment_id>/discharge"): {"checklist": CHECKLIST},
     ("POST", "/escalations/<escalation_id>/acknowledge"): {"note": "called the patient"},
+    ("POST", "/appointments/<appointment_id>/attention/resolve"): {"note": "called the patient"},
     ("POST", "/tasks/<task_id>/complete"): {"note": "called the patient"},
     ("POST", "/clinics/<clinic_id>/waitlist"): {
         "patientId": ID, "sessionType": "spravato", "weekdays": ["mon"], "earliest": "08:00", "latest": "12:00",

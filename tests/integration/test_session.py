@@ -116,6 +116,12 @@ def test_a_booking_whose_workflow_cannot_start_stands_and_needs_attention(clinic
     assert reply.body["status"] == "booked"
     assert "could not be started" in reply.body["attention"]["reason"]
     assert reply.body["phase"]["attention"] == reply.body["attention"]
+    # Only a reschedule starts a new run: staff cannot wave the flag away.
+    path = f"/appointments/{reply.body['appointmentId']}/attention/resolve"
+    refused = clinic.call("POST", path, {"note": "seen"})
+    assert refused.status == 409 and "reschedule" in refused.body["message"]
+    (flagged,) = clinic.call("GET", f"/clinics/{CLINIC}/alerts").body["appointments"]
+    assert flagged["attention"]["kind"] == "workflow"
 
 
 # --- dosing ---------------------------------------------------------------------------------
@@ -204,11 +210,14 @@ def test_a_pressure_above_the_limit_after_the_dose_flags_the_appointment_until_o
     }
     entries = session.world.call("GET", f"{session.path}/audit").body["entries"]
     assert [(e["action"], e["actorId"]) for e in entries][-1] == ("needs-attention", "sub-clinician-user")
+    (flagged,) = session.world.call("GET", f"/clinics/{CLINIC}/alerts").body["appointments"]
+    assert (flagged["appointmentId"], flagged["attention"]["kind"]) == (session.appointment["appointmentId"], "vitals")
 
     session.at(FIRST_DEVICE + timedelta(minutes=55))
     normal = {"bloodPressure": {"systolic": 132, "diastolic": 84}}
     assert session.post("vitals", normal, headers={"Idempotency-Key": "vitals-normal-2"}).status == 201
     assert attention() is None
+    assert session.world.call("GET", f"/clinics/{CLINIC}/alerts").body["appointments"] == []
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from clinic.domain.appointments import Appointment, AuditEntry
+from clinic.domain.appointments import Appointment, AuditEntry, FlaggedAppointment
 from clinic.domain.care import RemsForm, Vitals
 from clinic.domain.courses import Course
 from clinic.domain.errors import (
@@ -297,11 +297,21 @@ class InMemoryRecords:
         _versioned(self.tasks, after.task_id, before and before.version)
         self.tasks[after.task_id] = after
 
-    def alerts(self, clinic_id: str) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp]]:
+    def alerts(
+        self, clinic_id: str
+    ) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp], list[FlaggedAppointment]]:
+        flagged = [a for a in self.appointments.values() if a.clinic_id == clinic_id and a.attention is not None]
         return (
             [e for e in self.escalations.values() if e.clinic_id == clinic_id and e.open],
             [t for t in self.tasks.values() if t.clinic_id == clinic_id and t.completed is None],
             [f for f in self.follow_ups.values() if f.clinic_id == clinic_id and f.on_call_list],
+            [
+                FlaggedAppointment(
+                    appointment_id=a.appointment_id, clinic_id=a.clinic_id, patient_id=a.patient_id, start=a.start,
+                    local_date=a.local_date, attention=a.attention,
+                )
+                for a in sorted(flagged, key=lambda a: (a.attention.since, a.appointment_id))  # type: ignore[union-attr]
+            ],
         )
 
 

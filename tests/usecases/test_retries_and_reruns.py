@@ -104,3 +104,25 @@ def test_a_missed_check_in_becomes_a_no_show_once_and_frees_the_chair(clinic: Cl
     assert stored is not None and stored.status is Status.NOSHOW
     assert clinic.records.occupancy(CLINIC, MONDAY) == {}
     assert clinic.engine.stopped == []  # the workflow ends its own run
+
+
+def test_a_flag_is_on_the_clinics_alerts_until_staff_resolve_it_and_a_failed_workflow_stays_flagged(clinic: Clinic) -> None:
+    clinic.patient()
+    clinic.patient("p2")
+    flagged = clinic.book(at(9))
+    failed = clinic.book(at(9), chair="chair-2", patient="p2")
+    clinic.uses.care_workflow.runs.flag(flagged.appointment_id, AttentionKind.UNREACHABLE, "call the patient")
+    clinic.uses.care_workflow.runs.flag(failed.appointment_id, AttentionKind.WORKFLOW, "the workflow stopped")
+
+    *_, on_alerts = clinic.uses.follow_ups.alerts(CLINIC)
+    resolved = clinic.uses.front_desk.resolve_attention(DESK, flagged.appointment_id, "called them")
+    again = clinic.uses.front_desk.resolve_attention(DESK, flagged.appointment_id, "called them")
+    with pytest.raises(Conflict):
+        clinic.uses.front_desk.resolve_attention(DESK, failed.appointment_id, None)
+
+    assert {a.appointment_id for a in on_alerts} == {flagged.appointment_id, failed.appointment_id}
+    assert resolved.attention is None and again == resolved
+    *_, still = clinic.uses.follow_ups.alerts(CLINIC)
+    assert [a.appointment_id for a in still] == [failed.appointment_id]
+    last = clinic.records.audit_trail(flagged.appointment_id)[-1]
+    assert (last.action, last.actor_id, last.reason) == (Action.RESOLVE, DESK.user_id, "called them")

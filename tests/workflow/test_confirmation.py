@@ -54,6 +54,23 @@ def test_an_answer_that_needs_the_front_desk_flags_the_appointment(reminded, att
     assert stored["attention"]["reason"] == reason
     board = care.call("GET", "/clinics/north/board", query={"date": stored["localDate"]}).body["appointments"]
     assert board[0]["phase"]["attention"]["reason"] == reason
+    # On the clinic's alerts whatever day the board shows (the session is days away).
+    (flagged,) = care.alerts()["appointments"]
+    assert (flagged["appointmentId"], flagged["localDate"], flagged["attention"]["reason"]) == (
+        appointment["appointmentId"], stored["localDate"], reason,
+    )
+
+    # The front desk calls the patient and resolves it: off the alerts and the board, audited.
+    path = f"/appointments/{appointment['appointmentId']}/attention/resolve"
+    resolved = care.call("POST", path, {"note": "called: a friend drives them home"}, role="front-desk")
+    assert resolved.status == 200 and "attention" not in resolved.body
+    assert care.alerts()["appointments"] == []
+    entry = care.call("GET", f"/appointments/{appointment['appointmentId']}/audit").body["entries"][-1]
+    assert (entry["action"], entry["actorId"], entry["reason"]) == (
+        "resolve-attention", "sub-front-desk-user", "called: a friend drives them home",
+    )
+    again = care.call("POST", path, {}, role="front-desk")  # a double click writes nothing
+    assert again.status == 200 and again.body["version"] == resolved.body["version"]
 
 
 def test_a_wrong_or_malformed_token_is_refused_and_changes_nothing(reminded) -> None:

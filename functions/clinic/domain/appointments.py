@@ -30,6 +30,7 @@ class Action(StrEnum):
     RECORD_DOSE = "record-dose"
     DISCHARGE = "discharge"
     ATTENTION = "needs-attention"
+    RESOLVE = "resolve-attention"  # staff dealt with the flag
 
 
 # action -> (statuses it may start from, status it leads to)
@@ -106,6 +107,18 @@ class Appointment(Record):
         return f"{self.appointment_id}-{self.workflow.run}"
 
 
+class FlaggedAppointment(Record):
+    """An appointment's flag on the clinic's alerts: what staff need to find it, whatever
+    day the board shows."""
+
+    appointment_id: str
+    clinic_id: str
+    patient_id: str
+    start: datetime
+    local_date: str
+    attention: Attention
+
+
 class PhaseView(Record):
     """What the day board shows about where a session stands."""
 
@@ -175,6 +188,14 @@ def attention_after(appointment: Appointment, action: Action) -> Attention | Non
     if attention is not None and attention.kind in _SETTLES.get(action, frozenset()):
         return None
     return attention
+
+
+def resolved(appointment: Appointment) -> Attention | None:
+    """The flag once staff say they dealt with it. A failed workflow is not theirs to clear:
+    only a reschedule starts a new run."""
+    if appointment.attention is not None and appointment.attention.kind is AttentionKind.WORKFLOW:
+        raise IllegalTransition("the session's workflow failed: reschedule the appointment to start it again")
+    return None
 
 
 def attention_after_vitals(

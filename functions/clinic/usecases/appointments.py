@@ -100,16 +100,23 @@ class AppointmentStore:
 
 
     def change_attention(
-        self, appointment_id: str, actor: Actor, attention_of: Callable[[Appointment, datetime], Attention | None]
+        self,
+        appointment_id: str,
+        actor: Actor,
+        attention_of: Callable[[Appointment, datetime], Attention | None],
+        action: Action = Action.ATTENTION,
+        reason: str | None = None,
     ) -> Appointment | None:
-        """Sets the appointment's flag to `attention_of(appointment, now)`, audited as `actor`'s;
-        writes nothing when the flag (kind and reason) stays as it is. None when it is gone."""
+        """Sets the appointment's flag to `attention_of(appointment, now)`, audited as `actor`'s
+        `action` with `reason` (else the flag's); writes nothing when the flag (kind and
+        reason) stays as it is. None when the appointment is gone."""
 
         def decide(before: Appointment, now: datetime) -> Change | None:
             attention = attention_of(before, now)
             if _shown(attention) == _shown(before.attention):
                 return None
-            return Change({"attention": attention}, Action.ATTENTION, actor, attention.reason if attention else "settled")
+            why = reason or (attention.reason if attention else "settled")
+            return Change({"attention": attention}, action, actor, why)
 
         try:
             before, after = self.change(appointment_id, decide)

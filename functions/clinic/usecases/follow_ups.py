@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..domain.appointments import FlaggedAppointment
 from ..domain.errors import LinkGone, LinkInvalid, NotFound, StaleRecord, TemporarilyUnavailable, Undeliverable
 from ..domain.escalations import ClinicianTask, Escalation, Page, acknowledge, attempt_due, complete, end_of_day, recipient
 from ..domain.fhir import patient_bundle
@@ -272,7 +273,10 @@ class FollowUps(ClinicUseCase):
             raise NotFound(f"no escalation {escalation_id!r}")
         return found
 
-    def alerts(self, clinic_id: str) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp]]:
+    def alerts(
+        self, clinic_id: str
+    ) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp], list[FlaggedAppointment]]:
+        """Open escalations and tasks, the call list, and flagged appointments of any day."""
         self.clinic(clinic_id)
         return self.records.alerts(clinic_id)
 

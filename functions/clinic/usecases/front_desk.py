@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..domain.appointments import Action, Appointment, AuditEntry
+from ..domain.appointments import Action, Appointment, AuditEntry, resolved
 from ..domain.errors import InvalidRequest
 from ..domain.patients import Patient
 from ..domain.resources import Clinic
@@ -55,3 +55,12 @@ class FrontDesk(ClinicUseCase):
 
     def no_show(self, actor: Actor, appointment_id: str) -> Appointment:
         return self.status.apply(actor, appointment_id, Action.NO_SHOW)
+
+    def resolve_attention(self, actor: Actor, appointment_id: str, note: str | None) -> Appointment:
+        """Staff dealt with the appointment's flag: it leaves the board and the alerts, and the
+        audit says who and when (a repeated click writes nothing)."""
+        self.store.get(appointment_id)
+        after = self.store.change_attention(
+            appointment_id, actor, lambda appointment, _: resolved(appointment), Action.RESOLVE, note or "resolved"
+        )
+        return after or self.store.get(appointment_id)

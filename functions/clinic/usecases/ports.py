@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from ..domain.appointments import Appointment, AuditEntry
+from ..domain.appointments import Appointment, AuditEntry, FlaggedAppointment
 from ..domain.care import RemsForm, Vitals
 from ..domain.courses import Course
 from ..domain.escalations import ClinicianTask, Escalation
@@ -122,7 +122,9 @@ class FollowUpRecords(Protocol):
     def save_escalation(self, before: Escalation | None, after: Escalation) -> None: ...
     def get_task(self, task_id: str) -> ClinicianTask | None: ...
     def save_task(self, before: ClinicianTask | None, after: ClinicianTask) -> None: ...
-    def alerts(self, clinic_id: str) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp]]: ...
+    def alerts(
+        self, clinic_id: str
+    ) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp], list[FlaggedAppointment]]: ...
 
 
 class WorkflowEngine(Protocol):

@@ -16,7 +16,7 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | an appointment's follow-ups      | Query pk / GetItem                     | pk=APPT#{id}, sk=FOLLOWUP#{nn}               |
 | a patient's answers and scores   | Query pk                               | pk=PATIENT#{id}, sk=QR#{utc}# / OBS#{instrument}#{utc}# |
 | escalation, clinician task       | GetItem                                | pk=ESCALATION#{id} / TASK#{id}               |
-| a clinic's open alerts           | Query GSI1                             | gsi1pk=ALERTS#{clinic}, gsi1sk={kind}#{utc}#{id} |
+| a clinic's open alerts           | Query GSI1                             | gsi1pk=ALERTS#{clinic}, gsi1sk={kind}#{utc}#{id} (kind: escalation, task, call, attention) |
 | was a message sent (once only)   | GetItem                                | pk=APPT#{id}, sk=MESSAGE#{key}               |
 | course by id                     | GetItem                                | pk=COURSE#{id}, sk=COURSE                    |
 | a clinic's waitlist              | Query pk                               | pk=WAITLIST#{clinic}, sk=ENTRY#{id} (+ POSITION counter) |

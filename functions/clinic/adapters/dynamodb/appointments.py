@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NoReturn
 
-from ...domain.appointments import Appointment, AuditEntry
+from ...domain.appointments import Appointment, AuditEntry, FlaggedAppointment
 from ...domain.care import RemsForm
 from ...domain.errors import AlreadyExists, InvalidRequest, LinkGone, SlotTaken, StaleRecord
 from ...domain.instants import utc_text
@@ -36,6 +36,23 @@ def appointment_item(appointment: Appointment) -> dict[str, Any]:
         gsi2pk=f"PATIENT#{appointment.patient_id}",
         gsi2sk=f"APPT#{start}#{appointment.appointment_id}",
     )
+
+
+def attention_operation(table: str, before: Appointment | None, after: Appointment) -> dict[str, Any] | None:
+    """The appointment's flag on the clinic's alerts (whatever day its board is), put or
+    deleted with the appointment itself."""
+    if (before.attention if before else None) == after.attention:
+        return None
+    key = {"pk": f"APPT#{after.appointment_id}", "sk": "ATTENTION"}
+    if after.attention is None:
+        return {"Delete": {"TableName": table, "Key": key}}
+    flag = FlaggedAppointment(
+        appointment_id=after.appointment_id, clinic_id=after.clinic_id, patient_id=after.patient_id,
+        start=after.start, local_date=after.local_date, attention=after.attention,
+    )
+    item = to_item(flag, **key, type="attention", gsi1pk=f"ALERTS#{after.clinic_id}",
+                   gsi1sk=f"attention#{utc_text(after.attention.since)}#{after.appointment_id}")
+    return {"Put": {"TableName": table, "Item": item}}
 
 
 def audit_item(entry: AuditEntry, version: int) -> dict[str, Any]:
@@ -167,6 +184,9 @@ class AppointmentTable(TableAccess):
         ]
         if audit is not None:
             operations.append({"Put": {"TableName": self.name, "Item": audit_item(audit, after.version)}})
+        flag = attention_operation(self.name, before, after)
+        if flag is not None:
+            operations.append(flag)
         if form is not None:
             operations.append({"Put": {"TableName": self.name, "Item": rems_form_item(form)}})
         link_index = len(operations) if consumed_link else None

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ...domain.appointments import FlaggedAppointment
 from ...domain.errors import StaleRecord
 from ...domain.escalations import ClinicianTask, Escalation
 from ...domain.followups import FollowUp, QuestionnaireAnswers, ScoreRecord
@@ -89,15 +90,20 @@ class FollowUpTable(TableAccess):
         if self._transact([self._versioned_put(item, before and before.version)]) is not None:
             raise StaleRecord("the task changed meanwhile")
 
-    def alerts(self, clinic_id: str) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp]]:
-        """Open escalations, open tasks and the call list (missed surveys), in one Query."""
+    def alerts(
+        self, clinic_id: str
+    ) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp], list[FlaggedAppointment]]:
+        """Open escalations, open tasks, the call list (missed surveys) and flagged
+        appointments of any day, in one Query."""
         items = self._query(
             IndexName=BOARD_INDEX,
             KeyConditionExpression="gsi1pk = :pk",
             ExpressionAttributeValues={":pk": f"ALERTS#{clinic_id}"},
         )
-        models: dict[str, type[BaseModel]] = {"escalation": Escalation, "task": ClinicianTask, "follow-up": FollowUp}
+        models: dict[str, type[BaseModel]] = {
+            "escalation": Escalation, "task": ClinicianTask, "follow-up": FollowUp, "attention": FlaggedAppointment
+        }
         found: dict[str, list[Any]] = {kind: [] for kind in models}
-        for item in items:
-            found[item["type"]].append(models[item["type"]].model_validate(from_item(item)))
-        return found["escalation"], found["task"], found["follow-up"]
+        for stored in items:
+            found[stored["type"]].append(models[stored["type"]].model_validate(from_item(stored)))
+        return found["escalation"], found["task"], found["follow-up"], found["attention"]

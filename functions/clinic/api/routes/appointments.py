@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from ...domain.courses import CourseStatus
 from ...domain.patients import PatientDetails
 from ..auth import ADMIN, CLINICIAN, FRONT_DESK, FRONT_OFFICE, STAFF
-from ..models import BookingRequest, CancelRequest, RescheduleRequest
+from ..models import AcknowledgeRequest, BookingRequest, CancelRequest, RescheduleRequest
 from ..responses import AppointmentView
 from ..routing import Routes, appointment_reply, caller, clinic_zone, count, created, record_id, use_cases
 from ..views import dump, planned_view
@@ -86,3 +86,9 @@ def post_check_in(appointment_id: str) -> dict[str, Any]:
 @routes("POST", "/appointments/<appointment_id>/no-show", FRONT_OFFICE, returns=AppointmentView)
 def post_no_show(appointment_id: str) -> dict[str, Any]:
     return appointment_reply(use_cases().front_desk.no_show(caller(), appointment_id))
+
+
+@routes("POST", "/appointments/<appointment_id>/attention/resolve", STAFF, returns=AppointmentView)
+def post_resolve_attention(appointment_id: str, body: Annotated[AcknowledgeRequest, Body()]) -> dict[str, Any]:
+    """Staff dealt with the appointment's flag (who, when and the note go to its audit)."""
+    return appointment_reply(use_cases().front_desk.resolve_attention(caller(), appointment_id, body.note))

@@ -17,8 +17,9 @@ routes = Routes()
 @routes("GET", "/clinics/<clinic_id>/alerts", STAFF)
 def get_alerts(clinic_id: str) -> dict[str, Any]:
     """What staff must act on: escalations awaiting acknowledgment, same-day tasks, the call
-    list, and REMS forms within `remsFormAlertDays` of their deadline or overdue."""
-    escalations, tasks, call_list = use_cases().follow_ups.alerts(clinic_id)
+    list, flagged appointments of any day, and REMS forms within `remsFormAlertDays` of their
+    deadline or overdue."""
+    escalations, tasks, call_list, flagged = use_cases().follow_ups.alerts(clinic_id)
     forms_due_soon = use_cases().session.rems_forms_due_soon(clinic_id)
     return {
         "clinicId": clinic_id,
@@ -26,6 +27,9 @@ def get_alerts(clinic_id: str) -> dict[str, Any]:
         "escalations": [dump(e, exclude={"task_token"}) for e in escalations],
         "tasks": [dump(t) for t in tasks],
         "callList": [call_list_entry(f) for f in call_list],
+        # Flagged appointments of any day, not only the board's (no ride home tomorrow, not
+        # discharged yesterday): what staff must deal with, oldest first.
+        "appointments": [dump(a) for a in flagged],
     }
 
 

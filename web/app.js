@@ -4,7 +4,7 @@ import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signOut,
 import { signedIn } from "/web/signin.js";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), now: null };
+const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false };
 const FIRST_HOUR = 7, LAST_HOUR = 20, DAY = 86400000;
 
 const is = (role) => roles().includes(role);
@@ -75,8 +75,15 @@ async function patientName(id) {
   if (!state.patients.has(id)) {
     const patient = await call("GET", `/patients/${id}`);
     state.patients.set(id, `${patient.givenName} ${patient.familyName}`);
+    state.phones.set(id, patient.phone);
   }
   return state.patients.get(id);
+}
+
+// "Name (phone)": the alerts are a call list.
+async function patientToCall(id) {
+  const name = await patientName(id);
+  return state.phones.has(id) ? `${name} (${state.phones.get(id)})` : name;
 }
 
 // --- the day board -----------------------------------------------------------------------
@@ -271,17 +278,25 @@ async function renderAlerts() {
   const [alerts, forms] = await Promise.all([call("GET", `/clinics/${clinic}/alerts`), call("GET", `/clinics/${clinic}/rems-forms`)]);
   const items = [];
   for (const escalation of alerts.escalations) {
-    const name = await patientName(escalation.patientId);
+    const name = await patientToCall(escalation.patientId);
     const pages = escalation.pages.map((p) => `${p.level} ${localTime(p.at, state.zone)}`).join(", ");
-    items.push(el("li", { class: "urgent", "data-alert": "escalation" }, `Safety escalation: ${name} — ${escalation.reason}. Paged: ${pages || "now"}. `,
+    items.push(el("li", { class: "urgent", "data-alert": "escalation", "data-id": escalation.escalationId }, `Safety escalation: ${name} — ${escalation.reason}. Paged: ${pages || "now"}. `,
       is("clinician") ? el("button", { class: "danger", onclick: () => acknowledge(escalation.escalationId) }, "Acknowledge") : "awaiting a clinician"));
   }
   for (const task of alerts.tasks) {
-    items.push(el("li", { "data-alert": "task" }, `Call today: ${await patientName(task.patientId)} — ${task.reason}. `,
+    items.push(el("li", { "data-alert": "task", "data-id": task.taskId }, `Call today: ${await patientToCall(task.patientId)} — ${task.reason}. `,
       is("clinician") ? el("button", { onclick: () => run($("#alerts"), () => call("POST", `/tasks/${task.taskId}/complete`, { note: "done" })) }, "Done") : ""));
   }
-  for (const missed of alerts.callList) items.push(el("li", { "data-alert": "call" }, `Call: ${await patientName(missed.patientId)} — ${missed.reason}`));
-  for (const a of state.appointments.filter((x) => x.phase?.attention)) items.push(el("li", { class: "urgent", "data-alert": "attention" }, `${state.patients.get(a.patientId)}: ${a.phase.attention.reason}`));
+  for (const missed of alerts.callList) items.push(el("li", { "data-alert": "call" }, `Call: ${await patientToCall(missed.patientId)} — ${missed.reason}`));
+  // Flagged appointments of every day, not only the board's.
+  for (const flagged of alerts.appointments) {
+    const open = el("button", { onclick: () => openAppointment(flagged) }, "Open");
+    const resolve = flagged.attention.kind === "workflow" ? "" : el("button", {
+      onclick: () => run($("#alerts"), () => call("POST", `/appointments/${flagged.appointmentId}/attention/resolve`, {})),
+    }, "Resolved");
+    items.push(el("li", { class: "urgent", "data-alert": "attention", "data-id": flagged.appointmentId },
+      `${await patientToCall(flagged.patientId)}, ${dayAndTime(flagged.start)}: ${flagged.attention.reason}. `, open, " ", resolve));
+  }
   const dueSoon = new Set(alerts.remsFormsDueSoon.map((f) => f.appointmentId));
   for (const form of forms.forms) {
     const mark = is("clinician") || is("admin")
@@ -291,6 +306,40 @@ async function renderAlerts() {
       `REMS form due ${form.dueDate} for ${await patientName(form.patientId)}. `, mark));
   }
   $("#alerts").replaceChildren(...(items.length ? items : [el("li", {}, "Nothing needs attention.")]));
+  await focusLinkedAlert();
+}
+
+// The board and the panel move to a flagged appointment, whatever day it is on.
+async function openAppointment(flagged) {
+  state.selected = flagged.appointmentId;
+  $("#day").value = flagged.localDate;
+  await refresh();
+}
+
+// A clinician's page links to /patient/escalations/{id} (or /tasks/{id}): that alert is
+// marked and scrolled to; one no longer open says who dealt with it.
+const LINKED = location.pathname.match(/^\/patient\/(escalations|tasks)\/([A-Za-z0-9-]+)$/);
+async function focusLinkedAlert() {
+  if (!LINKED) return;
+  const [, kind, id] = LINKED;
+  const item = document.querySelector(`[data-alert="${kind === "escalations" ? "escalation" : "task"}"][data-id="${id}"]`);
+  if (item) {
+    item.classList.add("linked");
+    if (!state.linkShown) item.scrollIntoView({ block: "center" });
+    state.linkShown = true;
+    return;
+  }
+  if (kind !== "escalations" || state.linkShown) return;
+  state.linkShown = true; // looked up once, not on every refresh
+  let note = "The escalation you were paged about is not on this clinic's alerts: choose its clinic.";
+  try {
+    const done = (await call("GET", `/escalations/${id}`)).acknowledged;
+    if (done) note = `The escalation you were paged about was acknowledged by ${done.by} at ${localTime(done.at, state.zone)}.`;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    note = "The escalation you were paged about was not found.";
+  }
+  $("#alerts").before(el("p", { id: "linked-note", class: "notice" }, note));
 }
 
 async function acknowledge(id) {

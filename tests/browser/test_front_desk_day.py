@@ -26,6 +26,7 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     expect(page.locator("#booking-notice")).to_contain_text("Booked")
     block = page.locator(".block.selected")
     expect(block).to_contain_text("Robin Browser")
+    session_day = page.locator("#day").input_value()
 
     # Bad input is shown next to its field: a cancellation reason too short.
     page.fill('[data-form="cancel"] [name="reason"]', "x")
@@ -86,9 +87,14 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     expect(phone.locator("#crisis")).to_contain_text("911")
     phone.screenshot(path=str(artifacts / "survey-crisis-resources.png"))
 
-    # The escalation is on the alerts panel; the clinician acknowledges it.
+    # The on-call's pager links to the escalation: the clinician follows the link from the
+    # outbox, lands on it marked on the alerts panel, and acknowledges it.
+    outbox.reload()
+    paged = outbox.locator("#sms a[href*='/patient/escalations/']").first
+    expect(paged).to_be_visible(timeout=15000)
     page.bring_to_front()
-    alert = page.locator('[data-alert="escalation"]')
+    page.goto(paged.get_attribute("href"))
+    alert = page.locator('[data-alert="escalation"].linked')
     expect(alert).to_contain_text("Robin Browser", timeout=15000)
     alert.locator("button:has-text('Acknowledge')").click()
     expect(page.locator('[data-alert="escalation"]')).to_have_count(0)
@@ -98,7 +104,10 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     rems.locator("button:has-text('Mark filed')").click()
     expect(page.locator('[data-alert="rems"]', has_text="Robin Browser")).to_have_count(0)
 
-    # The patient's page charts the answers.
+    # The patient's page charts the answers (the board back on the session's day: the pager's
+    # link opened it on today's).
+    page.fill("#day", session_day)
+    page.dispatch_event("#day", "change")
     page.locator(".block", has_text="Robin Browser").click()
     page.click("#detail button:has-text('Patient page')")
     expect(page.locator("#score-chart")).to_be_visible()

@@ -41,6 +41,45 @@ def test_after_a_booking_the_panel_shows_and_cancels_the_new_appointment(service
     expect(page.locator(".block", has_text="Avery Earlier")).to_have_class(re.compile(r"\bbooked\b"))
 
 
+def test_a_flag_stays_on_the_alerts_whatever_day_the_board_shows(service: LocalService, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, service, "frontdesk")
+    register_patient(page, "Casey", "Flagged", "1990-01-02", "+15555550471", "+15555550472")
+    page.select_option("#session-type", "iv-ketamine")
+    page.click("#find-slots")
+    page.locator("#slots button").first.click()
+    expect(page.locator("#booking-notice")).to_contain_text("Booked")
+    today = page.locator("#day").input_value()
+    page.click("#detail button:has-text('Check in')")
+
+    # A clinician doses and records a pressure above the limit: the session is flagged.
+    sign_in(page, service, "clinician")
+    page.locator(".block", has_text="Casey Flagged").click()
+    dose = page.locator('[data-form="dose"]')
+    dose.locator('[name="preDoseBloodPressure.systolic"]').fill("128")
+    dose.locator('[name="preDoseBloodPressure.diastolic"]').fill("82")
+    dose.locator('[name="doseMg"]').fill("35")
+    dose.locator("button[type=submit]").click()
+    vitals = page.locator('[data-form="vitals"]')
+    vitals.locator('[name="bloodPressure.systolic"]').fill("150")
+    vitals.locator('[name="bloodPressure.diastolic"]').fill("94")
+    vitals.locator("button[type=submit]").click()
+    flagged = page.locator('[data-alert="attention"]', has_text="Casey Flagged")
+    expect(flagged).to_contain_text("+15555550471")  # the number to call
+    expect(flagged).to_contain_text("above 140/90")
+
+    # Another day on the board: the flag is still on the alerts, and Open goes back to it.
+    page.fill("#day", "2027-01-04")
+    page.dispatch_event("#day", "change")
+    expect(page.locator(".block", has_text="Casey Flagged")).to_have_count(0)
+    expect(flagged).to_be_visible()
+    flagged.locator("button:has-text('Open')").click()
+    expect(page.locator("#day")).to_have_value(today)
+    expect(page.locator("#detail")).to_contain_text("Casey Flagged")
+    flagged.locator("button:has-text('Resolved')").click()
+    expect(page.locator('[data-alert="attention"]', has_text="Casey Flagged")).to_have_count(0)
+
+
 def test_the_board_opens_on_the_clinics_today_in_its_evening(service: LocalService, browser) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
 

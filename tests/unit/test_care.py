@@ -355,5 +355,7 @@ def test_a_post_dose_pressure_above_the_limit_flags_and_one_back_within_it_settl
 def test_a_reading_within_the_limit_leaves_other_flags_and_a_failed_workflow_outranks_a_high_one() -> None:
     overdue = Attention(kind=AttentionKind.DISCHARGE_OVERDUE, reason="overdue", since=FIRST_DEVICE)
     assert attention_after_vitals(overdue, dose(), reading(132, 84, 40), LIMIT) == overdue
+    missed = Attention(kind=AttentionKind.BLOOD_PRESSURE_CHECK, reason="check due", since=FIRST_DEVICE)
+    assert attention_after_vitals(missed, dose(), reading(132, 84, 44), LIMIT) is None  # the missed check, taken
     failed = Attention(kind=AttentionKind.WORKFLOW, reason="failed", since=FIRST_DEVICE)
     assert attention_after_vitals(failed, dose(), reading(150, 94, 40), LIMIT) == failed

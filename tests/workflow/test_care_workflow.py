@@ -166,6 +166,13 @@ def test_a_missing_post_dose_pressure_prompts_the_clinicians(care: CareWorld) ->
     ((subject, message),) = care.pages()
     assert subject == "Blood pressure check due"
     assert "chair-1" in message and appointment["appointmentId"] in message and "Alex" not in message
+    # ... and flags the session on the clinic's alerts until a pressure is taken.
+    (flagged,) = care.alerts()["appointments"]
+    assert (flagged["appointmentId"], flagged["attention"]["kind"]) == (appointment["appointmentId"], "blood-pressure-check")
+    care.advance_to(first_device + timedelta(minutes=44))
+    bp = {"bloodPressure": {"systolic": 128, "diastolic": 80}}
+    assert care.act(appointment, "vitals", bp, headers={"Idempotency-Key": "late-bp-check"}).status == 201
+    assert care.alerts()["appointments"] == []
 
 
 def test_an_overdue_discharge_alerts_and_flags_then_a_late_discharge_carries_on(care: CareWorld) -> None:

@@ -202,15 +202,15 @@ def attention_after_vitals(
     current: Attention | None, dose: Dose | None, vitals: Vitals, limit: BloodPressureLimit
 ) -> Attention | None:
     """The appointment's flag after a reading: a pressure above the limit after the dose flags
-    it for the clinician; a later one back within the limit settles that flag. The reason
-    names the limit, not the reading (flags reach pages)."""
+    it for the clinician; one within the limit settles that flag and a missed check's. The
+    reason names the limit, not the reading (flags reach pages)."""
     pressure = vitals.blood_pressure
     if dose is None or pressure is None or vitals.taken_at < dose.started_at:
         return current
     if pressure.above(limit):
         reason = f"blood pressure after the dose above {limit.systolic}/{limit.diastolic}: recheck and tell the prescriber"
         return raise_attention(current, Attention(kind=AttentionKind.VITALS, reason=reason, since=vitals.taken_at))
-    if current is not None and current.kind is AttentionKind.VITALS:
+    if current is not None and current.kind in (AttentionKind.VITALS, AttentionKind.BLOOD_PRESSURE_CHECK):
         return None
     return current
 

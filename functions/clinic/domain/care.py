@@ -99,6 +99,7 @@ class AttentionKind(StrEnum):
     DISCHARGE_OVERDUE = "discharge-overdue"
     WORKFLOW = "workflow"  # the workflow failed or could not start: only a reschedule restarts it
     VITALS = "vitals"  # a reading after the dose outside the configured limits
+    BLOOD_PRESSURE_CHECK = "blood-pressure-check"  # the post-dose check was not taken on time
 
 
 class Attention(StrictRecord):

@@ -137,6 +137,8 @@ class CareWorkflow(ClinicUseCase):
                     "Blood pressure check due",
                     f"The post-dose blood pressure is due for the patient in chair {appointment.chair_id}.",
                 )
+                reason = "the post-dose blood pressure check is due: take it"
+                self.runs.flag(appointment_id, AttentionKind.BLOOD_PRESSURE_CHECK, reason)
         remaining = (discharge_overdue_at(dose, care) - now).total_seconds()
         output: dict[str, Any] = {"overdueInSeconds": max(1, math.ceil(remaining))}
         if self.rules.session_types[appointment.session_type].requires_rems:

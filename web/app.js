@@ -4,7 +4,7 @@ import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signOut,
 import { signedIn } from "/web/signin.js";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false };
+const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false, spoken: new Map(), spokenDay: null };
 const FIRST_HOUR = 7, LAST_HOUR = 20, DAY = 86400000;
 
 const is = (role) => roles().includes(role);
@@ -57,6 +57,7 @@ async function refresh() {
     state.zone = board.timeZone;
     state.appointments = board.appointments;
     await Promise.all(board.appointments.map((a) => patientName(a.patientId)));
+    announceChanges(board.appointments);
     renderBoard();
     renderPatients();
     const selected = state.appointments.find((a) => a.appointmentId === state.selected);
@@ -98,17 +99,39 @@ function phaseClass(appointment) {
   return { "awaiting-check-in": "booked", "awaiting-dose": "arrived", discharged: "discharged", noshow: "noshow", cancelled: "cancelled" }[phase.name] || "booked";
 }
 
+// What staff call each phase and status: never a raw code on screen.
+const PHASE_WORDS = {
+  "awaiting-check-in": "booked", "awaiting-dose": "checked in", observing: "observing", discharged: "discharged",
+  noshow: "no-show", cancelled: "cancelled", "entered-in-error": "entered in error", booked: "booked", arrived: "checked in",
+  fulfilled: "discharged",
+};
+const inWords = (code) => PHASE_WORDS[code] || code.replace(/-/g, " ");
+
+const nameOf = (list, key, id) => list.find((item) => item[key] === id)?.name || id;
+
 function blockLabel(appointment) {
   const phase = appointment.phase || {};
   const name = state.patients.get(appointment.patientId) || "";
-  let status = phase.name || appointment.status;
+  let status = inWords(phase.name || appointment.status);
   if (phase.attention) status = `needs attention: ${phase.attention.reason}`;
-  else if (phase.dischargeAllowedAt) {
+  else if (phase.bloodPressureDueAt && new Date(phase.bloodPressureDueAt) > state.now) {
+    status = `BP check ${localTime(phase.bloodPressureDueAt, state.zone)}`; // the next thing to do
+  } else if (phase.dischargeAllowedAt) {
     const minutes = Math.ceil((new Date(phase.dischargeAllowedAt) - state.now) / 60000);
-    status = minutes > 0 ? `discharge in ${minutes} min` : "discharge allowed";
-    if (new Date(phase.bloodPressureDueAt) > state.now) status = `BP check at ${localTime(phase.bloodPressureDueAt, state.zone)} · ${status}`;
+    status = minutes > 0 ? `${minutes} min to discharge` : "discharge allowed";
   }
   return [el("strong", {}, name), el("br"), `${localTime(appointment.start, state.zone)} · ${status}`];
+}
+
+// A screen reader hears what changed since the last refresh, not the whole board again.
+function announceChanges(appointments) {
+  const now = new Map(appointments.map((a) => [a.appointmentId, a.phase?.attention ? `needs attention: ${a.phase.attention.reason}` : inWords(a.phase?.name || a.status)]));
+  const said = [...now].filter(([id, words]) => state.spoken.has(id) && state.spoken.get(id) !== words)
+    .map(([id, words]) => `${state.patients.get(appointments.find((a) => a.appointmentId === id).patientId)}: ${words}`);
+  const sameDay = state.spokenDay === $("#day").value;
+  state.spoken = now;
+  state.spokenDay = $("#day").value;
+  if (sameDay && said.length) $("#announcer").textContent = said.join(". ");
 }
 
 function renderBoard() {
@@ -119,13 +142,20 @@ function renderBoard() {
     el("span", { style: `left:${(h * 60 / span) * 100}%` }, `${String(FIRST_HOUR + h).padStart(2, "0")}:00`)));
   const lanes = state.clinic.chairs.map((chair) => el("div", { class: "lane", "data-chair": chair.chairId },
     el("div", { class: "lane-name" }, chair.name),
-    state.appointments.filter((a) => a.chairId === chair.chairId).map((a) => el("div", {
-      class: `block ${phaseClass(a)}${a.appointmentId === state.selected ? " selected" : ""}`,
-      "data-appointment": a.appointmentId,
-      style: `left:${position(a.start)}%;width:${position(a.end) - position(a.start)}%`,
-      title: `${state.patients.get(a.patientId)} ${a.sessionType}`,
-      onclick: () => { state.selected = a.appointmentId; renderBoard(); renderDetail(a); },
-    }, blockLabel(a)))));
+    state.appointments.filter((a) => a.chairId === chair.chairId).map((a) => {
+      const select = () => { state.selected = a.appointmentId; renderBoard(); renderDetail(a); $(`[data-appointment="${a.appointmentId}"]`).focus(); };
+      const label = blockLabel(a);
+      return el("div", {
+        class: `block ${phaseClass(a)}${a.appointmentId === state.selected ? " selected" : ""}`,
+        "data-appointment": a.appointmentId,
+        style: `left:${position(a.start)}%;width:${position(a.end) - position(a.start)}%`,
+        title: `${state.patients.get(a.patientId)}, ${state.clinic.sessionTypes[a.sessionType]?.label || a.sessionType}`,
+        role: "button", tabindex: "0", "aria-pressed": String(a.appointmentId === state.selected),
+        "aria-label": `${chair.name}: ${label.map((part) => part.textContent ?? part).join(" ")}`,
+        onclick: select,
+        onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); select(); } },
+      }, label);
+    })));
   $("#board").replaceChildren(axis, ...lanes);
 }
 
@@ -147,8 +177,8 @@ function renderDetail(appointment) {
   const facts = [
     ["Patient", state.patients.get(appointment.patientId)],
     ["Session", `${state.clinic.sessionTypes[appointment.sessionType].label}, ${localTime(appointment.start, state.zone)}–${localTime(appointment.end, state.zone)}`],
-    ["Chair / provider", `${appointment.chairId} / ${appointment.providerId}`],
-    ["Status", appointment.status + (phase.name ? ` (${phase.name})` : "")],
+    ["Chair / provider", `${nameOf(state.clinic.chairs, "chairId", appointment.chairId)} / ${nameOf(state.clinic.providers, "providerId", appointment.providerId)}`],
+    ["Status", inWords(appointment.status) + (phase.name && inWords(phase.name) !== inWords(appointment.status) ? ` (${inWords(phase.name)})` : "")],
   ];
   if (phase.dischargeAllowedAt) facts.push(["Discharge allowed", localTime(phase.dischargeAllowedAt, state.zone)]);
   if (phase.bloodPressureDueAt) facts.push(["BP check due", localTime(phase.bloodPressureDueAt, state.zone)]);

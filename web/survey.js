@@ -16,8 +16,13 @@ function showCrisis(resources) {
   document.getElementById("crisis").replaceChildren(
     el("h2", {}, "You do not have to go through this alone"),
     el("p", {}, "If you are thinking about harming yourself, please reach out now:"),
-    el("ul", {}, resources.map((r) => el("li", {}, el("strong", {}, r.name), ": ", r.contact))),
+    el("ul", {}, resources.map((r) => el("li", {}, el("strong", {}, r.name), ": ", ...tappable(r.contact)))),
   );
+}
+
+// 988 and 911 become links a phone dials with one tap.
+function tappable(text) {
+  return text.split(/\b(988|911)\b/).map((part, i) => (i % 2 ? el("a", { href: `tel:${part}` }, part) : part));
 }
 
 function stop(message) {

@@ -75,3 +75,22 @@ def register_patient(page: Page, given: str, family: str, birth_date: str, phone
     page.fill('[name="emergencyPhone"]', emergency_phone)
     page.click("#register-button")
     expect(page.locator("#patient option:checked")).to_have_text(f"{given} {family}")
+
+
+def record_dose(page: Page, dose_mg: str, devices: str | None = None, lot: str | None = None) -> None:
+    """Records the dose of the selected appointment (pre-dose pressure 128/82, started now)."""
+    form = page.locator('[data-form="dose"]')
+    form.locator('[name="preDoseBloodPressure.systolic"]').fill("128")
+    form.locator('[name="preDoseBloodPressure.diastolic"]').fill("82")
+    form.locator('[name="doseMg"]').fill(dose_mg)
+    if devices is not None:
+        form.locator('[name="deviceCount"]').fill(devices)
+        form.locator('[name="lotNumber"]').fill(lot or "")
+    form.locator("button[type=submit]").click()
+
+
+def record_pressure(page: Page, systolic: str, diastolic: str) -> None:
+    vitals = page.locator('[data-form="vitals"]')
+    vitals.locator('[name="bloodPressure.systolic"]').fill(systolic)
+    vitals.locator('[name="bloodPressure.diastolic"]').fill(diastolic)
+    vitals.locator("button[type=submit]").click()

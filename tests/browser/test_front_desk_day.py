@@ -11,7 +11,8 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from local.server import LocalService
-from tests.browser.staff import advance_clock, register_patient, sign_in
+from tests.browser.accessibility import violations
+from tests.browser.staff import advance_clock, record_dose, record_pressure, register_patient, sign_in
 
 
 def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: LocalService, browser, artifacts: Path) -> None:
@@ -39,18 +40,9 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     # A clinician records the dose and a blood pressure, and is refused an early discharge.
     sign_in(page, service, "clinician")
     page.locator(".block", has_text="Robin Browser").click()
-    dose = page.locator('[data-form="dose"]')
-    dose.locator('[name="preDoseBloodPressure.systolic"]').fill("128")
-    dose.locator('[name="preDoseBloodPressure.diastolic"]').fill("82")
-    dose.locator('[name="doseMg"]').fill("56")
-    dose.locator('[name="deviceCount"]').fill("2")
-    dose.locator('[name="lotNumber"]').fill("LOT-7")
-    dose.locator("button[type=submit]").click()
-    vitals = page.locator('[data-form="vitals"]')
-    vitals.locator('[name="bloodPressure.systolic"]').fill("132")
-    vitals.locator('[name="bloodPressure.diastolic"]').fill("84")
-    vitals.locator("button[type=submit]").click()
-    expect(vitals.locator(".notice")).to_have_text("Vitals recorded.")
+    record_dose(page, "56", devices="2", lot="LOT-7")
+    record_pressure(page, "132", "84")
+    expect(page.locator('[data-form="vitals"] .notice')).to_have_text("Vitals recorded.")
     discharge = page.locator('[data-form="discharge"]')
     for box in discharge.locator("input[type=checkbox]").all():
         box.check()
@@ -85,7 +77,10 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
         phone.locator(f".options button[data-value='{answer}']").click()
     expect(phone.locator("#survey")).to_contain_text("reach out")
     expect(phone.locator("#crisis")).to_contain_text("911")
+    expect(phone.locator("#crisis a[href='tel:988']")).to_have_text("988")  # one tap to call
+    expect(phone.locator("#crisis a[href='tel:911']")).to_have_text("911")
     phone.screenshot(path=str(artifacts / "survey-crisis-resources.png"))
+    assert violations(phone) == []
 
     # The on-call's pager links to the escalation: the clinician follows the link from the
     # outbox, lands on it marked on the alerts panel, and acknowledges it.

@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import Route, expect
 
 from local.server import LocalService
-from tests.browser.staff import register_patient, sign_in
+from tests.browser.staff import record_dose, record_pressure, register_patient, sign_in
 
 
 def test_after_a_booking_the_panel_shows_and_cancels_the_new_appointment(service: LocalService, browser) -> None:
@@ -55,15 +55,8 @@ def test_a_flag_stays_on_the_alerts_whatever_day_the_board_shows(service: LocalS
     # A clinician doses and records a pressure above the limit: the session is flagged.
     sign_in(page, service, "clinician")
     page.locator(".block", has_text="Casey Flagged").click()
-    dose = page.locator('[data-form="dose"]')
-    dose.locator('[name="preDoseBloodPressure.systolic"]').fill("128")
-    dose.locator('[name="preDoseBloodPressure.diastolic"]').fill("82")
-    dose.locator('[name="doseMg"]').fill("35")
-    dose.locator("button[type=submit]").click()
-    vitals = page.locator('[data-form="vitals"]')
-    vitals.locator('[name="bloodPressure.systolic"]').fill("150")
-    vitals.locator('[name="bloodPressure.diastolic"]').fill("94")
-    vitals.locator("button[type=submit]").click()
+    record_dose(page, "35")
+    record_pressure(page, "150", "94")
     flagged = page.locator('[data-alert="attention"]', has_text="Casey Flagged")
     expect(flagged).to_contain_text("+15555550471")  # the number to call
     expect(flagged).to_contain_text("above 140/90")

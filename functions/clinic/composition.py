@@ -22,7 +22,7 @@ from .usecases.follow_ups import FollowUps
 from .usecases.front_desk import FrontDesk
 from .usecases.kernel import Clock, system_clock
 from .usecases.patient_links import ReminderLinks
-from .usecases.ports import Messages, WorkflowEngine
+from .usecases.ports import Messages, Records, WorkflowEngine
 from .usecases.session import ClinicianSession
 from .usecases.waitlist import Waitlist
 
@@ -44,7 +44,7 @@ class UseCases:
 
 def use_cases(
     rules: ClinicRules,
-    repository: Any,
+    repository: Records,
     engine: WorkflowEngine,
     messages: Callable[[], Messages],
     *,
@@ -52,7 +52,7 @@ def use_cases(
     config_cache_seconds: float = 0,
     clock: Clock = system_clock,
 ) -> UseCases:
-    """Wires every use case to its ports. `repository` implements every record port (the
+    """Wires every use case to its ports. `repository` is every record port at once (the
     DynamoDB adapter, or the tests' in-memory fakes); `messages` is made on first use."""
     configuration = ClinicConfiguration(repository, config_cache_seconds)
     shared = {"rules": rules, "clinic": configuration.clinic, "clock": clock}

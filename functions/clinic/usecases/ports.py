@@ -127,6 +127,21 @@ class FollowUpRecords(Protocol):
     ) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp], list[FlaggedAppointment]]: ...
 
 
+class Records(
+    ClinicRecords,
+    PatientRecords,
+    AppointmentRecords,
+    SessionRecords,
+    LinkRecords,
+    MessageLog,
+    CourseRecords,
+    WaitlistRecords,
+    FollowUpRecords,
+    Protocol,
+):
+    """Every record port at once: what the DynamoDB adapter and the in-memory fakes are."""
+
+
 class WorkflowEngine(Protocol):
     """The appointment's execution. Each method raises TemporarilyUnavailable when the
     engine cannot be reached; starting or stopping twice is harmless."""

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # jsii reads the silenced Node major versions as a comma list, not a flag.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test synth bench clean
+.PHONY: run test synth deploy smoke bench clean
 
 # The web client's two libraries, as package-lock.json pins them (no install scripts run).
 node_modules/installed: package.json package-lock.json
@@ -36,8 +36,21 @@ test: $(VENV)/installed node_modules/installed $(CHROMIUM)
 bench: $(VENV)/installed
 	TZ=UTC $(PY) -m bench
 
-synth: $(VENV)/installed
-	$(PY) app.py
+# The CDK CLI that package.json pins (not whatever is on PATH); cdk.json runs app.py with
+# this project's venv. STAGE picks the stack; ARGS passes more `-c key=value` settings.
+STAGE ?= dev
+CDK := node_modules/.bin/cdk
+CDK_FLAGS := --no-notices -c stage=$(STAGE)
+
+synth: $(VENV)/installed node_modules/installed
+	$(CDK) synth --quiet $(CDK_FLAGS) $(ARGS)
+
+deploy: $(VENV)/installed node_modules/installed
+	$(CDK) deploy $(CDK_FLAGS) --outputs-file cdk-outputs-$(STAGE).json $(ARGS)
+
+# After a deploy: signs in as the test user, reads the test clinic, books and cancels (README, Deploy).
+smoke: $(VENV)/installed
+	$(PY) -m infra.smoke --stage $(STAGE)
 
 clean:
 	rm -rf $(VENV) cdk.out node_modules

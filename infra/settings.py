@@ -10,10 +10,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from constructs import Construct
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "functions"))
+from clinic.domain.escalations import LEVELS
 from clinic.domain.rules import ClinicRules
 
 STAGES = ("dev", "prod")
@@ -23,19 +25,21 @@ STAGES = ("dev", "prod")
 class StageSettings:
     stage: str
     clinic_rules: ClinicRules
-    allowed_origin: str
+    allowed_origin: str | None  # None: the hosted site's own origin (the stack fills it in)
     mfa_required: bool
     api_rate_limit: int
     api_burst_limit: int
     public_rate_limit: int
     public_burst_limit: int
     public_requests_per_ip: int
-    api_reserved_concurrency: int
-    workflow_reserved_concurrency: int
+    # None (the default): no reservation. Lambda keeps 10 of the account's concurrency unreserved,
+    # so a reservation fails to deploy until the account's quota is above 10 plus every reservation.
+    api_reserved_concurrency: int | None
+    workflow_reserved_concurrency: int | None
     log_retention_days: int
     alarm_email: str | None
     api_latency_p99_ms: int
-    patient_link_base_url: str
+    patient_link_base_url: str | None  # None: the hosted site's /patient
     clinician_alert_emails: list[str]
     email_sender: str | None
     config_cache_seconds: int
@@ -44,6 +48,13 @@ class StageSettings:
     error_alarm_threshold: int = 1
     api_domain_name: str | None = None
     api_certificate_arn: str | None = None
+    site_domain_name: str | None = None
+    site_certificate_arn: str | None = None
+
+    @property
+    def escalation_pages(self) -> int:
+        """Pages before an unacknowledged escalation is handed off: `escalationRounds` of the whole chain."""
+        return self.clinic_rules.care.escalation_rounds * len(LEVELS)
 
 
 def _context(scope: Construct, key: str, default: Any) -> Any:
@@ -68,28 +79,34 @@ def load(scope: Construct) -> StageSettings:
     def setting(key: str, default: Any) -> Any:
         return per_stage.get(key, _context(scope, key, default))
 
+    allowed_origin = _site_url(stage, "allowedOrigin", setting("allowedOrigin", None))
+    patient_link_base_url = _site_url(stage, "patientLinkBaseUrl", setting("patientLinkBaseUrl", None))
     return StageSettings(
         stage=stage,
         clinic_rules=ClinicRules.model_validate(setting("clinicRules", {})),
-        allowed_origin=setting("allowedOrigin", "http://localhost:8000"),
+        allowed_origin=allowed_origin,
         mfa_required=bool(setting("mfaRequired", True)),
         api_rate_limit=int(setting("apiRateLimit", 50)),
         api_burst_limit=int(setting("apiBurstLimit", 100)),
         public_rate_limit=int(setting("publicRateLimit", 5)),
         public_burst_limit=int(setting("publicBurstLimit", 10)),
         public_requests_per_ip=int(setting("publicRequestsPerIp", 100)),
-        api_reserved_concurrency=int(setting("apiReservedConcurrency", 20)),
-        workflow_reserved_concurrency=int(setting("workflowReservedConcurrency", 10)),
+        api_reserved_concurrency=_optional_count("apiReservedConcurrency", setting("apiReservedConcurrency", None)),
+        workflow_reserved_concurrency=_optional_count(
+            "workflowReservedConcurrency", setting("workflowReservedConcurrency", None)
+        ),
         log_retention_days=int(setting("logRetentionDays", 365)),
         alarm_email=setting("alarmEmail", None),
         api_latency_p99_ms=int(setting("apiLatencyP99Ms", 3000)),
-        patient_link_base_url=setting("patientLinkBaseUrl", "http://localhost:8000/patient"),
+        patient_link_base_url=patient_link_base_url,
         clinician_alert_emails=list(setting("clinicianAlertEmails", [])),
         email_sender=setting("emailSender", None),
         config_cache_seconds=int(setting("configCacheSeconds", 60)),
         retain_data=_flag("retainData", setting("retainData", True)),
         error_alarm_threshold=_at_least_one("errorAlarmThreshold", setting("errorAlarmThreshold", 1)),
-        **_api_domain(setting("apiDomainName", None), setting("apiCertificateArn", None)),
+        **_domain("api", setting("apiDomainName", None), setting("apiCertificateArn", None)),
+        # CloudFront takes certificates from us-east-1 only, whatever the stack's region.
+        **_domain("site", setting("siteDomainName", None), setting("siteCertificateArn", None), region="us-east-1"),
     )
 
 
@@ -106,10 +123,32 @@ def _at_least_one(key: str, value: Any) -> int:
     return value
 
 
-def _api_domain(domain_name: str | None, certificate_arn: str | None) -> dict[str, str | None]:
-    """A custom domain for the API needs its ACM certificate (same region), and only then."""
+def _optional_count(key: str, value: Any) -> int | None:
+    if isinstance(value, str) and value.isdigit():  # `-c key=20` arrives as text
+        value = int(value)
+    return None if value is None else _at_least_one(key, value)
+
+
+def _site_url(stage: str, key: str, value: str | None) -> str | None:
+    """Production links and origins must reach patients and staff: never this machine."""
+    if value is None or stage != "prod":
+        return value
+    host = urlsplit(str(value)).hostname or ""
+    if urlsplit(str(value)).scheme != "https" or host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost"):
+        raise ValueError(
+            f"context {key!r} must be an https URL that patients and staff can reach in prod, got {value!r} "
+            "(leave it unset for the hosted site's own domain)"
+        )
+    return value
+
+
+def _domain(kind: str, domain_name: str | None, certificate_arn: str | None, region: str = "") -> dict[str, str | None]:
+    """A custom domain (`apiDomainName`, `siteDomainName`) needs its ACM certificate, and only then."""
+    name_key, certificate_key = f"{kind}DomainName", f"{kind}CertificateArn"
     if bool(domain_name) != bool(certificate_arn):
-        raise ValueError("context 'apiDomainName' and 'apiCertificateArn' go together: set both or neither")
-    if certificate_arn and not (str(certificate_arn).startswith("arn:") and ":acm:" in str(certificate_arn)):
-        raise ValueError(f"context 'apiCertificateArn' must be an ACM certificate ARN, got {certificate_arn!r}")
-    return {"api_domain_name": domain_name or None, "api_certificate_arn": certificate_arn or None}
+        raise ValueError(f"context {name_key!r} and {certificate_key!r} go together: set both or neither")
+    arn = str(certificate_arn or "")
+    if certificate_arn and not (arn.startswith("arn:") and f":acm:{region}" in arn):
+        where = f" in {region}" if region else ""
+        raise ValueError(f"context {certificate_key!r} must be an ACM certificate ARN{where}, got {certificate_arn!r}")
+    return {f"{kind}_domain_name": domain_name or None, f"{kind}_certificate_arn": certificate_arn or None}

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from infra.gateway_errors import DEFAULT_4XX, GATEWAY_ERRORS
+
 
 @dataclass
 class LambdaContext:
@@ -59,3 +61,13 @@ def rest_event(
         "body": raw_body,
         "isBase64Encoded": False,
     }
+
+
+def gateway_error(kind: str, message: str | None = None) -> tuple[int, dict[str, str], str]:
+    """What API Gateway answers by itself (`kind` as in infra/gateway_errors.py: UNAUTHORIZED,
+    REQUEST_TOO_LARGE, ...), as status, headers and body: the deployed gateway responses' body.
+    `message` is API Gateway's own, for the default 4xx."""
+    answer = GATEWAY_ERRORS.get(kind, DEFAULT_4XX)
+    headers = {"Retry-After": str(answer.retry_after_seconds)} if answer.retry_after_seconds else {}
+    body = {"code": answer.code, "message": answer.message or message or "", "fields": []}
+    return answer.status, headers, json.dumps(body)

@@ -18,32 +18,21 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from infra import site_paths
+
 from .aws import deploy, reset_functions, serialize_dynamodb
 from .cognito import CognitoProxy
-from .gateway import LambdaContext, rest_event
+from .gateway import LambdaContext, gateway_error, rest_event
 from .identity import InvalidToken, StaffDirectory, create_directory
 from .stepfunctions import stop_all
 from .template import synthesized
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
-# Pages of the web client by path; patient links (/patient/...) open the patient pages.
-PAGES = {
-    "/": "index.html",
-    "/outbox": "outbox.html",
-    "/docs": "docs.html",
-    "/patient/survey": "survey.html",
-    "/patient/confirm": "confirm.html",
-    "/patient/offer": "offer.html",
-}
-STAFF_LINKS = re.compile(r"^/patient/(escalations|tasks)/[A-Za-z0-9-]+$")  # links in clinicians' pages
-VENDOR = {  # the npm packages the pages use, installed by `make run` (package.json)
-    "/vendor/chart.js": ROOT / "node_modules/chart.js/dist/chart.umd.js",
-    "/vendor/swagger-ui.css": ROOT / "node_modules/swagger-ui-dist/swagger-ui.css",
-    "/vendor/swagger-ui-bundle.js": ROOT / "node_modules/swagger-ui-dist/swagger-ui-bundle.js",
-    "/vendor/amazon-cognito-identity.js": ROOT / "node_modules/amazon-cognito-identity-js/dist/amazon-cognito-identity.min.js",
-    "/vendor/qrcode.mjs": ROOT / "node_modules/qrcode-generator/dist/qrcode.mjs",
-}
+# The same page paths and npm files as the hosted site, plus the local stack's own pages.
+PAGES = {**site_paths.PAGES, **site_paths.API_EXPLORER, **site_paths.LOCAL_ONLY}
+STAFF_LINKS = re.compile(site_paths.STAFF_LINKS)
+VENDOR = {f"/vendor/{name}": ROOT / "node_modules" / path for name, path in site_paths.VENDOR.items()}
 COGNITO_PATH = "/local/cognito"  # the browser's Cognito endpoint locally (local/cognito.py says why a proxy)
 MAX_BODY_BYTES = 1024 * 1024  # API Gateway refuses payloads over 10 MB; the clinic API needs far less
 CORS_HEADERS = {
@@ -52,6 +41,13 @@ CORS_HEADERS = {
     "Access-Control-Max-Age": "600",
 }
 
+
+
+def _gateway_error(kind: str) -> tuple[int, dict[str, str], str]:
+    """API Gateway's own answer, with the CORS header its gateway responses carry (any origin
+    locally, as the API's ALLOWED_ORIGIN here)."""
+    status, headers, body = gateway_error(kind)
+    return status, {**headers, "Access-Control-Allow-Origin": "*"}, body
 
 class LocalService:
     def __init__(
@@ -184,11 +180,11 @@ class LocalService:
             return self._proxy(method, path, query, headers, body, claims=None)
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not token:
-            return 401, {}, json.dumps({"message": "Unauthorized"})
+            return _gateway_error("UNAUTHORIZED")
         try:
             claims = self.directory.verify(token)
         except InvalidToken:
-            return 401, {}, json.dumps({"message": "Unauthorized"})
+            return _gateway_error("UNAUTHORIZED")
         return self._proxy(method, path, query, headers, body, claims=claims)
 
     @staticmethod
@@ -227,7 +223,7 @@ def _handler_for(service: LocalService) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY_BYTES:
-                self._reply(413, {}, json.dumps({"message": "Request Too Long"}))
+                self._reply(*_gateway_error("REQUEST_TOO_LARGE"))
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
             if parts.path == "/local/sign-in" and method == "POST":

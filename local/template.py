@@ -7,13 +7,15 @@ from functools import cache
 from typing import Any
 
 STACK_ID = "KetamineClinic-local"
+# The local server is the site: CORS and patient links point at it, not at CloudFront.
+LOCAL_SITE = {"allowedOrigin": "http://localhost:8000", "patientLinkBaseUrl": "http://localhost:8000/patient"}
 
 
 @cache
 def synthesized(validate: bool = False) -> dict[str, Any]:
     """The CloudFormation template of the stack, as `cdk synth` produces it. Validation
     (cdk-nag and CloudFormation's schema check) is the slow part; the infrastructure tests run it once."""
-    return synthesize({}, STACK_ID, nag_check=validate, schema_check=validate)
+    return synthesize(LOCAL_SITE, STACK_ID, nag_check=validate, schema_check=validate)
 
 
 def synthesize(context: dict[str, Any], stack_id: str | None, *, nag_check: bool, schema_check: bool) -> dict[str, Any]:

@@ -23,11 +23,27 @@ async function start() {
   $("#course-card").classList.toggle("hidden", !(is("front-desk") || is("admin")));
   await tick();
   $("#clinic").addEventListener("change", refresh);
-  $("#day").addEventListener("change", refresh);
+  $("#day").addEventListener("change", showDay);
+  $("#previous-day").addEventListener("click", () => moveDay(-1));
+  $("#next-day").addEventListener("click", () => moveDay(1));
   await loadClinic();
   $("#day").value ||= localDate(state.now); // the clinic's today: its zone is known only now
   await refresh();
   setInterval(async () => { await tick(); await refresh(); }, 3000);
+}
+
+// A new day on the board: say it is loading until its appointments are in.
+async function showDay() {
+  $("#board").setAttribute("aria-busy", "true");
+  $("#board").replaceChildren(el("p", { class: "loading" }, "Loading the day…"));
+  await refresh();
+}
+
+function moveDay(days) {
+  const day = new Date(`${$("#day").value}T12:00:00Z`);
+  day.setUTCDate(day.getUTCDate() + days);
+  $("#day").value = day.toISOString().slice(0, 10);
+  return showDay();
 }
 
 async function tick() {
@@ -48,6 +64,8 @@ async function loadClinic() {
   state.clinic = clinic;
   state.zone = clinic.timeZone;
   $("#session-type").replaceChildren(...Object.entries(clinic.sessionTypes).map(([code, kind]) => el("option", { value: code }, kind.label)));
+  $("#provider").replaceChildren(el("option", { value: "" }, "any free provider"),
+    ...clinic.providers.filter((p) => p.active !== false).map((p) => el("option", { value: p.providerId }, p.name)));
   $("#course-template").replaceChildren(...Object.entries(clinic.courseTemplates).map(([code, t]) => el("option", { value: code }, t.label)));
 }
 
@@ -157,6 +175,7 @@ function renderBoard() {
       }, label);
     })));
   $("#board").replaceChildren(axis, ...lanes);
+  $("#board").removeAttribute("aria-busy");
 }
 
 function zonedMidnight(day) {
@@ -197,6 +216,7 @@ function renderDetail(appointment) {
     if (!appointment.dose) forms.append(doseForm(appointment));
     else forms.append(vitalsForm(appointment), dischargeForm(appointment));
   }
+  if (appointment.dose) forms.prepend(vitalsHistory(appointment));
   actions.append(el("button", { onclick: () => showPatient(appointment.patientId) }, "Patient page"));
   panel.replaceChildren(
     el("h2", {}, "Appointment"),
@@ -205,15 +225,18 @@ function renderDetail(appointment) {
   );
 }
 
-// The one error wrapper: clears the messages in `where`, runs `action`, and shows an API
-// refusal in `shownIn` (its fields beside their inputs); anything else is a bug and propagates.
+// The one error wrapper: clears the messages in `where`, runs `action` and shows an API
+// refusal in `shownIn` (its fields beside their inputs); anything else is a bug and
+// propagates. True when the action went through.
 async function withErrors(where, action, shownIn = where) {
   clearErrors(where);
   try {
     await action();
+    return true;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     showErrors(shownIn, error);
+    return false;
   }
 }
 
@@ -227,9 +250,15 @@ function input(label, name, attributes = {}) {
 }
 
 function submitting(form, build) {
-  form.addEventListener("submit", (event) => {
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    return withErrors(form, async () => { await build(new FormData(form)); await refresh(); });
+    if (form.getAttribute("aria-busy") === "true") return; // a double click sends once
+    form.setAttribute("aria-busy", "true");
+    try {
+      await withErrors(form, async () => { await build(new FormData(form)); await refresh(); });
+    } finally {
+      form.removeAttribute("aria-busy");
+    }
   });
   return form;
 }
@@ -291,15 +320,36 @@ function vitalsForm(appointment) {
       spo2: number(data.get("spo2")), respiratoryRate: number(data.get("respiratoryRate")), moaas: number(data.get("moaas")),
     }, { idempotent: true });
     document.querySelector('[data-form="vitals"] .notice').textContent = "Vitals recorded.";
+    document.querySelector(`[data-vitals="${appointment.appointmentId}"]`)?.replaceWith(vitalsHistory(appointment));
   });
+}
+
+// The session's readings so far, newest last: what the clinician charts against.
+function vitalsHistory(appointment) {
+  const table = el("table", { class: "vitals", "data-vitals": appointment.appointmentId },
+    el("caption", {}, "Vitals this session"),
+    el("thead", {}, el("tr", {}, ["Time", "BP", "SpO2 %", "Resp.", "MOAA/S"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, el("tr", {}, el("td", { colspan: "5" }, "Loading…"))));
+  call("GET", `/appointments/${appointment.appointmentId}/vitals`).then(({ vitals }) => {
+    const dash = (value) => (value === undefined || value === null ? "–" : String(value));
+    table.tBodies[0].replaceChildren(...(vitals.length ? vitals.map((v) => el("tr", {},
+      el("td", {}, localTime(v.takenAt, state.zone)),
+      el("td", {}, v.bloodPressure ? `${v.bloodPressure.systolic}/${v.bloodPressure.diastolic}` : "–"),
+      el("td", {}, dash(v.spo2)), el("td", {}, dash(v.respiratoryRate)), el("td", {}, dash(v.moaas)))) : [el("tr", {}, el("td", { colspan: "5" }, "None yet."))]));
+  }).catch(() => table.tBodies[0].replaceChildren(el("tr", {}, el("td", { colspan: "5" }, "Could not load the readings."))));
+  return table;
 }
 
 const CHECKLIST = [["vitalsAcceptable", "Vitals acceptable"], ["sedationResolved", "Sedation resolved"], ["dissociationResolved", "Dissociation resolved"], ["breathingNormal", "Breathing normal"], ["ridePresent", "Ride home present"]];
 function dischargeForm(appointment) {
   return submitting(el("form", { "data-form": "discharge" }, el("h3", {}, "Discharge"),
     CHECKLIST.map(([name, label]) => [el("label", {}, el("input", { type: "checkbox", name }), ` ${label}`), el("div", { class: "field-error", "data-for": `checklist.${name}` })]),
+    input("Ready to leave at (if earlier than now)", "readyAt", { type: "datetime-local" }),
     el("p", { class: "form-error" }), el("button", { class: "primary", type: "submit" }, "Discharge")),
-  (data) => call("POST", `/appointments/${appointment.appointmentId}/discharge`, { checklist: Object.fromEntries(CHECKLIST.map(([name]) => [name, data.get(name) === "on"])) }));
+  (data) => call("POST", `/appointments/${appointment.appointmentId}/discharge`, {
+    checklist: Object.fromEntries(CHECKLIST.map(([name]) => [name, data.get(name) === "on"])),
+    readyAt: data.get("readyAt") ? fromLocalInput(data.get("readyAt")) : undefined,
+  }));
 }
 
 // --- alerts --------------------------------------------------------------------------------
@@ -400,23 +450,39 @@ $("#register-button").addEventListener("click", () => withErrors($("#booking"), 
 
 $("#find-slots").addEventListener("click", () => withErrors($("#booking"), async () => {
   const found = await call("GET", `/clinics/${$("#clinic").value}/availability?date=${$("#day").value}&sessionType=${$("#session-type").value}`);
-  $("#slots").replaceChildren(...(found.slots.length ? found.slots.map((slot) => el("button", {
+  const chosen = $("#provider").value;
+  const slots = found.slots.filter((slot) => !chosen || slot.providerIds.includes(chosen));
+  const day = new Date(`${$("#day").value}T12:00:00Z`).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  $("#slots").replaceChildren(el("p", { class: "hint" }, `Free times on ${day}:`), ...(slots.length ? slots.map((slot) => el("button", {
     type: "button", "data-start": slot.start, onclick: () => book(slot),
   }, localTime(slot.start, state.zone))) : [el("span", {}, "No free time that day.")]));
 }));
 
-function book(slot) {
-  return withErrors($("#booking"), async () => {
-    const appointment = await call("POST", "/appointments", {
-      clinicId: $("#clinic").value, patientId: $("#patient").value, sessionType: $("#session-type").value,
-      chairId: slot.chairIds[0], providerId: slot.providerIds[0], start: slot.start,
-    }, { idempotent: true });
-    $("#booking-notice").textContent = `Booked ${localTime(appointment.start, state.zone)} in ${appointment.chairId}.`;
-    $("#slots").replaceChildren();
-    state.selected = appointment.appointmentId;
-    $("#day").value = localDate(new Date(appointment.start)); // the board shows the new booking's day
-    await refresh();
-  });
+async function book(slot) {
+  const form = $("#booking");
+  if (form.getAttribute("aria-busy") === "true") return; // a double click books once
+  form.setAttribute("aria-busy", "true");
+  const buttons = form.querySelectorAll("#slots button");
+  buttons.forEach((button) => { button.disabled = true; });
+  try {
+    const booked = await withErrors(form, async () => {
+      const chosen = $("#provider").value;
+      const appointment = await call("POST", "/appointments", {
+        clinicId: $("#clinic").value, patientId: $("#patient").value, sessionType: $("#session-type").value,
+        chairId: slot.chairIds[0], providerId: slot.providerIds.includes(chosen) ? chosen : slot.providerIds[0], start: slot.start,
+      }, { idempotent: true });
+      const chair = nameOf(state.clinic.chairs, "chairId", appointment.chairId);
+      const provider = nameOf(state.clinic.providers, "providerId", appointment.providerId);
+      $("#booking-notice").textContent = `Booked ${dayAndTime(appointment.start)} in ${chair} with ${provider}.`;
+      $("#slots").replaceChildren();
+      state.selected = appointment.appointmentId;
+      $("#day").value = localDate(new Date(appointment.start)); // the board shows the new booking's day
+      await refresh();
+    });
+    if (!booked) buttons.forEach((button) => { button.disabled = false; });
+  } finally {
+    form.removeAttribute("aria-busy");
+  }
 }
 
 // --- courses and the waitlist -----------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
@@ -10,6 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ..gateway_errors import DEFAULT_4XX, GATEWAY_ERRORS
 from ..nag import accept
 from ..settings import StageSettings
 from .functions import MANAGED, ClinicFunction
@@ -41,6 +44,7 @@ class ClinicApi(Construct):
             log_retention_days=settings.log_retention_days,
             retain_logs=settings.retain_data,
             config_cache_seconds=settings.config_cache_seconds,
+            stage=settings.stage,
             reserved_concurrency=settings.api_reserved_concurrency,
             environment={
                 "TABLE_NAME": table.table_name,
@@ -123,8 +127,28 @@ class ClinicApi(Construct):
             ),
             any_method=True,
         )
+        self._gateway_responses(settings.allowed_origin)
         self.domain = self._custom_domain(settings.api_domain_name, settings.api_certificate_arn)
         self._accept_findings(proxy, public, table)
+
+    def _gateway_responses(self, allowed_origin: str | None) -> None:
+        """API Gateway's own answers in the API's error shape, with CORS headers so the web client
+        can read them (without, the browser hides a 401 or a firewall block behind a CORS error)."""
+        cors = {"Access-Control-Allow-Origin": f"'{allowed_origin}'", "Vary": "'Origin'"}
+        answers = {**GATEWAY_ERRORS, "DEFAULT_4XX": DEFAULT_4XX}
+        for kind, answer in answers.items():
+            message = "$context.error.messageString" if not answer.message else json.dumps(answer.message)
+            headers = dict(cors)
+            if answer.retry_after_seconds:
+                headers["Retry-After"] = f"'{answer.retry_after_seconds}'"
+            self.rest_api.add_gateway_response(
+                kind,
+                type=apigw.ResponseType.of(kind),
+                # The defaults keep API Gateway's own status (400, 403, 404, 415...; 500, 502, 504).
+                status_code=None if kind.startswith("DEFAULT_") else str(answer.status),
+                response_headers=headers,
+                templates={"application/json": f'{{"code":"{answer.code}","message":{message},"fields":[]}}'},
+            )
 
     def _custom_domain(self, domain_name: str | None, certificate_arn: str | None) -> apigw.DomainName | None:
         """The stage's own name for the API (`apiDomainName`), TLS 1.2 with the operator's ACM

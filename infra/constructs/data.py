@@ -3,12 +3,13 @@ idempotency table and their backups."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ..names import per_creation
 from ..nag import accept
 
 STRING = dynamodb.AttributeType.STRING
@@ -50,7 +51,11 @@ class ClinicData(Construct):
             time_to_live_attribute="expiration",
             **common,
         )
-        plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan")
+        # The vault outlives the stack in every stage (it holds the recovery points).
+        vault = backup.BackupVault(
+            self, "BackupVault", backup_vault_name=per_creation(Stack.of(self).stack_name), removal_policy=RemovalPolicy.RETAIN
+        )
+        plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
         plan.add_rule(backup.BackupPlanRule.monthly1_year())
         plan.add_selection(
             "Tables",

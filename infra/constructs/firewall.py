@@ -9,6 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_wafv2 as waf
 from constructs import Construct
 
+from ..names import per_creation
 from .logging import encrypted_log_group
 
 
@@ -67,19 +68,23 @@ class ApiFirewall(Construct):
         )
         waf.CfnWebACLAssociation(self, "Association", resource_arn=stage.stage_arn, web_acl_arn=self.web_acl.attr_arn)
         # WAF logs to groups named aws-waf-logs-*; staff tokens are redacted (bodies are never logged).
-        name = f"aws-waf-logs-{Stack.of(self).stack_name}"
-        encrypted_log_group(self, "Logs", key=key, retention_days=log_retention_days, retain=retain_logs, name=name)
-        waf.CfnLoggingConfiguration(
+        stack = Stack.of(self)
+        name = per_creation(f"aws-waf-logs-{stack.stack_name}")
+        logs = encrypted_log_group(self, "Logs", key=key, retention_days=log_retention_days, retain=retain_logs, name=name)
+        logging = waf.CfnLoggingConfiguration(
             self,
             "Logging",
             resource_arn=self.web_acl.attr_arn,
+            # WAF takes the group's ARN without the ":*" of its Arn attribute: built from the name,
+            # so the dependency on the group is stated.
             log_destination_configs=[
-                Stack.of(self).format_arn(
+                stack.format_arn(
                     service="logs", resource="log-group", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
                 )
             ],
             redacted_fields=[waf.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"})],
         )
+        logging.add_resource_dependency(logs.node.default_child)  # type: ignore[arg-type]
 
 
 def _path_starts_with(prefix: str) -> waf.CfnWebACL.StatementProperty:

@@ -32,6 +32,7 @@ class ClinicFunction(Construct):
         log_retention_days: int,
         retain_logs: bool,
         config_cache_seconds: int,
+        stage: str,
         environment: dict[str, str],
         reserved_concurrency: int | None = None,
         timeout_seconds: int = 10,
@@ -66,6 +67,7 @@ class ClinicFunction(Construct):
             environment={
                 **environment,
                 "CONFIG_CACHE_SECONDS": str(config_cache_seconds),
+                "STAGE": stage,  # a dimension of the workflow's alarmed metrics: stages share an account
                 "POWERTOOLS_SERVICE_NAME": service,
                 "POWERTOOLS_METRICS_NAMESPACE": "KetamineClinic",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -76,6 +78,8 @@ class ClinicFunction(Construct):
         accept(
             self.function,
             {
+                "Annotation::@aws-cdk/aws-lambda:snapStartRequirePublish": "Callers invoke the `live` alias of "
+                "the current version, which publishes a version on every code or configuration change.",
                 "AwsSolutions-L1": "Pinned to python3.13, the runtime the pinned Powertools layer is built and tested for; "
                 "move with the layer.",
                 "HIPAA.Security-LambdaInsideVPC": "Reaches only AWS public endpoints (DynamoDB, Step Functions, SNS, "
@@ -83,6 +87,15 @@ class ClinicFunction(Construct):
                 "narrowing exposure.",
             },
         )
+        if reserved_concurrency is None:
+            accept(
+                self.function,
+                {
+                    "HIPAA.Security-LambdaConcurrency": "Off unless the operator sets it: Lambda keeps 10 of the "
+                    "account's concurrency unreserved, so any reservation fails to deploy in an account whose quota "
+                    "is still the new-account 10 (README, Deploy). Stage and WAF throttling bound the API meanwhile."
+                },
+            )
         role = self.function.role
         assert role is not None
         accept(

@@ -17,7 +17,7 @@ GROUPS = {
 
 
 class StaffIdentity(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, mfa_required: bool, retain: bool) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, mfa_required: bool, retain: bool, site_url: str) -> None:
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
             self,
@@ -38,9 +38,21 @@ class StaffIdentity(Construct):
             deletion_protection=retain,
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
+        # The web client signs in with SRP (the password never leaves the browser) and refreshes;
+        # signing out revokes the refresh token. Claims such as custom attributes are readable,
+        # never writable by the signed-in user: only an admin sets them.
         self.client = self.user_pool.add_client(
             "WebClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
+            enable_token_revocation=True,
+            # Reads every attribute (unset: custom ones added later reach the ID token too).
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(given_name=True, family_name=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[f"{site_url}/"],
+                logout_urls=[f"{site_url}/"],
+            ),
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),

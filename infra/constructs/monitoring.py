@@ -52,12 +52,13 @@ class Operations(Construct):
                 )
             )
         alarms.append(
-            rest_api.metric_server_error(period=five_minutes).create_alarm(
+            # By stage as well as the API's name: two stages in one account share the name.
+            rest_api.deployment_stage.metric_server_error(period=five_minutes).create_alarm(
                 self, "Api5xx", threshold=errors, evaluation_periods=1, alarm_description="The API answered 5xx"
             )
         )
         alarms.append(
-            rest_api.metric_latency(period=five_minutes, statistic="p99").create_alarm(
+            rest_api.deployment_stage.metric_latency(period=five_minutes, statistic="p99").create_alarm(
                 self,
                 "ApiLatencyP99",
                 threshold=settings.api_latency_p99_ms,
@@ -81,12 +82,17 @@ class Operations(Construct):
         # was paged, and REMS Patient Monitoring Forms past their deadline unfiled.
         for metric_name, description in (
             ("EscalationUnacknowledged", "A suicide-risk escalation went through the whole on-call chain unacknowledged"),
+            (
+                "EscalationHandedOff",
+                "Paging stopped after escalationRounds of the on-call chain with nobody acknowledging; the "
+                "escalation is on the clinic's alerts",
+            ),
             ("RemsFormOverdue", "A Spravato REMS Patient Monitoring Form passed its deadline without being marked filed"),
         ):
             metric = cloudwatch.Metric(
                 namespace="KetamineClinic",
                 metric_name=metric_name,
-                dimensions_map={"service": "care-workflow"},
+                dimensions_map={"service": "care-workflow", "stage": settings.stage},
                 statistic="Sum",
                 period=five_minutes,
             )

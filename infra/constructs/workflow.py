@@ -60,6 +60,7 @@ class CareWorkflow(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         care = self._care = settings.clinic_rules.care
+        self._escalation_pages = settings.escalation_pages
         environment = {
             "TABLE_NAME": table.table_name,
             "STATE_MACHINE_ARN": state_machine_arn(stack),
@@ -75,6 +76,7 @@ class CareWorkflow(Construct):
             log_retention_days=settings.log_retention_days,
             retain_logs=settings.retain_data,
             config_cache_seconds=settings.config_cache_seconds,
+            stage=settings.stage,
             environment=environment,
             reserved_concurrency=settings.workflow_reserved_concurrency,
             timeout_seconds=30,
@@ -229,14 +231,35 @@ class CareWorkflow(Construct):
             wait_for_token=True,
             timeout=sfn.Timeout.duration(Duration.minutes(care.escalation_acknowledge_minutes)),
         )
-        unacknowledged = sfn.Pass(self, "Unacknowledged", comment="no acknowledgment in time: page the next in the chain")
-        escalate.add_catch(unacknowledged.next(escalate), errors=["States.Timeout"], result_path=sfn.JsonPath.DISCARD)
+        # Bounded: after escalationRounds times the whole chain's pages, paging stops (an open loop
+        # would reach Step Functions' 25,000-event history in about a month and fail the execution).
+        # The escalation stays on the clinic's alerts, every clinician is paged once, the operator alarmed.
+        pages = self._escalation_pages
+        start_paging = sfn.Pass(
+            self, "StartPaging", result=sfn.Result.from_object({"pages": 1}), result_path="$.escalation"
+        )
+        unacknowledged = sfn.Pass(
+            self,
+            "Unacknowledged",
+            comment="no acknowledgment in time: page the next in the chain",
+            parameters={"pages.$": "States.MathAdd($.escalation.pages, 1)"},
+            result_path="$.escalation",
+        )
+        hand_off = self._task("HandOffEscalation", "hand-off-escalation", number, catch=False)
+        escalate.add_catch(unacknowledged, errors=["States.Timeout"], result_path=sfn.JsonPath.DISCARD)
+        unacknowledged.next(
+            sfn.Choice(self, "ChainExhausted?")
+            .when(sfn.Condition.number_greater_than("$.escalation.pages", pages), hand_off)
+            .otherwise(escalate)
+        )
+        hand_off.next(check)
+        start_paging.next(escalate)
         escalate.next(check)
         task = self._task("CreateFollowUpTask", "follow-up-task", number, result_path="$.followUp", catch=False)
         next_step = (
             sfn.Choice(self, "FollowUpNext?")
             .when(sfn.Condition.string_equals("$.followUp.next", "wait"), await_answers)
-            .when(sfn.Condition.string_equals("$.followUp.next", "escalate"), escalate)
+            .when(sfn.Condition.string_equals("$.followUp.next", "escalate"), start_paging)
             .when(sfn.Condition.string_equals("$.followUp.next", "task"), task)
             # A park that runs late, or answers that arrive late, can find the reminder or the
             # expiry already due: the check does it.

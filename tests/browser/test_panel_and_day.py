@@ -18,17 +18,23 @@ def test_after_a_booking_the_panel_shows_and_cancels_the_new_appointment(service
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, service, "frontdesk")
 
-    def book_first_free_time() -> None:
+    def find_free_times(provider: str) -> None:
         page.select_option("#session-type", "iv-ketamine")
+        page.select_option("#provider", label=provider)
         page.click("#find-slots")
-        page.locator("#slots button").first.click()
-        expect(page.locator("#booking-notice")).to_contain_text("Booked")
+        expect(page.locator("#slots")).to_contain_text("Free times on")
 
     register_patient(page, "Avery", "Earlier", "1979-03-04", "+15555550461", "+15555550462")
-    book_first_free_time()
+    find_free_times("Nurse Lee")
+    page.locator("#slots button").first.click()
+    expect(page.locator("#booking-notice")).to_contain_text("with Nurse Lee")  # the provider the desk chose
     expect(page.locator("#detail")).to_contain_text("Avery Earlier")
     register_patient(page, "Blake", "Newer", "1983-09-10", "+15555550463", "+15555550464")
-    book_first_free_time()
+    find_free_times("any free provider")
+    page.locator("#slots button").first.dblclick()  # an impatient double click books once
+    expect(page.locator("#booking-notice")).to_contain_text("Booked")
+    expect(page.locator(".block", has_text="Blake Newer")).to_have_count(1)
+    expect(page.locator("#booking .form-error")).to_be_empty()  # and says so once, with no error for the second click
 
     # Both appointments are new (version 1): the panel must still switch to the new one.
     expect(page.locator(".block.selected")).to_contain_text("Blake Newer")
@@ -57,6 +63,7 @@ def test_a_flag_stays_on_the_alerts_whatever_day_the_board_shows(service: LocalS
     page.locator(".block", has_text="Casey Flagged").click()
     record_dose(page, "35")
     record_pressure(page, "150", "94")
+    expect(page.locator("table.vitals")).to_contain_text("150/94")  # the session's readings, charted
     flagged = page.locator('[data-alert="attention"]', has_text="Casey Flagged")
     expect(flagged).to_contain_text("+15555550471")  # the number to call
     expect(flagged).to_contain_text("above 140/90")
@@ -82,3 +89,8 @@ def test_the_board_opens_on_the_clinics_today_in_its_evening(service: LocalServi
     page.route("**/local/clock", evening_in_new_york)
     sign_in(page, service, "frontdesk")
     expect(page.locator("#day")).to_have_value("2026-12-01")
+    page.click("#next-day")
+    expect(page.locator("#day")).to_have_value("2026-12-02")
+    page.click("#previous-day")
+    page.click("#previous-day")
+    expect(page.locator("#day")).to_have_value("2026-11-30")

@@ -4,35 +4,17 @@ cdk.json's own context, as the CDK CLI passes it, with cdk-nag on."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import App
 
 from infra.settings import load
-from local.template import resources, synthesize
+from local.template import resources
+from tests.infra.conftest import CERTIFICATE, CONTEXT, DOMAIN, SITE_CERTIFICATE, synthesized
 
-CONTEXT = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
-DOMAIN = "api.example-clinic.com"
-CERTIFICATE = "arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-0000-4000-8000-000000000000"
 # What a deleted stack would otherwise lose: the tables, every log group, the key, the staff directory.
 KEPT = ("AWS::DynamoDB::Table", "AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::Cognito::UserPool")
-
-
-def synthesized(**context: Any) -> dict[str, Any]:
-    """cdk-nag checks both stages; CloudFormation's schema check runs once, in the nag test."""
-    return synthesize({**CONTEXT, **context}, None, nag_check=True, schema_check=False)
-
-
-@pytest.fixture(scope="module")
-def dev() -> dict[str, Any]:
-    return synthesized(stage="dev")
-
-
-@pytest.fixture(scope="module")
-def prod() -> dict[str, Any]:
-    return synthesized(stage="prod", apiDomainName=DOMAIN, apiCertificateArn=CERTIFICATE)
 
 
 def _alarm_thresholds(template: dict[str, Any]) -> dict[str, float]:
@@ -65,18 +47,52 @@ def test_alarm_thresholds_follow_the_stage_and_safety_alarms_fire_at_the_first_i
     for name in noisy:
         assert (dev_thresholds[name], prod_thresholds[name]) == (5, 1), name  # errorAlarmThreshold
     assert (dev_thresholds["ApiLatencyP99"], prod_thresholds["ApiLatencyP99"]) == (3000, 2000)  # apiLatencyP99Ms
-    for name in ("WorkflowFailed", "WorkflowTimedOut", "EscalationUnacknowledged", "RemsFormOverdue"):
+    for name in ("WorkflowFailed", "WorkflowTimedOut", "EscalationUnacknowledged", "EscalationHandedOff", "RemsFormOverdue"):
         assert dev_thresholds[name] == prod_thresholds[name] == 1, name
 
 
-def test_prod_keeps_logs_seven_years_and_gives_the_api_more_concurrency(dev, prod) -> None:
+def test_prod_keeps_logs_seven_years(dev, prod) -> None:
     for template, days in ((dev, 365), (prod, 2557)):
         assert {g["Properties"]["RetentionInDays"] for g in resources(template, "AWS::Logs::LogGroup").values()} == {days}
-    concurrency = {
-        stage: sorted(f["Properties"].get("ReservedConcurrentExecutions") for f in resources(t, "AWS::Lambda::Function").values())
-        for stage, t in (("dev", dev), ("prod", prod))
-    }
-    assert concurrency == {"dev": [10, 20], "prod": [10, 50]}  # workflow, API
+
+
+def test_no_concurrency_is_reserved_unless_set_since_a_new_account_keeps_all_ten_unreserved(dev, prod) -> None:
+    for template in (dev, prod):
+        assert all("ReservedConcurrentExecutions" not in f["Properties"] for f in resources(template, "AWS::Lambda::Function").values())
+    reserved = synthesized(stage="prod", apiReservedConcurrency="50", workflowReservedConcurrency=10)
+    assert sorted(
+        f["Properties"]["ReservedConcurrentExecutions"]
+        for f in resources(reserved, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"].startswith("clinic.")
+    ) == [10, 50]
+
+
+def test_what_a_deleted_stack_keeps_is_named_anew_for_each_creation(prod) -> None:
+    """A retained log group or vault with a fixed name would collide with a re-created stack."""
+    retained = {n: r for n, r in prod["Resources"].items() if r.get("DeletionPolicy") == "Retain"}
+    named = {n: r for n, r in retained.items() for key in r["Properties"] if key.endswith("Name") and key != "DomainName"}
+    assert {r["Type"] for r in named.values()} == {"AWS::Logs::LogGroup", "AWS::Backup::BackupVault"}
+    for resource in named.values():
+        name = json.dumps(next(v for k, v in resource["Properties"].items() if k.endswith("Name")))
+        assert '{"Ref": "AWS::StackId"}' in name, name  # a new id, so a new name, per creation
+    (logging,) = resources(prod, "AWS::WAFv2::LoggingConfiguration").values()
+    (waf_logs,) = [n for n, r in named.items() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert waf_logs in logging["DependsOn"]  # its destination is named, not referenced: the group first
+
+
+def test_the_partition_comes_from_the_stack_and_alarms_watch_their_own_stage(dev, prod) -> None:
+    for stage, template in (("dev", dev), ("prod", prod)):
+        assert '"arn:aws:' not in json.dumps(template).replace(CERTIFICATE, "").replace(SITE_CERTIFICATE, "")  # cdk.json targets aws-cn too
+        for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
+            dimensions = {d["Name"]: d["Value"] for d in alarm["Properties"].get("Dimensions", [])}
+            namespace = alarm["Properties"]["Namespace"]
+            if namespace == "AWS/ApiGateway":
+                stage_resource = template["Resources"][dimensions["Stage"]["Ref"]]  # a Stage's Ref is its name
+                assert stage_resource["Properties"]["StageName"] == stage and "ApiName" in dimensions
+            elif namespace == "KetamineClinic":
+                assert dimensions == {"service": "care-workflow", "stage": stage}
+            else:  # a function's or the state machine's own metrics name the stack's resource
+                assert "Ref" in json.dumps(dimensions), alarm
 
 
 def test_a_custom_domain_from_context_fronts_the_api_with_tls_1_2_and_is_optional(dev, prod) -> None:
@@ -129,6 +145,7 @@ def test_without_any_context_data_is_kept_and_every_error_alarms() -> None:
         ({"apiDomainName": DOMAIN, "apiCertificateArn": "arn:aws:iam::111111111111:server-certificate/x"}, ValueError, "apiCertificateArn"),
         ({"retainData": "no"}, TypeError, "retainData"),
         ({"errorAlarmThreshold": 0}, ValueError, "errorAlarmThreshold"),
+        ({"apiReservedConcurrency": 0}, ValueError, "apiReservedConcurrency"),
     ],
 )
 def test_a_bad_stage_setting_fails_synth_naming_it(context: dict[str, Any], error: type[Exception], named: str) -> None:

@@ -107,8 +107,16 @@ def test_an_unacknowledged_page_moves_up_the_chain_on_its_own_timeout(states) ->
     escalate = states["Escalate"]
     assert escalate["TimeoutSeconds"] == 15 * 60  # escalationAcknowledgeMinutes
     assert escalate["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Unacknowledged"}
-    assert states["Unacknowledged"]["Next"] == "Escalate"
     assert escalate["Next"] == "FollowUpCheck"
+    # Paging is counted from 1 and ends: 3 rounds (escalationRounds) of on-call, backup and lead.
+    assert states["StartPaging"] == {"Type": "Pass", "Result": {"pages": 1}, "ResultPath": "$.escalation", "Next": "Escalate"}
+    assert states["Unacknowledged"]["Parameters"] == {"pages.$": "States.MathAdd($.escalation.pages, 1)"}
+    assert states["Unacknowledged"]["Next"] == "ChainExhausted?"
+    exhausted = states["ChainExhausted?"]
+    assert exhausted["Choices"] == [{"Variable": "$.escalation.pages", "NumericGreaterThan": 9, "Next": "HandOffEscalation"}]
+    assert exhausted["Default"] == "Escalate"
+    hand_off = states["HandOffEscalation"]
+    assert (hand_off["Parameters"]["step"], hand_off["Next"]) == ("hand-off-escalation", "FollowUpCheck")
     choices = {
         comparison["StringEquals"]: choice["Next"]
         for choice in states["FollowUpNext?"]["Choices"]
@@ -116,7 +124,7 @@ def test_an_unacknowledged_page_moves_up_the_chain_on_its_own_timeout(states) ->
     }
     assert choices == {
         "wait": "AwaitFollowUp",
-        "escalate": "Escalate",
+        "escalate": "StartPaging",
         "task": "CreateFollowUpTask",
         "remind": "FollowUpCheck",  # found due by a late park or late answers: the check does it
         "expire": "FollowUpCheck",
@@ -150,7 +158,11 @@ def test_api_may_start_stop_and_resume_only_care_executions(template) -> None:
     actions = {a for s in statements for a in _actions(s)}
     assert actions == {"states:StartExecution", "states:StopExecution", "states:SendTaskSuccess"}
     for statement in statements:
-        assert "WorkflowStateMachine" in json.dumps(statement["Resource"]), statement
+        resource = json.dumps(statement["Resource"])
+        if statement["Action"] == "states:StopExecution":  # named by ARN: the machine's executions only
+            assert resource.endswith(':execution:KetamineClinic-local-care:*"]]}'), resource
+        else:
+            assert "WorkflowStateMachine" in resource, statement
 
 
 def test_failed_and_timed_out_executions_alarm_the_operator(template) -> None:
@@ -192,7 +204,8 @@ def test_a_rems_session_waits_for_its_forms_deadline_after_the_follow_ups_and_ot
 def test_an_overdue_rems_form_alarms_the_operator_on_the_metric_the_workflow_counts(template) -> None:
     alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
     (overdue,) = [a for a in alarms if a.get("MetricName") == "RemsFormOverdue"]
-    assert (overdue["Namespace"], overdue["Dimensions"]) == ("KetamineClinic", [{"Name": "service", "Value": "care-workflow"}])
+    dimensions = [{"Name": "service", "Value": "care-workflow"}, {"Name": "stage", "Value": "dev"}]  # the local stack's stage
+    assert (overdue["Namespace"], overdue["Dimensions"]) == ("KetamineClinic", dimensions)
     assert (overdue["Threshold"], overdue["ComparisonOperator"], overdue["TreatMissingData"]) == (
         1,
         "GreaterThanOrEqualToThreshold",

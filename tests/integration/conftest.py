@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TypeVar
+from unittest import mock
 
 import pytest
 from clinic.usecases import kernel
 from moto import mock_aws
 
+from local.aws import reset_functions
+from local.server import LocalService
 from tests.support.world import World
 
 
@@ -52,3 +56,15 @@ FIXED_NOW = datetime(2027, 2, 24, 15, 0, tzinfo=UTC)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
     monkeypatch.setattr(kernel, "utc_now", lambda: FIXED_NOW)
     return FIXED_NOW
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[LocalService]:
+    """`make run`'s whole service on a free port, for the module's tests over HTTP."""
+    with mock.patch.dict(os.environ):  # the local stack points boto3 at its moto: not the next tests
+        running = LocalService(port=0).start()
+        try:
+            yield running
+        finally:
+            running.stop()
+    reset_functions()

@@ -8,29 +8,15 @@ import os
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 import boto3
-import pytest
 
-from local.aws import reset_functions
 from local.cognito import N
 from local.identity import DEMO_PASSWORD
 from local.server import LocalService
 from tests.support.timing import eventually
 from tests.support.world import patient_details
-
-
-@pytest.fixture(scope="module")
-def service():
-    with mock.patch.dict(os.environ):
-        running = LocalService(port=0).start()
-        try:
-            yield running
-        finally:
-            running.stop()
-    reset_functions()
 
 
 def request(service: LocalService, method: str, path: str, body=None, token: str | None = None, headers=None):
@@ -220,3 +206,25 @@ def test_a_challenge_is_answered_only_for_the_user_it_was_issued_to(service: Loc
     assert request(service, "POST", "/local/sign-in", {"username": "admin", "password": DEMO_PASSWORD})[0] == 200
     status, accepted = answer("sam.new")
     assert status == 200 and accepted["ChallengeName"] == "MFA_SETUP"  # the pool requires TOTP
+
+
+def test_the_local_gateway_answers_401_and_413_in_the_documented_shape_with_cors(service: LocalService) -> None:
+    """As the deployed gateway responses do (infra/gateway_errors.py): the error body every
+    route uses, and a CORS header so the browser can read it."""
+
+    def raw(method: str, path: str, data: bytes | None, headers: dict[str, str]) -> tuple[int, dict[str, str], dict]:
+        req = urllib.request.Request(service.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req) as response:
+                return response.status, dict(response.headers), json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), json.loads(error.read())
+
+    for token in (None, "Bearer not-a-token"):
+        status, headers, body = raw("GET", "/clinics/demo", None, {"Authorization": token} if token else {})
+        assert (status, body) == (401, {"code": "unauthorized", "message": "sign in first: this route needs a valid staff identity token", "fields": []})
+        assert headers["Access-Control-Allow-Origin"] == "*"
+    huge = json.dumps({"note": "x" * (1024 * 1024 + 1)}).encode()
+    status, headers, body = raw("POST", "/patients", huge, {"Content-Type": "application/json"})
+    assert (status, body["code"], body["fields"]) == (413, "request_too_large", [])
+    assert headers["Access-Control-Allow-Origin"] == "*"

@@ -261,6 +261,13 @@ def test_an_incomplete_checklist_is_refused_naming_each_item(session: Session) -
     assert session.world.items() == before
 
 
+def test_a_checklist_item_answered_with_a_word_is_refused_not_taken_as_true(session: Session) -> None:
+    session.dosed().at(FIRST_DEVICE + timedelta(minutes=125))
+    reply = session.post("discharge", {"checklist": {**CHECKLIST, "ridePresent": "yes"}})
+    assert reply.status == 422
+    assert reply.body["fields"] == [{"field": "checklist.ridePresent", "problem": "must be true or false"}]
+
+
 def test_discharge_frees_the_rest_of_the_chair_s_block_after_turnover(session: Session) -> None:
     session.checked_in().at(START)
     assert session.post("dose", dose(startedAt=START.isoformat())).status == 200

@@ -64,12 +64,13 @@ def test_an_escalation_stored_without_its_empty_fields_reads_back_whole() -> Non
     assert Escalation.model_validate(stored) == paged
 
 
-def test_the_unacknowledged_escalation_metric_is_what_the_operators_alarm_watches(capsys) -> None:
+def test_the_unacknowledged_escalation_metric_is_what_the_operators_alarm_watches(capsys, monkeypatch) -> None:
     from clinic.workflow.handler import _unacknowledged_past_the_chain
 
+    monkeypatch.setenv("STAGE", "prod")
     _unacknowledged_past_the_chain()
     metric = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert metric["EscalationUnacknowledged"] == [1.0]
     (declared,) = metric["_aws"]["CloudWatchMetrics"]
-    assert declared["Namespace"] == "KetamineClinic" and declared["Dimensions"] == [["service"]]
-    assert metric["service"] == "care-workflow"  # the alarm's dimension
+    assert declared["Namespace"] == "KetamineClinic" and [sorted(d) for d in declared["Dimensions"]] == [["service", "stage"]]
+    assert (metric["service"], metric["stage"]) == ("care-workflow", "prod")  # the alarm's dimensions

@@ -143,6 +143,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "FollowUpCheck": "test_follow_up.py::test_no_answer_in_24_hours_sends_one_reminder_and_an_answer_then_completes",
     "CreateFollowUpTask": "test_follow_up.py::test_a_lower_risk_positive_creates_a_same_day_task_for_a_clinician",
     "RemsFormCheck": "test_rems_form_overdue.py",
+    "HandOffEscalation": "test_follow_up.py::test_after_three_rounds_of_the_chain_paging_stops_and_the_escalation_is_handed_to_the_alerts",
 }
 
 

@@ -13,6 +13,7 @@ from clinic.workflow import handler as workflow_handler
 from clinic.usecases.care_workflow import CareWorkflow
 from fhir.resources.R4B.bundle import Bundle
 
+from local.gateway import LambdaContext
 from tests.support.timing import eventually
 from tests.support.world import ZONE, at
 from tests.workflow.conftest import NOW, PAGERS, CareWorld, cssrs, gad7, phq9
@@ -149,12 +150,13 @@ def test_item_9_positive_brings_the_screener_and_high_risk_pages_the_on_call_who
     stored = care.call("GET", f"/escalations/{escalation_id}").body
     assert [p["level"] for p in stored["pages"]] == ["on-call"]
     assert datetime.fromisoformat(stored["pages"][0]["at"]) == submitted_at  # paged in the same virtual minute
-    assert follow_up_states(care, appointment)[:10] == [
+    assert follow_up_states(care, appointment)[:11] == [
         "WaitForFollowUp",
         "AwaitFollowUp",  # PHQ-9 with item 9 above 0: resumed with the screener's deadline
         "FollowUpNext?",
         "AwaitFollowUp",  # the screener: high risk, resumed at once
         "FollowUpNext?",
+        "StartPaging",  # counts the pages: the chain is paged escalationRounds times at most
         "Escalate",  # the on-call is paged; acknowledged
         "FollowUpCheck",
         "FollowUpNext?",
@@ -376,6 +378,47 @@ def test_an_escalation_past_the_whole_chain_pages_the_lead_again_and_alarms_the_
         eventually(lambda pager=pager, count=count: len(care.sms_to(PAGERS[pager])) == count, what=f"{pager} paged")
     eventually(lambda: alarms, what="the operator's metric")
     assert len(alarms) == 1  # the on-call, backup and first lead pages raised none
+
+
+def test_after_three_rounds_of_the_chain_paging_stops_and_the_escalation_is_handed_to_the_alerts(care: CareWorld, monkeypatch) -> None:
+    """escalationRounds (3): nine pages, 15 minutes apart, then no more: the execution moves on,
+    every clinician is paged once to look at the alerts, the operator's metric counts it, and
+    the escalation stays open there, still acknowledgeable."""
+    counted: list[str] = []
+    monkeypatch.setattr(workflow_handler, "_count", counted.append)
+    appointment, start = high_risk_answered(care)
+    eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="on-call paged")
+    # Each page is awaited before the clock moves on, as real time would wait for it.
+    for page in range(2, 10):  # the backup, then the lead each time
+        minutes = 15 * (page - 1)
+        care.sleeping_until(start + timedelta(minutes=minutes))
+        care.advance_to(start + timedelta(minutes=minutes))
+        pager, count = ("dr-backup", 1) if page == 2 else ("dr-lead", page - 2)
+        eventually(lambda pager=pager, count=count: len(care.sms_to(PAGERS[pager])) == count, what=f"page {page}")
+    care.sleeping_until(start + timedelta(minutes=135))
+    care.advance_to(start + timedelta(minutes=135))  # the ninth page's window ends unacknowledged
+    handed_off = eventually(
+        lambda: [m for s, m in care.pages() if s == "URGENT safety alert unacknowledged"], what="the hand-off page"
+    )
+    (escalation,) = care.alerts()["escalations"]
+    assert len(handed_off) == 1 and f"/escalations/{escalation['escalationId']}" in handed_off[0]
+    assert "Alex" not in handed_off[0] and PATIENT_PHONE not in handed_off[0]
+    eventually(lambda: "EscalationHandedOff" in counted, what="the operator's hand-off metric")
+    states = eventually(
+        lambda: (s := follow_up_states(care, appointment)) and s[-1] == "WaitForFollowUp" and s, what="on to the 7-day follow-up"
+    )
+    assert states.count("Escalate") == 9 and states.count("HandOffEscalation") == 1
+    assert states[states.index("HandOffEscalation") + 1] == "FollowUpCheck"
+    care.advance_to(start + timedelta(hours=6))  # no timer is left to page anyone again
+    assert len(care.sms_to(PAGERS["dr-lead"])) == 7 and len(care.sms_to(PAGERS["dr-on-call"])) == 1
+    assert counted.count("EscalationHandedOff") == 1
+    assert len(care.history(appointment)) < 1_000  # Step Functions fails an execution at 25,000 events
+    # Run again (a retried invocation): the clinicians are not paged twice.
+    again = {"step": "hand-off-escalation", "appointmentId": appointment["appointmentId"], "run": 1, "number": 1}
+    assert workflow_handler.lambda_handler(again, LambdaContext()) == {"handedOff": True}
+    assert len([s for s, _ in care.pages() if s == "URGENT safety alert unacknowledged"]) == 1
+    ack = care.call("POST", f"/escalations/{escalation['escalationId']}/acknowledge", {"note": "reached"}, role="clinician")
+    assert ack.status == 200 and care.status(appointment) == "RUNNING"
 
 
 def test_a_step_that_finds_the_expiry_already_due_hands_it_to_the_check(first_survey, monkeypatch) -> None:

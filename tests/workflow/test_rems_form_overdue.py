@@ -93,9 +93,11 @@ def test_a_form_is_overdue_from_the_clinics_midnight_after_its_due_date(session_
     assert rems_form_overdue_at(session_day, care_rules, ZoneInfo("America/New_York")) == overdue_at
 
 
-def test_the_overdue_metric_is_what_the_operators_alarm_watches(capsys) -> None:
+def test_the_overdue_metric_is_what_the_operators_alarm_watches(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("STAGE", "dev")
     _rems_form_overdue()
     (metric,) = overdue_metrics(capsys.readouterr().out)
     (declared,) = metric["_aws"]["CloudWatchMetrics"]
-    assert declared["Namespace"] == "KetamineClinic" and declared["Dimensions"] == [["service"]]
+    assert declared["Namespace"] == "KetamineClinic" and [sorted(d) for d in declared["Dimensions"]] == [["service", "stage"]]
     assert declared["Metrics"] == [{"Name": "RemsFormOverdue", "Unit": "Count"}]
+    assert (metric["service"], metric["stage"]) == ("care-workflow", "dev")

@@ -22,6 +22,7 @@ from pydantic.alias_generators import to_camel
 
 from ..adapters.dynamodb import is_throttled
 from ..domain.errors import Conflict, InvalidRequest, LinkGone, LinkInvalid, NotFound, TemporarilyUnavailable
+from .wording import plain
 
 logger = Logger(service="clinic-api")
 M = TypeVar("M", bound=BaseModel)
@@ -67,7 +68,8 @@ def _field_name(location: tuple[Any, ...]) -> str:
 
 
 def _problems(errors: list[Any]) -> list[dict[str, str]]:
-    return [{"field": _field_name(tuple(e.get("loc", ()))), "problem": e.get("msg", "is invalid")} for e in errors]
+    named = [(_field_name(tuple(e.get("loc", ()))), e) for e in errors]
+    return [{"field": field, "problem": plain(e, field)} for field, e in named]
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:

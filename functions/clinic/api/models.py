@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from pydantic.alias_generators import to_camel
 
 from ..domain.care import BloodPressure, Checklist, Measurements
@@ -20,7 +20,7 @@ class ClinicProfileRequest(_Request):
     name: str = Field(min_length=1, max_length=120)
     time_zone: str | None = Field(default=None, description="IANA zone; defaults to the deployment's")
     opening_hours: WeeklyHours
-    rems_certified: bool = False
+    rems_certified: StrictBool = False
     escalation_chain: list[str] = Field(
         default_factory=list, max_length=3, description="provider ids paged in turn for suicide risk: on-call, backup, lead"
     )
@@ -29,7 +29,7 @@ class ClinicProfileRequest(_Request):
 
 class ChairRequest(_Request):
     name: str = Field(min_length=1, max_length=120)
-    active: bool = True
+    active: StrictBool = True
 
 
 class ProviderRequest(_Request):
@@ -37,7 +37,7 @@ class ProviderRequest(_Request):
     role: str = Field(pattern="^(prescriber|nurse)$")
     capacity: int | None = Field(default=None, ge=1, le=20)
     working_hours: WeeklyHours
-    active: bool = True
+    active: StrictBool = True
     pager: str | None = Field(default=None, pattern=PHONE, description="E.164 phone for safety pages")
 
 
@@ -128,8 +128,8 @@ class DischargeRequest(_Request):
 
 class ConfirmationRequest(_Request):
     token: str = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="from the reminder's link")
-    attending: bool
-    ride_arranged: bool = Field(description="someone drives the patient home: no driving until the next day")
+    attending: StrictBool
+    ride_arranged: StrictBool = Field(description="someone drives the patient home: no driving until the next day")
 
 
 LINK_TOKEN = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="from the message's link")

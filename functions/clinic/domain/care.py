@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
 from .errors import IllegalTransition, InvalidRequest
@@ -77,11 +77,11 @@ class Vitals(Measurements):
 class Checklist(StrictRecord):
     """What the REMS asks before a patient leaves: every item must be confirmed."""
 
-    vitals_acceptable: bool
-    sedation_resolved: bool
-    dissociation_resolved: bool
-    breathing_normal: bool  # no respiratory problems
-    ride_present: bool
+    vitals_acceptable: StrictBool
+    sedation_resolved: StrictBool
+    dissociation_resolved: StrictBool
+    breathing_normal: StrictBool  # no respiratory problems
+    ride_present: StrictBool
 
 
 class Discharge(StrictRecord):

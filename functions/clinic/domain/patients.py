@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from .errors import InvalidRequest
 from .model import StrictRecord
@@ -30,8 +30,8 @@ class PatientDetails(_Model):
     phone: str | None = Field(default=None, pattern=PHONE)
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     emergency_contact: EmergencyContact
-    rems_enrolled: bool = False
-    treating_ptsd: bool = Field(default=False, description="PTSD is treated: the PCL-5 joins a follow-up monthly")
+    rems_enrolled: StrictBool = False
+    treating_ptsd: StrictBool = Field(default=False, description="PTSD is treated: the PCL-5 joins a follow-up monthly")
 
     @field_validator("birth_date")
     @classmethod

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from .model import StrictRecord
 from .patients import PHONE
@@ -53,7 +53,7 @@ class ClinicProfile(StrictRecord):
     name: str = Field(min_length=1, max_length=120)
     time_zone: str
     opening_hours: WeeklyHours
-    rems_certified: bool = False
+    rems_certified: StrictBool = False
     # Who a suicide-risk page goes to, in order: on-call, backup, clinic lead (provider ids).
     escalation_chain: list[str] = Field(default_factory=list, max_length=3)
     # Whole days the clinic is shut (holidays), in its own calendar.
@@ -72,7 +72,7 @@ class ClinicProfile(StrictRecord):
 class Chair(StrictRecord):
     chair_id: str = Field(pattern=IDENTIFIER)
     name: str = Field(min_length=1, max_length=120)
-    active: bool = True
+    active: StrictBool = True
 
 
 class Provider(StrictRecord):
@@ -82,7 +82,7 @@ class Provider(StrictRecord):
     # Patients this provider can supervise at once; unset means the clinic rules' default.
     capacity: int | None = Field(default=None, ge=1, le=20)
     working_hours: WeeklyHours
-    active: bool = True
+    active: StrictBool = True
     pager: str | None = Field(default=None, pattern=PHONE, description="E.164 phone for safety pages")
 
 

@@ -96,6 +96,9 @@ class CareRules(StrictRecord):
     # After PHQ-9 item 9 above 0: this long to answer the C-SSRS screener before it counts as unanswered (high risk).
     screener_answer_minutes: int = Field(default=30, ge=5, le=240)
     escalation_acknowledge_minutes: int = Field(default=15, ge=1, le=120, description="before the next in the chain is paged")
+    # Bounds the paging loop: then the escalation stays on the clinic's alerts and the operator is alarmed
+    # (20 rounds of 3 pages stay far inside Step Functions' 25,000-event history).
+    escalation_rounds: int = Field(default=3, ge=1, le=20, description="times the on-call chain is paged before hand-off")
     ptsd_cutoff: int = Field(default=33, ge=31, le=33, description="PCL-5 total suggesting probable PTSD")
     # Patients treated for PTSD get the PCL-5 with their next follow-up once this long has passed since the last.
     ptsd_check_every_days: int = Field(default=30, ge=7, le=180)

@@ -180,6 +180,9 @@ class CareWorkflow(ClinicUseCase):
     def escalate(self, appointment_id: str, run: int, number: int, token: str) -> dict[str, Any]:
         return self.follow_ups.escalate(appointment_id, run, number, token)
 
+    def hand_off_escalation(self, appointment_id: str, run: int, number: int) -> dict[str, Any]:
+        return self.follow_ups.hand_off(appointment_id, run, number)
+
     def follow_up_task(self, appointment_id: str, run: int, number: int) -> dict[str, Any]:
         return self.follow_ups.create_task(appointment_id, run, number)
 

@@ -156,6 +156,27 @@ class FollowUps(ClinicUseCase):
             self._change_follow_up(appointment_id, number, lambda f: _handled(f, Safety.PAGE))
         return output
 
+    def hand_off(self, appointment_id: str, run: int, number: int) -> dict[str, Any]:
+        """The chain was paged `escalationRounds` times without an acknowledgment: paging stops.
+        The escalation stays open on the clinic's alerts (acknowledging it still works) and every
+        clinician is paged once to look there."""
+        appointment = self.store.for_run(appointment_id, run)
+        follow_up = self._follow_up(appointment_id, number)
+        escalation = self.records.get_escalation(follow_up.follow_up_id)
+        if escalation is None or escalation.acknowledged is not None:
+            return {"handedOff": False}  # acknowledged as the last page timed out
+        page_once(
+            self.messages(),
+            self.log,
+            self.clock,
+            appointment.appointment_id,
+            f"handoff-{escalation.escalation_id}",
+            "URGENT safety alert unacknowledged",
+            f"Nobody on the on-call chain acknowledged a patient's safety alert; it stays on the clinic's alerts: "
+            f"{self.patient_link_base_url}/escalations/{escalation.escalation_id}.",
+        )
+        return {"handedOff": True}
+
     def create_task(self, appointment_id: str, run: int, number: int) -> dict[str, Any]:
         """A lower-risk positive: a task for a clinician, due by the end of the clinic's day."""
         appointment = self.store.for_run(appointment_id, run)

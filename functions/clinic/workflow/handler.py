@@ -5,6 +5,7 @@ Superseded, anything else → needs attention)."""
 
 from __future__ import annotations
 
+import os
 import traceback
 from typing import Any
 
@@ -53,6 +54,8 @@ def _dispatch(workflow: CareWorkflow, event: dict[str, Any]) -> dict[str, Any]:
             return workflow.follow_up_check(appointment_id, run, int(event["number"]))
         case "escalate":
             return workflow.escalate(appointment_id, run, int(event["number"]), event["taskToken"])
+        case "hand-off-escalation":
+            return workflow.hand_off_escalation(appointment_id, run, int(event["number"]))
         case "follow-up-task":
             return workflow.follow_up_task(appointment_id, run, int(event["number"]))
         case "rems-form-check":
@@ -83,6 +86,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.info("workflow step done", extra={"result": result})
     if event.get("step") == "escalate" and result.get("attempt", 0) >= len(LEVELS):
         _unacknowledged_past_the_chain()
+    if event.get("step") == "hand-off-escalation" and result.get("handedOff"):
+        _count("EscalationHandedOff")  # the operator's alarm: paging stopped with nobody reached
     if event.get("step") == "rems-form-check" and result.get("overdue"):
         _rems_form_overdue()
     return result
@@ -101,13 +106,17 @@ def _renamed(error: Exception) -> Exception:
 
 def _unacknowledged_past_the_chain() -> None:
     """The whole chain was paged and nobody acknowledged: the operator's alarm watches this."""
-    metrics = EphemeralMetrics(namespace="KetamineClinic", service="care-workflow")
-    metrics.add_metric(name="EscalationUnacknowledged", unit=MetricUnit.Count, value=1)
-    metrics.flush_metrics()
+    _count("EscalationUnacknowledged")
 
 
 def _rems_form_overdue() -> None:
     """A REMS Patient Monitoring Form passed its deadline unfiled: the operator's alarm watches this."""
+    _count("RemsFormOverdue")
+
+
+def _count(metric: str) -> None:
+    # By stage too: the alarms of two stages in one account must not see each other's counts.
     metrics = EphemeralMetrics(namespace="KetamineClinic", service="care-workflow")
-    metrics.add_metric(name="RemsFormOverdue", unit=MetricUnit.Count, value=1)
+    metrics.add_dimension(name="stage", value=os.environ.get("STAGE", "local"))
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     metrics.flush_metrics()

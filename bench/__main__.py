@@ -71,10 +71,10 @@ def api_calls() -> dict[str, dict[str, int]]:
     with mock_aws():
         world = World(synthesized(), patch)
         world.set_up_clinic()
-        from clinic import service as service_module
+        from clinic.usecases import kernel
 
         clock = {"now": at(day + timedelta(days=-1), 9)}
-        patch.setattr(service_module, "utc_now", lambda: clock["now"])
+        patch.setattr(kernel, "utc_now", lambda: clock["now"])
         patient = world.register_patient()
         query = {"date": day.isoformat(), "sessionType": "spravato"}
 
@@ -144,7 +144,7 @@ def _open_survey(world: Any, appointment_id: str, now: Any) -> str:
 # --- 2. One session's workflow --------------------------------------------------------------
 def workflow_cost() -> dict[str, Any]:
     import pytest
-    from clinic import service as service_module
+    from clinic.usecases import kernel
     from moto import mock_aws
 
     from local import calls
@@ -157,7 +157,7 @@ def workflow_cost() -> dict[str, Any]:
     patch = pytest.MonkeyPatch()
     clock = ManualClock(NOW)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), virtual_time(clock), in_process_lambdas():
-        patch.setattr(service_module, "utc_now", clock.now)
+        patch.setattr(kernel, "utc_now", clock.now)
         care = CareWorld(synthesized(), patch, clock)
         with calls.counting() as counted:
             appointment = full_session(care)

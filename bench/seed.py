@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import boto3
-from clinic.adapters.dynamodb import DynamoRepository, _appointment_item, _hold_key
+from clinic.adapters.dynamodb import DynamoRepository
+from clinic.adapters.dynamodb.appointments import appointment_item, hold_key
 from clinic.domain.appointments import Appointment, Status
 from clinic.domain.patients import Patient
 from clinic.domain.resources import Chair, ClinicProfile, Provider, TimeRange
@@ -80,14 +81,14 @@ def seed_day(world: Any, clinic_id: str, day: date, size: int) -> None:
                 created_at=created,
                 updated_at=created,
             )
-            batch.put_item(Item=_appointment_item(appointment))
+            batch.put_item(Item=appointment_item(appointment))
             for grain in grains_for(
                 Block(appointment.start, appointment.end),
                 appointment.chair_id,
                 appointment.provider_id,
                 rules.grain,
             ):
-                key = _hold_key(clinic_id, appointment.local_date, grain)
+                key = hold_key(clinic_id, appointment.local_date, grain)
                 holds.setdefault((key["pk"], key["sk"]), set()).add(appointment.appointment_id)
         for (pk, sk), holders in holds.items():
             batch.put_item(Item={"pk": pk, "sk": sk, "holders": holders})

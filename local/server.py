@@ -122,7 +122,7 @@ class LocalService:
         """Executions really run: moto interprets the state machine, the interpreter calls
         the functions in this process, and its timers (and the service's clock) follow a
         clock `speed` times faster than real time."""
-        from clinic import service as service_module
+        from clinic.usecases import kernel
         from moto.core.config import default_user_config
 
         from .stepfunctions import (
@@ -137,13 +137,13 @@ class LocalService:
         install(clock)
         install_lambda_handlers()
         sfn_config = default_user_config["stepfunctions"]
-        previous = (sfn_config["execute_state_machine"], service_module.utc_now, os.environ.get("MOTO_PORT"))
+        previous = (sfn_config["execute_state_machine"], kernel.utc_now, os.environ.get("MOTO_PORT"))
         sfn_config["execute_state_machine"] = True
-        service_module.utc_now = clock.now
+        kernel.utc_now = clock.now
         os.environ["MOTO_PORT"] = str(moto_port)  # where the interpreter calls the other services
 
         def undo() -> None:
-            sfn_config["execute_state_machine"], service_module.utc_now = previous[0], previous[1]
+            sfn_config["execute_state_machine"], kernel.utc_now = previous[0], previous[1]
             if previous[2] is None:
                 os.environ.pop("MOTO_PORT", None)
             else:
@@ -154,17 +154,12 @@ class LocalService:
         self._undo.append(undo)
 
     def _seed(self) -> None:
-        from clinic.adapters.dynamodb import DynamoRepository
-        from clinic.adapters.stepfunctions import StepFunctionsEngine
-        from clinic.service import ClinicService
+        from clinic.composition import from_settings
         from clinic.settings import settings
 
         from .seed import seed
 
-        config = settings()
-        repository = DynamoRepository(boto3.resource("dynamodb").Table(config.table_name))
-        engine = StepFunctionsEngine(boto3.client("stepfunctions"), config.state_machine_arn)
-        seed(ClinicService(config.clinic_rules, repository, engine))
+        seed(from_settings(settings(), boto3.session.Session()))
 
     def client_config(self) -> dict[str, str]:
         """The web client's runtime configuration: what the deployed site's /config.json holds

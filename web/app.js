@@ -226,15 +226,24 @@ function renderDetail(appointment) {
   );
 }
 
-async function run(form, action) {
-  clearErrors(form.closest("section") || form);
+// The one error wrapper: clears the messages in `where`, runs `action` and shows an API
+// refusal in `shownIn` (its fields beside their inputs); anything else is a bug and
+// propagates. True when the action went through.
+async function withErrors(where, action, shownIn = where) {
+  clearErrors(where);
   try {
     await action();
-    await refresh();
+    return true;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    showErrors(form.closest("form") || form.closest("section"), error);
+    showErrors(shownIn, error);
+    return false;
   }
+}
+
+// An action on the board, which is shown again once it is done.
+function run(form, action) {
+  return withErrors(form.closest("section") || form, async () => { await action(); await refresh(); }, form.closest("form") || form.closest("section"));
 }
 
 function input(label, name, attributes = {}) {
@@ -246,13 +255,8 @@ function submitting(form, build) {
     event.preventDefault();
     if (form.getAttribute("aria-busy") === "true") return; // a double click sends once
     form.setAttribute("aria-busy", "true");
-    clearErrors(form);
     try {
-      await build(new FormData(form));
-      await refresh();
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      showErrors(form, error);
+      await withErrors(form, async () => { await build(new FormData(form)); await refresh(); });
     } finally {
       form.removeAttribute("aria-busy");
     }
@@ -491,66 +495,52 @@ function renderPatients() {
   select.value = chosen;
 }
 
-$("#register-button").addEventListener("click", async () => {
+$("#register-button").addEventListener("click", () => withErrors($("#booking"), async () => {
   const form = $("#booking");
-  clearErrors(form);
   const value = (name) => form.querySelector(`[name="${name}"]`).value.trim() || undefined;
-  try {
-    const patient = await call("POST", "/patients", {
-      givenName: value("givenName"), familyName: value("familyName"), birthDate: value("birthDate"), phone: value("phone"),
-      emergencyContact: { name: value("emergencyName"), phone: value("emergencyPhone") },
-      remsEnrolled: form.querySelector('[name="remsEnrolled"]').checked,
-    }, { idempotent: true });
-    state.patients.set(patient.patientId, `${patient.givenName} ${patient.familyName}`);
-    renderPatients();
-    $("#patient").value = patient.patientId;
-    $("#register").open = false;
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    showErrors(form, error);
-  }
-});
+  const patient = await call("POST", "/patients", {
+    givenName: value("givenName"), familyName: value("familyName"), birthDate: value("birthDate"), phone: value("phone"),
+    emergencyContact: { name: value("emergencyName"), phone: value("emergencyPhone") },
+    remsEnrolled: form.querySelector('[name="remsEnrolled"]').checked,
+  }, { idempotent: true });
+  state.patients.set(patient.patientId, `${patient.givenName} ${patient.familyName}`);
+  renderPatients();
+  $("#patient").value = patient.patientId;
+  $("#register").open = false;
+}));
 
-$("#find-slots").addEventListener("click", async () => {
-  const form = $("#booking");
-  clearErrors(form);
-  try {
-    const found = await call("GET", `/clinics/${$("#clinic").value}/availability?date=${$("#day").value}&sessionType=${$("#session-type").value}`);
-    const chosen = $("#provider").value;
-    const slots = found.slots.filter((slot) => !chosen || slot.providerIds.includes(chosen));
-    const day = new Date(`${$("#day").value}T12:00:00Z`).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
-    $("#slots").replaceChildren(el("p", { class: "hint" }, `Free times on ${day}:`), ...(slots.length ? slots.map((slot) => el("button", {
-      type: "button", "data-start": slot.start, onclick: () => book(slot),
-    }, localTime(slot.start, state.zone))) : [el("span", {}, "No free time that day.")]));
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    showErrors(form, error);
-  }
-});
+$("#find-slots").addEventListener("click", () => withErrors($("#booking"), async () => {
+  const found = await call("GET", `/clinics/${$("#clinic").value}/availability?date=${$("#day").value}&sessionType=${$("#session-type").value}`);
+  const chosen = $("#provider").value;
+  const slots = found.slots.filter((slot) => !chosen || slot.providerIds.includes(chosen));
+  const day = new Date(`${$("#day").value}T12:00:00Z`).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  $("#slots").replaceChildren(el("p", { class: "hint" }, `Free times on ${day}:`), ...(slots.length ? slots.map((slot) => el("button", {
+    type: "button", "data-start": slot.start, onclick: () => book(slot),
+  }, localTime(slot.start, state.zone))) : [el("span", {}, "No free time that day.")]));
+}));
 
 async function book(slot) {
   const form = $("#booking");
   if (form.getAttribute("aria-busy") === "true") return; // a double click books once
   form.setAttribute("aria-busy", "true");
-  form.querySelectorAll("#slots button").forEach((button) => { button.disabled = true; });
-  clearErrors(form);
+  const buttons = form.querySelectorAll("#slots button");
+  buttons.forEach((button) => { button.disabled = true; });
   try {
-    const chosen = $("#provider").value;
-    const appointment = await call("POST", "/appointments", {
-      clinicId: $("#clinic").value, patientId: $("#patient").value, sessionType: $("#session-type").value,
-      chairId: slot.chairIds[0], providerId: slot.providerIds.includes(chosen) ? chosen : slot.providerIds[0], start: slot.start,
-    }, { idempotent: true });
-    const chair = nameOf(state.clinic.chairs, "chairId", appointment.chairId);
-    const provider = nameOf(state.clinic.providers, "providerId", appointment.providerId);
-    $("#booking-notice").textContent = `Booked ${dayAndTime(appointment.start)} in ${chair} with ${provider}.`;
-    $("#slots").replaceChildren();
-    state.selected = appointment.appointmentId;
-    $("#day").value = localDate(new Date(appointment.start)); // the board shows the new booking's day
-    await refresh();
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    showErrors(form, error);
-    form.querySelectorAll("#slots button").forEach((button) => { button.disabled = false; });
+    const booked = await withErrors(form, async () => {
+      const chosen = $("#provider").value;
+      const appointment = await call("POST", "/appointments", {
+        clinicId: $("#clinic").value, patientId: $("#patient").value, sessionType: $("#session-type").value,
+        chairId: slot.chairIds[0], providerId: slot.providerIds.includes(chosen) ? chosen : slot.providerIds[0], start: slot.start,
+      }, { idempotent: true });
+      const chair = nameOf(state.clinic.chairs, "chairId", appointment.chairId);
+      const provider = nameOf(state.clinic.providers, "providerId", appointment.providerId);
+      $("#booking-notice").textContent = `Booked ${dayAndTime(appointment.start)} in ${chair} with ${provider}.`;
+      $("#slots").replaceChildren();
+      state.selected = appointment.appointmentId;
+      $("#day").value = localDate(new Date(appointment.start)); // the board shows the new booking's day
+      await refresh();
+    });
+    if (!booked) buttons.forEach((button) => { button.disabled = false; });
   } finally {
     form.removeAttribute("aria-busy");
   }
@@ -559,16 +549,6 @@ async function book(slot) {
 // --- courses and the waitlist -----------------------------------------------------------------
 const checkedDays = (form) => [...form.querySelectorAll('[name="weekday"]:checked')].map((box) => box.value);
 const dayAndTime = (iso) => new Date(iso).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: state.zone });
-
-async function withErrors(form, action) {
-  clearErrors(form);
-  try {
-    await action();
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    showErrors(form, error);
-  }
-}
 
 $("#plan-course").addEventListener("click", () => withErrors($("#course"), async () => {
   const form = $("#course");

@@ -7,7 +7,7 @@ from typing import TypeVar
 from unittest import mock
 
 import pytest
-from clinic import service as service_module
+from clinic.usecases import kernel
 from moto import mock_aws
 
 from local.aws import reset_functions
@@ -54,7 +54,7 @@ FIXED_NOW = datetime(2027, 2, 24, 15, 0, tzinfo=UTC)
 
 @pytest.fixture
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    monkeypatch.setattr(service_module, "utc_now", lambda: FIXED_NOW)
+    monkeypatch.setattr(kernel, "utc_now", lambda: FIXED_NOW)
     return FIXED_NOW
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
-from clinic import service as service_module
+from clinic.usecases import kernel
 from clinic.api.app import ROUTES
 
 from tests.support.faults import Call, Faults, injecting
@@ -215,11 +215,11 @@ def test_a_discharge_whose_transaction_is_throttled_keeps_the_session_open_and_f
 ) -> None:
     clinic, start = shared_clinic, at(DAY + timedelta(days=6), 9)
     appointment, path = booked(clinic, "to-discharge", start)
-    monkeypatch.setattr(service_module, "utc_now", lambda: start - timedelta(minutes=5))
+    monkeypatch.setattr(kernel, "utc_now", lambda: start - timedelta(minutes=5))
     assert clinic.call("POST", f"{path}/check-in").status == 200
-    monkeypatch.setattr(service_module, "utc_now", lambda: start + timedelta(minutes=5))
+    monkeypatch.setattr(kernel, "utc_now", lambda: start + timedelta(minutes=5))
     assert clinic.call("POST", f"{path}/dose", dose_body(start), role="clinician").status == 200
-    monkeypatch.setattr(service_module, "utc_now", lambda: start + timedelta(hours=3))
+    monkeypatch.setattr(kernel, "utc_now", lambda: start + timedelta(hours=3))
     before = clinic.items()
     with faults.injected(transaction, "TransactionCanceledException", times=1, extra=THROTTLED_TRANSACTION):
         refused = clinic.call("POST", f"{path}/discharge", {"checklist": CHECKLIST}, role="clinician")

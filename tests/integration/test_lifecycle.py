@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from clinic import service as service_module
+from clinic.usecases import kernel
 
 from tests.support.world import CLINIC, World, at, clinic_day
 
@@ -17,7 +17,7 @@ def booked(clinic: World) -> tuple[World, dict]:
 
 
 def freeze(monkeypatch: pytest.MonkeyPatch, instant) -> None:
-    monkeypatch.setattr(service_module, "utc_now", lambda: instant)
+    monkeypatch.setattr(kernel, "utc_now", lambda: instant)
 
 
 def audit(world: World, appointment_id: str) -> list[dict]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from clinic import service as service_module
+from clinic.usecases import kernel
 from clinic.adapters.stepfunctions import StepFunctionsEngine
 from clinic.domain.errors import TemporarilyUnavailable
 
@@ -38,7 +38,7 @@ class Session:
         self.path = f"/appointments/{self.appointment['appointmentId']}"
 
     def at(self, instant: datetime) -> None:
-        self.monkeypatch.setattr(service_module, "utc_now", lambda: instant)
+        self.monkeypatch.setattr(kernel, "utc_now", lambda: instant)
 
     def post(self, action: str, body: object = None, role: str = "clinician", **kwargs: object):
         return self.world.call("POST", f"{self.path}/{action}", body, role=role, **kwargs)
@@ -341,13 +341,14 @@ def test_a_check_in_landing_as_the_grace_ends_is_not_turned_into_a_no_show(sessi
 
     session.at(START + timedelta(minutes=30))
     with ENVIRONMENTS.use() as environment:
-        service = environment.service
-        stale = service.repository.get_appointment(session.appointment["appointmentId"])
+        records = environment.use_cases.appointments.records
+        stale = records.get_appointment(session.appointment["appointmentId"])
         reads = iter([stale])
-        real_get = service.repository.get_appointment
-        session.monkeypatch.setattr(service.repository, "get_appointment", lambda i: next(reads, None) or real_get(i))
+        real_get = records.get_appointment
+        session.monkeypatch.setattr(records, "get_appointment", lambda i: next(reads, None) or real_get(i))
         assert session.post("check-in", role="front-desk").status == 200
-        assert service.missed_check_in(session.appointment["appointmentId"], run=1) is True
+        missed = environment.use_cases.care_workflow.missed_check_in(session.appointment["appointmentId"], run=1)
+        assert missed == {"arrived": True}
     assert session.world.call("GET", session.path).body["status"] == "arrived"
 
 

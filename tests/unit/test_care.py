@@ -37,7 +37,7 @@ from clinic.domain.care import (
 )
 from clinic.domain.errors import IllegalTransition, InvalidRequest
 from clinic.domain.rules import BloodPressureLimit, CareRules, ClinicRules
-from clinic.domain.workflow import AppointmentClosed, Step, Superseded, current, execution_input, progress
+from clinic.domain.workflow import AppointmentClosed, Step, Superseded, callback_output, execution_input, open_for_run
 
 from tests.support.appointments import START, appointment
 
@@ -268,16 +268,16 @@ def test_execution_input_carries_ids_and_times_only() -> None:
 
 def test_a_step_resumes_only_once_its_work_is_done() -> None:
     booked = appointment()
-    assert progress(booked, Step.CHECK_IN, RULES) is None
+    assert callback_output(booked, Step.CHECK_IN, RULES) is None
     arrived = booked.model_copy(update={"status": Status.ARRIVED, "checked_in_at": START})
-    assert progress(arrived, Step.CHECK_IN, RULES) == {}
-    assert progress(arrived, Step.DOSE, RULES) is None
+    assert callback_output(arrived, Step.CHECK_IN, RULES) == {}
+    assert callback_output(arrived, Step.DOSE, RULES) is None
     dosed = arrived.model_copy(update={"dose": dose()})
-    assert progress(dosed, Step.DOSE, RULES) == {"bloodPressureDueAt": "2026-12-07T14:45:00Z"}
+    assert callback_output(dosed, Step.DOSE, RULES) == {"bloodPressureDueAt": "2026-12-07T14:45:00Z"}
     discharged = dosed.model_copy(
         update={"status": Status.FULFILLED, "discharge": Discharge(at=START + timedelta(hours=2), by="n", checklist=COMPLETE)}
     )
-    assert progress(discharged, Step.DISCHARGE, RULES) == {
+    assert callback_output(discharged, Step.DISCHARGE, RULES) == {
         "followUps": [
             {"number": 1, "at": "2026-12-08T16:00:00Z", "hoursAfter": 24, "instruments": ["phq-9"]},
             {"number": 2, "at": "2026-12-14T16:00:00Z", "hoursAfter": 168, "instruments": ["phq-9", "gad-7"]},
@@ -287,12 +287,12 @@ def test_a_step_resumes_only_once_its_work_is_done() -> None:
 
 def test_a_closed_or_superseded_appointment_ends_its_run() -> None:
     with pytest.raises(AppointmentClosed):
-        current(appointment(status=Status.CANCELLED), "a1", 1)
+        open_for_run(appointment(status=Status.CANCELLED), "a1", 1)
     with pytest.raises(AppointmentClosed):
-        current(None, "a1", 1)
+        open_for_run(None, "a1", 1)
     with pytest.raises(Superseded):
-        current(appointment(workflow=Workflow(run=2)), "a1", 1)
-    assert current(appointment(workflow=Workflow(run=2)), "a1", 2).workflow.run == 2
+        open_for_run(appointment(workflow=Workflow(run=2)), "a1", 1)
+    assert open_for_run(appointment(workflow=Workflow(run=2)), "a1", 2).workflow.run == 2
 
 
 # --- flags ---------------------------------------------------------------------------------

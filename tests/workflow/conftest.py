@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from clinic import service as service_module
+from clinic.usecases import kernel
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
@@ -169,7 +169,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def care(template, monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> Iterator[CareWorld]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), virtual_time(clock), in_process_lambdas():
-        monkeypatch.setattr(service_module, "utc_now", clock.now)
+        monkeypatch.setattr(kernel, "utc_now", clock.now)
         world = CareWorld(template, monkeypatch, clock)
         try:
             yield world

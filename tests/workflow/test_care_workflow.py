@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from clinic.domain.errors import TemporarilyUnavailable
-from clinic.workflow.steps import WorkflowSteps
+from clinic.usecases.care_workflow import CareWorkflow
 
 from tests.support.timing import eventually
 from tests.support.world import CHECKLIST, CLINIC, at
@@ -209,14 +209,14 @@ def test_a_lost_discharge_callback_is_recovered_when_the_deadline_looks_again(ca
 
 def test_a_step_failing_twice_is_retried_and_the_journey_continues(care: CareWorld, monkeypatch) -> None:
     failures = iter([TemporarilyUnavailable("throttled"), TemporarilyUnavailable("throttled")])
-    real = WorkflowSteps.remind
+    real = CareWorkflow.remind
 
     def flaky(self, *args, **kwargs):
         if (error := next(failures, None)) is not None:
             raise error
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(WorkflowSteps, "remind", flaky)
+    monkeypatch.setattr(CareWorkflow, "remind", flaky)
     appointment = care.book_session(days_ahead=1, hour=14)  # booked 26 h ahead: only the 24 h reminder is due
     start = start_of(appointment)
     care.sleeping_until(start - timedelta(hours=24))
@@ -237,7 +237,7 @@ def test_a_step_failing_for_good_flags_the_appointment_pages_and_fails_the_execu
     def broken(self, *args, **kwargs):
         raise KeyError("the vitals record is corrupt")
 
-    monkeypatch.setattr(WorkflowSteps, "observation_check", broken)
+    monkeypatch.setattr(CareWorkflow, "observation_check", broken)
     appointment = care.book_session()
     first_device = checked_in_and_dosed(care, appointment)
     care.advance_to(first_device + timedelta(minutes=40))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clinic.workflow.steps import WorkflowSteps
+from clinic.usecases.care_workflow import CareWorkflow
 
 from tests.support.faults import Call, Faults
 from tests.support.logs import CapturedLogs
@@ -204,7 +204,7 @@ def crashing(cells: list[Cell], monkeypatch: pytest.MonkeyPatch) -> set[tuple[st
     """The step-crashes cells' steps raise before doing anything. Returns what crashes."""
     crash = {(c.id, c.row.step.replace("-", "_"), c.row.wait_for) for c in cells if c.fault == "step-crashes"}
     for name in {step for _, step, _ in crash}:
-        real = getattr(WorkflowSteps, name)
+        real = getattr(CareWorkflow, name)
 
         def step(self, appointment_id, run, *args, _real=real, _name=name, **kwargs):
             wait_for = args[0] if _name in ("park", "overdue") else None
@@ -212,7 +212,7 @@ def crashing(cells: list[Cell], monkeypatch: pytest.MonkeyPatch) -> set[tuple[st
                 raise RuntimeError("Alex Rivera's record is corrupt")  # a message with PHI: it must go nowhere
             return _real(self, appointment_id, run, *args, **kwargs)
 
-        monkeypatch.setattr(WorkflowSteps, name, step)
+        monkeypatch.setattr(CareWorkflow, name, step)
     return crash
 
 

@@ -10,7 +10,7 @@ import pytest
 from clinic.adapters.stepfunctions import StepFunctionsEngine
 from clinic.domain.errors import TemporarilyUnavailable
 from clinic.workflow import handler as workflow_handler
-from clinic.workflow.steps import WorkflowSteps
+from clinic.usecases.care_workflow import CareWorkflow
 from fhir.resources.R4B.bundle import Bundle
 
 from local.gateway import LambdaContext
@@ -326,13 +326,13 @@ def test_a_patient_treated_for_ptsd_gets_the_pcl5_once_a_month(care: CareWorld) 
 def test_every_follow_up_step_run_twice_sends_one_link_and_pages_once(care: CareWorld, monkeypatch) -> None:
     """Step Functions may re-run a task that already took effect."""
     for name in ("await_follow_up", "follow_up_check", "escalate"):
-        real = getattr(WorkflowSteps, name)
+        real = getattr(CareWorkflow, name)
 
         def twice(self, *args, _real=real, **kwargs):
             _real(self, *args, **kwargs)
             return _real(self, *args, **kwargs)
 
-        monkeypatch.setattr(WorkflowSteps, name, twice)
+        monkeypatch.setattr(CareWorkflow, name, twice)
     care.set_escalation_chain()
     appointment, at = discharged(care)
     token = survey_sent(care, appointment, at + timedelta(hours=24), 1)
@@ -426,20 +426,21 @@ def test_a_step_that_finds_the_expiry_already_due_hands_it_to_the_check(first_su
     FollowUpNext? must route that to FollowUpCheck, not close the follow-up unhandled."""
     care, appointment, at, _ = first_survey
     opened = at + timedelta(hours=24)
-    real = WorkflowSteps.await_follow_up
+    real = CareWorkflow.await_follow_up
     calls: list[int] = []
 
     def late_once(self, *args, **kwargs):
         calls.append(1)  # the first call here is the wait after the reminder (the fixture made the first wait)
         if len(calls) != 1:
             return real(self, *args, **kwargs)
-        self.service.clock = lambda: opened + timedelta(hours=72)  # this one run sees the link expired
+        clock = self.follow_ups.clock
+        self.follow_ups.clock = lambda: opened + timedelta(hours=72)  # this one run sees the link expired
         try:
             return real(self, *args, **kwargs)
         finally:
-            del self.service.clock
+            self.follow_ups.clock = clock
 
-    monkeypatch.setattr(WorkflowSteps, "await_follow_up", late_once)
+    monkeypatch.setattr(CareWorkflow, "await_follow_up", late_once)
     care.sleeping_until(opened + timedelta(hours=24))
     care.advance_to(opened + timedelta(hours=24))  # the reminder's check, then the late wait
     eventually(lambda: len(calls) >= 2, what="waiting again after the check")
@@ -487,8 +488,8 @@ def test_a_failure_whose_flag_cannot_be_written_still_pages_the_clinicians(care:
     def broken(self, *args, **kwargs):
         raise RuntimeError("a step that fails for good")
 
-    monkeypatch.setattr(WorkflowSteps, "remind", broken)
-    monkeypatch.setattr(WorkflowSteps, "reminder_failed", broken)  # the reminders fail for good: needs attention
+    monkeypatch.setattr(CareWorkflow, "remind", broken)
+    monkeypatch.setattr(CareWorkflow, "reminder_failed", broken)  # the reminders fail for good: needs attention
     flag_refused = faults.inject(lambda call: call.operation == "TransactWriteItems" and call.step == "needs-attention", "AccessDeniedException")
 
     care.advance_to(datetime.fromisoformat(appointment["start"]) - timedelta(hours=48))  # the first reminder fails

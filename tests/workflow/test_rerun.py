@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from clinic.workflow import handler as workflow_handler
-from clinic.workflow.steps import WorkflowSteps
+from clinic.usecases.care_workflow import CareWorkflow
 
 from tests.support.faults import Faults
 from tests.support.timing import eventually
@@ -123,7 +123,7 @@ def test_every_task_state_run_again_after_it_took_effect_writes_and_sends_nothin
     whole = booked("whole", "chair-1", "nurse-a", "+15555550100")  # every step but the no-show and the failure
     no_show = booked("no-show", "chair-2", "nurse-a", "+15555550110")
     failing = booked("failing", "chair-3", "dr-b", "+15555550120")
-    real_remind, real_park = WorkflowSteps.remind, WorkflowSteps.park
+    real_remind, real_park = CareWorkflow.remind, CareWorkflow.park
 
     def remind(self, appointment_id, run, hours_before):
         if appointment_id == whole["appointmentId"] and hours_before == 48:
@@ -135,8 +135,8 @@ def test_every_task_state_run_again_after_it_took_effect_writes_and_sends_nothin
             raise RuntimeError("AwaitCheckIn fails for good: FlagNeedsAttention")
         return real_park(self, appointment_id, run, step, token)
 
-    monkeypatch.setattr(WorkflowSteps, "remind", remind)
-    monkeypatch.setattr(WorkflowSteps, "park", park)
+    monkeypatch.setattr(CareWorkflow, "remind", remind)
+    monkeypatch.setattr(CareWorkflow, "park", park)
 
     start = start_of(whole)
     care.sleeping_until(start - timedelta(hours=48))

@@ -1,1 +1,1 @@
-"""The REST API Lambda: thin handlers over ClinicService."""
+"""The REST API Lambda: thin routes over the use cases."""

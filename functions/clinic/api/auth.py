@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from ..service import Actor
+from ..usecases.kernel import Actor
 
 FRONT_DESK = "front-desk"
 CLINICIAN = "clinician"
 ADMIN = "admin"
 STAFF = frozenset({FRONT_DESK, CLINICIAN, ADMIN})
+FRONT_OFFICE = frozenset({FRONT_DESK, ADMIN})
+CLINICAL = frozenset({CLINICIAN})
 PUBLIC: frozenset[str] = frozenset()  # patient links: the body's link token is the credential
 
 

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
-from ..adapters.dynamodb import TRANSIENT
+from ..adapters.dynamodb import is_throttled
 from ..domain.errors import Conflict, InvalidRequest, LinkGone, LinkInvalid, NotFound, TemporarilyUnavailable
 from .wording import plain
 
@@ -38,10 +38,6 @@ class InvalidFields(Exception):
         self.errors = error.errors()
 
 
-# A transaction DynamoDB cancelled for load rather than for a condition names it per item.
-THROTTLED_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
-
-
 def throttled(error: BaseException | None) -> bool:
     """An AWS refusal that a retry after a pause can cure, however it reached us: raised by
     boto3 directly (Powertools' idempotency store), wrapped, or a throttled transaction."""
@@ -49,9 +45,7 @@ def throttled(error: BaseException | None) -> bool:
         if isinstance(error, TemporarilyUnavailable):
             return True
         if isinstance(error, ClientError):
-            code = error.response.get("Error", {}).get("Code")
-            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
-            return code in TRANSIENT or (code == "TransactionCanceledException" and bool(reasons & THROTTLED_CANCELLATIONS))
+            return is_throttled(error)
         error = error.__cause__
     return False
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from .errors import InvalidRequest
 from .model import StrictRecord
 
 PHONE = r"^\+[1-9][0-9]{7,14}$"  # E.164, what SMS delivery needs
@@ -48,3 +49,15 @@ class PatientDetails(_Model):
 
 class Patient(PatientDetails):
     patient_id: str
+
+
+def rems_enrollment_missing() -> InvalidRequest:
+    """The one wording of the REMS enrollment rule, whoever finds it broken (a use case, or
+    the table's condition when enrollment was withdrawn after the use case looked)."""
+    return InvalidRequest("patientId", "the patient's REMS enrollment is not on file: enroll them before booking")
+
+
+def check_rems_enrollment(patient: Patient, requires_rems: bool) -> None:
+    """A REMS product is given only to a patient enrolled in its REMS."""
+    if requires_rems and not patient.rems_enrolled:
+        raise rems_enrollment_missing()

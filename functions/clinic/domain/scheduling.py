@@ -29,6 +29,9 @@ class Grain:
     at: datetime  # UTC, on the grain lattice
 
 
+Claim = tuple[Grain, int]  # a grain and the capacity of its resource
+
+
 @dataclass(frozen=True)
 class Block:
     start: datetime
@@ -103,6 +106,18 @@ class Scheduler:
         if provider is None or provider.capacity is None:
             return self.rules.default_provider_capacity
         return provider.capacity
+
+    def bookable(self, code: str, field: str = "sessionType") -> SessionType:
+        """The session type, if this clinic may give it (a REMS product needs a certified clinic)."""
+        kind = self.session_type(code, field)
+        if kind.requires_rems and not self.clinic.profile.rems_certified:
+            raise InvalidRequest("clinicId", f"this clinic is not REMS-certified: {kind.label} cannot be booked here")
+        return kind
+
+    def claims(self, block: Block, chair_id: str, provider_id: str) -> list[Claim]:
+        """Every grain a session in `block` holds, with its resource's capacity."""
+        capacity = {"chair": 1, "provider": self.provider_capacity(provider_id)}
+        return [(grain, capacity[grain.kind]) for grain in grains_for(block, chair_id, provider_id, self.rules.grain)]
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.clinic.profile.zone).date()

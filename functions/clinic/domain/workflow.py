@@ -11,9 +11,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .appointments import Appointment, Status
+from .appointments import RELEASING, Appointment
 from .care import blood_pressure_due_at, follow_up_times, reminder_times
 from .errors import DomainError
+from .instants import utc_text as utc
 from .rules import ClinicRules
 
 
@@ -34,11 +35,6 @@ class Superseded(DomainError):
     """A reschedule started a newer run of this appointment's workflow: this one ends."""
 
 
-def utc(instant: datetime) -> str:
-    """The timestamp form Step Functions' Wait states accept."""
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def execution_input(appointment: Appointment, rules: ClinicRules, now: datetime) -> dict[str, Any]:
     """Ids and times only: execution input and history must never carry PHI."""
     return {
@@ -49,18 +45,18 @@ def execution_input(appointment: Appointment, rules: ClinicRules, now: datetime)
     }
 
 
-def current(appointment: Appointment | None, appointment_id: str, run: int) -> Appointment:
+def open_for_run(appointment: Appointment | None, appointment_id: str, run: int) -> Appointment:
     """The appointment as a step of run `run` may act on it, or why that run must end."""
     if appointment is None:
         raise AppointmentClosed(f"appointment {appointment_id!r} does not exist")
     if appointment.workflow.run != run:
         raise Superseded(f"run {run} of appointment {appointment_id!r} was superseded by run {appointment.workflow.run}")
-    if appointment.status in (Status.CANCELLED, Status.NOSHOW, Status.ENTERED_IN_ERROR):
+    if appointment.status in RELEASING:
         raise AppointmentClosed(f"appointment {appointment_id!r} is {appointment.status.value}")
     return appointment
 
 
-def progress(appointment: Appointment, step: Step, rules: ClinicRules) -> dict[str, Any] | None:
+def callback_output(appointment: Appointment, step: Step, rules: ClinicRules) -> dict[str, Any] | None:
     """The output that resumes an execution parked at `step`, or None while the step is not done."""
     if step is Step.CHECK_IN:
         return {} if appointment.checked_in_at is not None else None

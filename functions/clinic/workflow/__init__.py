@@ -1,1 +1,1 @@
-"""The care workflow's task steps, run by the Step Functions state machine."""
+"""The care workflow's Lambda handler: each Step Functions task goes to usecases/care_workflow.py."""

@@ -14,36 +14,26 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from botocore.exceptions import ClientError
 
-from ..adapters.dynamodb import DynamoRepository
-from ..adapters.notifications import Notifier
-from ..adapters.stepfunctions import StepFunctionsEngine
+from ..adapters.dynamodb import is_throttled
+from ..composition import from_settings
 from ..domain.errors import DomainError, TemporarilyUnavailable
 from ..domain.escalations import LEVELS
 from ..environments import Environments
-from ..service import ClinicService
 from ..settings import settings
-from .steps import WorkflowSteps
+from ..usecases.care_workflow import CareWorkflow
 
 logger = Logger(service="care-workflow")
 
 
-def _build() -> WorkflowSteps:
-    config = settings()
+def _build() -> CareWorkflow:
     # A session of its own: boto3's default session is not safe to share while threads create clients.
-    session = boto3.session.Session()
-    repository = DynamoRepository(session.resource("dynamodb").Table(config.table_name))
-    engine = StepFunctionsEngine(session.client("stepfunctions"), config.state_machine_arn)
-    service = ClinicService(
-        config.clinic_rules, repository, engine, config_cache_seconds=config.config_cache_seconds
-    )
-    notifier = Notifier(session.client("sns"), session.client("ses"), config.clinician_topic_arn, config.email_sender)
-    return WorkflowSteps(service, notifier, config.patient_link_base_url)
+    return from_settings(settings(), boto3.session.Session()).care_workflow
 
 
 ENVIRONMENTS = Environments(_build)
 
 
-def _dispatch(workflow: WorkflowSteps, event: dict[str, Any]) -> dict[str, Any]:
+def _dispatch(workflow: CareWorkflow, event: dict[str, Any]) -> dict[str, Any]:
     appointment_id, run = event["appointmentId"], int(event["run"])
     match event["step"]:
         case "remind":
@@ -86,7 +76,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except DomainError:
         raise  # its message names ids and rules only
     except ClientError as error:
-        if _throttled_transaction(error):  # DynamoDB cancelled it for load: Step Functions retries
+        if is_throttled(error):  # DynamoDB refused it for load: Step Functions retries
             raise TemporarilyUnavailable("the database is busy; retry shortly") from None
         _log_failure(error)
         raise _renamed(error) from None
@@ -112,16 +102,6 @@ def _log_failure(error: Exception) -> None:
 
 def _renamed(error: Exception) -> Exception:
     return type(type(error).__name__, (Exception,), {})("the step failed; see the function's log")
-
-
-# The adapter turns throttled calls into TemporarilyUnavailable, but a transaction DynamoDB
-# cancelled for load arrives as TransactionCanceledException naming the reason per item.
-_THROTTLED_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
-
-
-def _throttled_transaction(error: ClientError) -> bool:
-    reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
-    return error.response.get("Error", {}).get("Code") == "TransactionCanceledException" and bool(reasons & _THROTTLED_CANCELLATIONS)
 
 
 def _unacknowledged_past_the_chain() -> None:

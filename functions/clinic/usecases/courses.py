@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
 
-from .domain.appointments import SCHEDULED, Appointment, Status
-from .domain.courses import (
+from ..domain.appointments import RELEASING, SCHEDULED, Appointment, Status
+from ..domain.courses import (
     Course,
     CourseStatus,
     PreferredTime,
@@ -24,17 +23,14 @@ from .domain.courses import (
     spacing_problem,
     span_problem,
 )
-from .domain.errors import Conflict, InvalidRequest, NotFound
-from .domain.rules import CourseTemplate, SessionType
-from .domain.scheduling import AvailableSlot, Scheduler
-from .service import Actor, Booking, Claim, ClinicService, explained, new_id, retry_on_stale
-
-
-class CourseRecords(Protocol):
-    def get_course(self, course_id: str) -> Course | None: ...
-    def save_course(self, before: Course | None, after: Course) -> None: ...
-    def delete_course(self, course: Course) -> None: ...
-    def discard_appointment(self, appointment: Appointment, claims: list[Claim]) -> None: ...
+from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.patients import check_rems_enrollment
+from ..domain.rules import CourseTemplate, SessionType
+from ..domain.scheduling import AvailableSlot, Claim, Scheduler
+from .appointments import AppointmentStore, WorkflowRuns, claims_of, scheduled_starts
+from .booking import NewBooking, new_booking, write_booking
+from .kernel import Actor, ClinicUseCase, known_patient, new_id, retry_on_stale
+from .ports import AppointmentRecords, CourseRecords, PatientRecords
 
 
 @dataclass(frozen=True)
@@ -71,23 +67,22 @@ class SessionChoice:
     provider_id: str
 
 
+@dataclass(eq=False)
 class _Slots:
     """Free starts per day for one session type (one Query a day), and placements from them."""
 
-    def __init__(
-        self, service: ClinicService, scheduler: Scheduler, kind: SessionType, chair_id: str | None, provider_id: str | None
-    ):
-        self.service = service
-        self.scheduler = scheduler
-        self.kind = kind
-        self.chair_id = chair_id
-        self.provider_id = provider_id
-        self.now = service.clock()
-        self._days: dict[date, list[AvailableSlot]] = {}
+    records: AppointmentRecords
+    scheduler: Scheduler
+    kind: SessionType
+    chair_id: str | None
+    provider_id: str | None
+    now: datetime
+
+    _days: dict[date, list[AvailableSlot]] = field(default_factory=dict, init=False)
 
     def on(self, day: date) -> list[AvailableSlot]:
         if day not in self._days:
-            occupancy = self.service.repository.occupancy(self.scheduler.clinic.profile.clinic_id, day)
+            occupancy = self.records.occupancy(self.scheduler.clinic.profile.clinic_id, day)
             self._days[day] = self.scheduler.availability(day, self.kind, occupancy, self.now)
         return self._days[day]
 
@@ -102,13 +97,13 @@ class _Slots:
         return self._placement(slot), None
 
     def alternatives(self, wanted: datetime, acceptable: Callable[[datetime], bool]) -> tuple[Placement, ...]:
-        day, days = self.scheduler.local_date(wanted), self.service.rules.course_alternative_days
+        day, days = self.scheduler.local_date(wanted), self.scheduler.rules.course_alternative_days
         slots = {s.start: s for offset in range(-days, days + 1) for s in self.on(day + timedelta(days=offset))}
         found: list[Placement] = []
         for start in nearest_first(slots, wanted, self.scheduler.clinic.profile.zone):
             if acceptable(start):
                 found.append(self._placement(slots[start]))
-                if len(found) == self.service.rules.course_alternatives:
+                if len(found) == self.scheduler.rules.course_alternatives:
                     break
         return tuple(found)
 
@@ -118,7 +113,7 @@ class _Slots:
         return Placement(slot.start, slot.end, chair, provider)
 
 
-def _settle(
+def _wanted_or_nearest(
     slots: _Slots,
     wanted: datetime,
     problem_at: Callable[[datetime], str | None],
@@ -143,13 +138,16 @@ def _session_id(course_id: str, index: int) -> str:
     return hashlib.sha256(f"{course_id}:{index}".encode()).hexdigest()[:32]
 
 
-class CourseService:
-    def __init__(self, service: ClinicService, records: CourseRecords):
-        self.service = service
-        self.records = records
+@dataclass(eq=False)
+class Courses(ClinicUseCase):
+    records: CourseRecords
+    patients: PatientRecords
+    store: AppointmentStore
+    runs: WorkflowRuns
+    cancel_session: Callable[[Actor, str, str], Appointment]  # a cancellation as the front desk makes it (Bookings.cancel)
 
     def template(self, code: str) -> CourseTemplate:
-        templates = self.service.rules.course_templates
+        templates = self.rules.course_templates
         if code not in templates:
             raise InvalidRequest("template", f"unknown course template {code!r}; known: {', '.join(sorted(templates))}")
         return templates[code]
@@ -159,7 +157,7 @@ class CourseService:
         course = self.records.get_course(course_id)
         if course is None or course.status is CourseStatus.BOOKING:
             raise NotFound(f"no course {course_id!r}")
-        sessions = [a for a in self.service.repository.patient_appointments(course.patient_id) if a.course_id == course_id]
+        sessions = [a for a in self.store.records.patient_appointments(course.patient_id) if a.course_id == course_id]
         return course, sessions
 
     # --- planning ---------------------------------------------------------------------
@@ -181,13 +179,13 @@ class CourseService:
             scheduler.chair(chair_id)
         if provider_id is not None:
             scheduler.provider(provider_id)
-        slots = _Slots(self.service, scheduler, kind, chair_id, provider_id)
+        slots = _Slots(self.store.records, scheduler, kind, chair_id, provider_id, self.clock())
         if first_day < scheduler.local_date(slots.now):
             raise InvalidRequest("startDate", "is in the past")
         zone = scheduler.clinic.profile.zone
         wanted_times = occurrences(template, first_day, preferred, zone)
-        spacing = self.service.rules.spacing(template.session_type, template)
-        others = self._scheduled_starts(patient_id)
+        spacing = self.rules.spacing(template.session_type, template)
+        others = scheduled_starts(self.store.records, patient_id)
         chosen: list[datetime] = []
         sessions: list[PlannedSession] = []
         for index, occurrence in enumerate(wanted_times):
@@ -197,7 +195,7 @@ class CourseService:
                 return spacing_problem(start, [*chosen, *others], spacing, zone) or span_problem(template, [*chosen, start])
 
             wanted = occurrence.start.astimezone(UTC)
-            placement, problem, alternatives = _settle(slots, wanted, problem_at, following, spacing)
+            placement, problem, alternatives = _wanted_or_nearest(slots, wanted, problem_at, following, spacing)
             if placement is not None:
                 chosen.append(placement.start)
             sessions.append(PlannedSession(occurrence.number, occurrence.phase, wanted, placement, problem, alternatives))
@@ -219,16 +217,16 @@ class CourseService:
         local = last.start.astimezone(zone)
         wall = datetime.combine(local.date() + timedelta(weeks=template.phases[-1].every_weeks), local.time(), tzinfo=zone)
         wanted = wall.astimezone(UTC)
-        slots = _Slots(self.service, scheduler, kind, last.chair_id, last.provider_id)
-        spacing = self.service.rules.spacing(template.session_type, template)
+        slots = _Slots(self.store.records, scheduler, kind, last.chair_id, last.provider_id, self.clock())
+        spacing = self.rules.spacing(template.session_type, template)
         starts = [s.start for s in live]
-        others = self._scheduled_starts(course.patient_id)
+        others = scheduled_starts(self.store.records, course.patient_id)
 
         def problem_at(start: datetime) -> str | None:
             return spacing_problem(start, others, spacing, zone) or span_problem(template, [*starts, start])
 
-        placement, problem, alternatives = _settle(slots, wanted, problem_at, None, spacing)
-        number = len([s for s in sessions if s.status not in {Status.CANCELLED, Status.NOSHOW}]) + 1
+        placement, problem, alternatives = _wanted_or_nearest(slots, wanted, problem_at, None, spacing)
+        number = len([s for s in sessions if s.status not in RELEASING]) + 1
         return PlannedSession(number, len(template.phases), wanted, placement, problem, alternatives)
 
     # --- booking ----------------------------------------------------------------------
@@ -245,7 +243,7 @@ class CourseService:
         """Books every session of the course or none of them. `course_id`, when given, makes a
         repeated request find its course, or undo what an attempt cut short had written."""
         template = self.template(template_code)
-        scheduler, kind = self._scheduler(clinic_id, template, None)
+        scheduler, _ = self._scheduler(clinic_id, template, None)
         if len(sessions) != template.total_sessions:
             raise InvalidRequest("sessions", f"{template.label} has {template.total_sessions} sessions; got {len(sessions)}")
         course_id = course_id or new_id()
@@ -256,16 +254,16 @@ class CourseService:
             self._abandon(scheduler, earlier_attempt, len(sessions))
         elif earlier_attempt is not None:
             raise Conflict(f"course {course_id!r} is {earlier_attempt.status.value}")
-        now = self.service.clock()
+        now = self.clock()
         bookings = [
-            self.service.new_booking(
-                actor, scheduler, template.session_type, patient_id, choice.chair_id, choice.provider_id, choice.start, now,
+            new_booking(
+                scheduler, actor, template.session_type, patient_id, choice.chair_id, choice.provider_id, choice.start, now,
                 course_id=course_id, field_prefix=f"sessions[{index}].", appointment_id=_session_id(course_id, index),
             )
             for index, choice in enumerate(sessions)
         ]
-        spacing = self.service.rules.spacing(template.session_type, template)
-        others = self._scheduled_starts(patient_id)
+        spacing = self.rules.spacing(template.session_type, template)
+        others = scheduled_starts(self.store.records, patient_id)
         zone = scheduler.clinic.profile.zone
         # In time order, so the later of two sessions too close together is the one named.
         by_time = sorted(range(len(bookings)), key=lambda i: bookings[i].appointment.start)
@@ -293,14 +291,14 @@ class CourseService:
         written: list[tuple[Appointment, list[Claim]]] = []
         try:
             for number, booking in enumerate(bookings, start=1):
-                self._write(scheduler, kind, booking, f"session {number}: ")
+                self._write(scheduler, booking, f"session {number}: ")
                 written.append((booking.appointment, booking.claims))
             active = course.model_copy(update={"status": CourseStatus.ACTIVE, "version": 2, "updated_at": now})
             self.records.save_course(course, active)
         except Exception:
             self._roll_back(course, written)
             raise
-        return active, [self.service.start_workflow(b.appointment, now) for b in bookings]
+        return active, [self.runs.start(b.appointment, now) for b in bookings]
 
     def add_session(self, actor: Actor, course_id: str, choice: SessionChoice) -> Appointment:
         """A make-up session: one more appointment of the course, at the course's spacing."""
@@ -308,28 +306,28 @@ class CourseService:
         if course.status is not CourseStatus.ACTIVE:
             raise Conflict(f"the course is {course.status.value}")
         template = self.template(course.template)
-        scheduler, kind = self._scheduler(course.clinic_id, template, None)
-        now = self.service.clock()
-        booking = self.service.new_booking(
-            actor, scheduler, template.session_type, course.patient_id, choice.chair_id, choice.provider_id, choice.start, now,
+        scheduler, _ = self._scheduler(course.clinic_id, template, None)
+        now = self.clock()
+        booking = new_booking(
+            scheduler, actor, template.session_type, course.patient_id, choice.chair_id, choice.provider_id, choice.start, now,
             course_id=course_id,
         )
         start = booking.appointment.start
-        spacing = self.service.rules.spacing(template.session_type, template)
-        problem = spacing_problem(start, self._scheduled_starts(course.patient_id), spacing, scheduler.clinic.profile.zone)
+        spacing = self.rules.spacing(template.session_type, template)
+        problem = spacing_problem(start, scheduled_starts(self.store.records, course.patient_id), spacing, scheduler.clinic.profile.zone)
         live = [s.start for s in sessions if s.status in SCHEDULED | {Status.FULFILLED}]
         problem = problem or span_problem(template, [*live, start])
         if problem:
             raise InvalidRequest("start", problem)
-        self._write(scheduler, kind, booking, "")
-        return self.service.start_workflow(booking.appointment, now)
+        self._write(scheduler, booking, "")
+        return self.runs.start(booking.appointment, now)
 
     def cancel(self, actor: Actor, course_id: str, reason: str) -> tuple[Course, list[Appointment]]:
         """Cancels every session not yet begun (their runs stop), then the course. A failure
         part-way leaves the course active: repeating the request finishes the job."""
         _, sessions = self.course(course_id)
         updated = [
-            self.service.cancel(actor, s.appointment_id, reason) if s.status is Status.BOOKED else s for s in sessions
+            self.cancel_session(actor, s.appointment_id, reason) if s.status is Status.BOOKED else s for s in sessions
         ]
 
         def close() -> Course:
@@ -342,7 +340,7 @@ class CourseService:
                     "status": CourseStatus.CANCELLED,
                     "cancellation_reason": reason,
                     "version": current.version + 1,
-                    "updated_at": self.service.clock(),
+                    "updated_at": self.clock(),
                 }
             )
             self.records.save_course(current, after)
@@ -352,34 +350,25 @@ class CourseService:
 
     # --- internals --------------------------------------------------------------------
     def _scheduler(self, clinic_id: str, template: CourseTemplate, patient_id: str | None) -> tuple[Scheduler, SessionType]:
-        scheduler = Scheduler(self.service.rules, self.service.clinic(clinic_id))
-        kind = self.service.bookable_type(scheduler, template.session_type, "template")
+        scheduler = Scheduler(self.rules, self.clinic(clinic_id))
+        kind = scheduler.bookable(template.session_type, "template")
         if patient_id is not None:
-            patient = self.service.patient(patient_id)
-            if kind.requires_rems and not patient.rems_enrolled:
-                raise InvalidRequest("patientId", "the patient's REMS enrollment is not on file: enroll them before booking")
+            check_rems_enrollment(known_patient(self.patients, patient_id), kind.requires_rems)
         return scheduler, kind
 
-    def _scheduled_starts(self, patient_id: str) -> list[datetime]:
-        """Starts of the patient's sessions still to come or under way."""
-        return [a.start for a in self.service.repository.patient_appointments(patient_id) if a.status in SCHEDULED]
-
-    def _write(self, scheduler: Scheduler, kind: SessionType, booking: Booking, prefix: str) -> None:
+    def _write(self, scheduler: Scheduler, booking: NewBooking, prefix: str) -> None:
         try:
-            with explained(scheduler):
-                self.service.repository.create_appointment(
-                    booking.appointment, booking.claims, booking.audit, requires_rems=kind.requires_rems
-                )
+            write_booking(self.store.records, scheduler, booking)
         except Conflict as conflict:
             raise Conflict(f"{prefix}{conflict.message}") from conflict
 
     def _abandon(self, scheduler: Scheduler, course: Course, count: int) -> None:
         """Undoes an attempt that stopped part-way (its Lambda timed out or died): whichever
         of its sessions were written, then its record."""
-        found = (self.service.repository.get_appointment(_session_id(course.course_id, i)) for i in range(count))
-        self._roll_back(course, [(a, self.service.claims(scheduler, a)) for a in found if a is not None])
+        found = (self.store.records.get_appointment(_session_id(course.course_id, i)) for i in range(count))
+        self._roll_back(course, [(a, claims_of(scheduler, a)) for a in found if a is not None])
 
     def _roll_back(self, course: Course, written: list[tuple[Appointment, list[Claim]]]) -> None:
         for appointment, claims in reversed(written):
-            self.records.discard_appointment(appointment, claims)
+            self.store.records.discard_appointment(appointment, claims)
         self.records.delete_course(course)

@@ -6,64 +6,41 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import time, timedelta
 
-from .domain.appointments import Appointment
-from .domain.errors import Conflict, DomainError, InvalidRequest, LinkGone, LinkInvalid
-from .domain.links import Link, LinkKind, digest, new_token
-from .domain.patients import Patient
-from .domain.resources import Weekday
-from .domain.scheduling import Scheduler
-from .domain.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, in_turn
-from .service import Actor, Claim, ClinicService, explained, new_id
+from ..domain.appointments import Appointment
+from ..domain.errors import Conflict, DomainError, InvalidRequest, LinkGone, LinkInvalid
+from ..domain.links import Link, LinkKind, digest, new_token
+from ..domain.patients import Patient, check_rems_enrollment
+from ..domain.resources import Weekday
+from ..domain.scheduling import Scheduler
+from ..domain.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, in_turn
+from .appointments import AppointmentStore, WorkflowRuns, too_close
+from .booking import new_booking
+from .kernel import WAITLIST_ACTOR, ClinicUseCase, known_patient, new_id, taken_in_clinic_time
+from .ports import LinkRecords, PatientMessages, PatientRecords, WaitlistRecords
 
 log = logging.getLogger(__name__)
-WAITLIST_ACTOR = Actor(user_id="patient-link", name="Patient (waitlist offer)", groups=frozenset())
 
 
-class WaitlistRecords(Protocol):
-    def add_waitlist_entry(self, entry: WaitlistEntry) -> WaitlistEntry: ...
-    def waitlist(self, clinic_id: str) -> list[WaitlistEntry]: ...
-    def get_waitlist_entry(self, clinic_id: str, entry_id: str) -> WaitlistEntry | None: ...
-    def remove_waitlist_entry(self, clinic_id: str, entry_id: str) -> None: ...
-    def create_offer(self, offer: WaitlistOffer) -> bool: ...
-    def get_offer(self, offer_id: str) -> WaitlistOffer | None: ...
-    def save_link(self, link: Link) -> None: ...
-    def get_link(self, link_digest: str) -> Link | None: ...
-    def accept_offer(
-        self, appointment: Appointment, claims: list[Claim], audit: object, before: WaitlistOffer, after: WaitlistOffer,
-        *, requires_rems: bool,
-    ) -> None: ...
-
-
-class PatientMessages(Protocol):
-    def to_patient(self, patient: Patient, subject: str, text: str) -> str: ...
-
-
-class WaitlistService:
-    def __init__(
-        self,
-        service: ClinicService,
-        records: WaitlistRecords,
-        messages: Callable[[], PatientMessages],
-        patient_link_base_url: str,
-    ):
-        self.service = service
-        self.records = records
-        self._messages = messages  # made on first use: most requests never send one
-        self.patient_link_base_url = patient_link_base_url.rstrip("/")
-        service.cancel_listeners.append(self.offer_freed)
+@dataclass(eq=False)
+class Waitlist(ClinicUseCase):
+    records: WaitlistRecords
+    patients: PatientRecords
+    store: AppointmentStore
+    runs: WorkflowRuns
+    links: LinkRecords
+    messages: Callable[[], PatientMessages]  # made on first use: most requests never send one
+    patient_link_base_url: str  # without a trailing slash
 
     # --- the list -------------------------------------------------------------------
     def join(
         self, clinic_id: str, patient_id: str, session_type: str, weekdays: list[Weekday], earliest: time, latest: time
     ) -> WaitlistEntry:
-        scheduler = Scheduler(self.service.rules, self.service.clinic(clinic_id))
-        kind = self.service.bookable_type(scheduler, session_type)
-        patient = self.service.patient(patient_id)
-        if kind.requires_rems and not patient.rems_enrolled:
-            raise InvalidRequest("patientId", "the patient's REMS enrollment is not on file: enroll them first")
+        scheduler = Scheduler(self.rules, self.clinic(clinic_id))
+        kind = scheduler.bookable(session_type)
+        check_rems_enrollment(known_patient(self.patients, patient_id), kind.requires_rems)
         if latest < earliest:
             raise InvalidRequest("latest", "must not be before earliest")
         entry = WaitlistEntry(
@@ -74,12 +51,12 @@ class WaitlistService:
             weekdays=weekdays,
             earliest=earliest,
             latest=latest,
-            created_at=self.service.clock(),
+            created_at=self.clock(),
         )
         return self.records.add_waitlist_entry(entry)
 
     def entries(self, clinic_id: str) -> list[WaitlistEntry]:
-        self.service.clinic(clinic_id)
+        self.clinic(clinic_id)
         return self.records.waitlist(clinic_id)
 
     def remove(self, clinic_id: str, entry_id: str) -> None:
@@ -96,26 +73,26 @@ class WaitlistService:
             return None
 
     def _offer(self, cancelled: Appointment) -> WaitlistOffer | None:
-        now = self.service.clock()
-        valid_until = cancelled.start - timedelta(minutes=self.service.rules.minimum_notice_minutes)
+        now = self.clock()
+        valid_until = cancelled.start - timedelta(minutes=self.rules.minimum_notice_minutes)
         if now >= valid_until:
             return None
-        scheduler = Scheduler(self.service.rules, self.service.clinic(cancelled.clinic_id))
-        kind = self.service.rules.session_types[cancelled.session_type]
+        scheduler = Scheduler(self.rules, self.clinic(cancelled.clinic_id))
+        kind = self.rules.session_types[cancelled.session_type]
         patients: dict[str, Patient | None] = {}
 
         def eligible(entry: WaitlistEntry) -> bool:
-            patient = patients.setdefault(entry.patient_id, self.service.repository.get_patient(entry.patient_id))
+            patient = patients.setdefault(entry.patient_id, self.patients.get_patient(entry.patient_id))
             if patient is None or entry.patient_id == cancelled.patient_id:
                 return False
             if kind.requires_rems and not patient.rems_enrolled:
                 return False
-            return self.service.spacing_problem(scheduler, entry.patient_id, cancelled.session_type, cancelled.start) is None
+            return too_close(self.store.records, scheduler, entry.patient_id, cancelled.session_type, cancelled.start) is None
 
         local_start = cancelled.start.astimezone(scheduler.clinic.profile.zone)
         chosen = in_turn(
             self.records.waitlist(cancelled.clinic_id), cancelled.session_type, local_start, eligible,
-            self.service.rules.waitlist_offer_size,
+            self.rules.waitlist_offer_size,
         )
         if not chosen:
             return None
@@ -148,10 +125,10 @@ class WaitlistService:
             valid_until=offer.valid_until,
             waitlist_entry=entry.entry_id,
         )
-        self.records.save_link(link)
+        self.links.save_link(link)
         text = f"A treatment time has opened up at your clinic. The first to accept gets it: {self.patient_link_base_url}/offer#{token}"
         try:
-            self._messages().to_patient(patient, "A treatment time has opened up", text)
+            self.messages().to_patient(patient, "A treatment time has opened up", text)
         except DomainError as error:  # one patient unreachable: the others still get theirs
             log.warning("a waitlist offer could not be sent: %s", type(error).__name__)
 
@@ -164,20 +141,20 @@ class WaitlistService:
         link, offer = self._opened(token)
         if offer.status is OfferStatus.TAKEN:
             if offer.taken_by == link.waitlist_entry and offer.appointment_id:
-                return self.service.appointment(offer.appointment_id)  # a repeated tap
+                return self.store.get(offer.appointment_id)  # a repeated tap
             raise LinkGone("this time has already been taken; you stay on the waitlist")
-        now = self.service.clock()
+        now = self.clock()
         if now >= offer.valid_until:
             raise LinkGone("this offer has expired; you stay on the waitlist")
         entry = self.records.get_waitlist_entry(offer.clinic_id, link.waitlist_entry or "")
         if entry is None:
             raise LinkGone("you are no longer on the waitlist; please call the clinic")
-        scheduler = Scheduler(self.service.rules, self.service.clinic(offer.clinic_id))
-        if self.service.spacing_problem(scheduler, entry.patient_id, offer.session_type, offer.start):
+        scheduler = Scheduler(self.rules, self.clinic(offer.clinic_id))
+        if too_close(self.store.records, scheduler, entry.patient_id, offer.session_type, offer.start):
             raise Conflict("this time is too close to another of your sessions; please call the clinic")
         try:
-            booking = self.service.new_booking(
-                WAITLIST_ACTOR, scheduler, offer.session_type, entry.patient_id, offer.chair_id, offer.provider_id,
+            booking = new_booking(
+                scheduler, WAITLIST_ACTOR, offer.session_type, entry.patient_id, offer.chair_id, offer.provider_id,
                 offer.start, now,
             )
         except InvalidRequest as refused:
@@ -190,17 +167,16 @@ class WaitlistService:
                 "appointment_id": booking.appointment.appointment_id,
             }
         )
-        requires_rems = self.service.rules.session_types[offer.session_type].requires_rems
-        with explained(scheduler):
+        requires_rems = self.rules.session_types[offer.session_type].requires_rems
+        with taken_in_clinic_time(scheduler):
             self.records.accept_offer(
                 booking.appointment, booking.claims, booking.audit, offer, taken, requires_rems=requires_rems
             )
-        return self.service.start_workflow(booking.appointment, now)
+        return self.runs.start(booking.appointment, now)
 
     def _opened(self, token: str) -> tuple[Link, WaitlistOffer]:
-        link = self.records.get_link(digest(token))
+        link = self.links.get_link(digest(token))
         offer = self.records.get_offer(link.appointment_id) if link and link.kind is LinkKind.WAITLIST else None
         if link is None or offer is None:
             raise LinkInvalid("this link is not valid; please call the clinic")
         return link, offer
-

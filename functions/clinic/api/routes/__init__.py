@@ -1,0 +1,10 @@
+"""The API's routes, one module per resource; the order here is the order they are listed
+in the OpenAPI document."""
+
+from __future__ import annotations
+
+from . import appointments, clinics, courses, follow_ups, public, session, waitlist
+
+_MODULES = (clinics, appointments, courses, waitlist, session, follow_ups, public)
+ROUTERS = [module.routes.router for module in _MODULES]
+ROUTES = [entry for module in _MODULES for entry in module.routes.policies]

@@ -94,3 +94,11 @@ def record_pressure(page: Page, systolic: str, diastolic: str) -> None:
     vitals.locator('[name="bloodPressure.systolic"]').fill(systolic)
     vitals.locator('[name="bloodPressure.diastolic"]').fill(diastolic)
     vitals.locator("button[type=submit]").click()
+
+
+def book_first_free_time(page: Page, session_type: str) -> None:
+    """Books the chosen patient at the day's first free time for `session_type`."""
+    page.select_option("#session-type", session_type)
+    page.click("#find-slots")
+    page.locator("#slots button").first.click()
+    expect(page.locator("#booking-notice")).to_contain_text("Booked")

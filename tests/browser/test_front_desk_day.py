@@ -12,7 +12,14 @@ from playwright.sync_api import expect
 
 from local.server import LocalService
 from tests.browser.accessibility import violations
-from tests.browser.staff import advance_clock, record_dose, record_pressure, register_patient, sign_in
+from tests.browser.staff import (
+    advance_clock,
+    book_first_free_time,
+    record_dose,
+    record_pressure,
+    register_patient,
+    sign_in,
+)
 
 
 def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: LocalService, browser, artifacts: Path) -> None:
@@ -21,10 +28,7 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     # The front desk registers a patient and books a Spravato session at the first free time.
     sign_in(page, service, "frontdesk")
     register_patient(page, "Robin", "Browser", "1988-05-06", "+15555550444", "+15555550445")
-    page.select_option("#session-type", "spravato")
-    page.click("#find-slots")
-    page.locator("#slots button").first.click()
-    expect(page.locator("#booking-notice")).to_contain_text("Booked")
+    book_first_free_time(page, "spravato")
     block = page.locator(".block.selected")
     expect(block).to_contain_text("Robin Browser")
     session_day = page.locator("#day").input_value()

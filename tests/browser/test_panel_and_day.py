@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import Route, expect
 
 from local.server import LocalService
-from tests.browser.staff import record_dose, record_pressure, register_patient, sign_in
+from tests.browser.staff import book_first_free_time, record_dose, record_pressure, register_patient, sign_in
 
 
 def test_after_a_booking_the_panel_shows_and_cancels_the_new_appointment(service: LocalService, browser) -> None:
@@ -61,10 +61,7 @@ def test_a_flag_stays_on_the_alerts_whatever_day_the_board_shows(service: LocalS
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, service, "frontdesk")
     register_patient(page, "Casey", "Flagged", "1990-01-02", "+15555550471", "+15555550472")
-    page.select_option("#session-type", "iv-ketamine")
-    page.click("#find-slots")
-    page.locator("#slots button").first.click()
-    expect(page.locator("#booking-notice")).to_contain_text("Booked")
+    book_first_free_time(page, "iv-ketamine")
     today = page.locator("#day").input_value()
     page.click("#detail button:has-text('Check in')")
 

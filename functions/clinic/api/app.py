@@ -22,11 +22,13 @@ POLICIES = [policy for policy, _ in ROUTES]
 __all__ = ["ENVIRONMENTS", "ROUTES", "lambda_handler"]
 
 
-def _denied(status: int, message: str) -> dict[str, Any]:
+def _denied(denied: AccessDenied) -> dict[str, Any]:
     return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", "Access-Control-Allow-Origin": settings().allowed_origin},
-        "body": json.dumps(errors.error_body("unauthorized" if status == 401 else "forbidden", message)),
+        "statusCode": denied.status,
+        "headers": {
+            "Content-Type": "application/json", "Access-Control-Allow-Origin": settings().allowed_origin, **denied.headers
+        },
+        "body": json.dumps(errors.error_body(denied.code, denied.message)),
     }
 
 
@@ -35,7 +37,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         authorize(event, POLICIES)
     except AccessDenied as denied:
-        return _denied(denied.status, denied.message)
+        return _denied(denied)
     IDEMPOTENCY_CONFIG.register_lambda_context(context)
     with ENVIRONMENTS.use() as current:
         try:

@@ -32,14 +32,20 @@ class RoutePolicy:
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
-        return re.compile("^" + re.sub(r"<[^/]+>", "[^/]+", self.path) + "/?$")
+        # Exactly the route's own spelling: no trailing or doubled slash, no other case. The
+        # resolver only ever sees a path that one of these matched.
+        return re.compile("^" + re.sub(r"<[^/]+>", "[^/]+", self.path) + "$")
 
 
 class AccessDenied(Exception):
-    def __init__(self, status: int, message: str):
+    CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
+        self.code = self.CODES[status]
         self.message = message
+        self.headers = headers or {}
 
 
 def claims_of(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -68,16 +74,32 @@ def actor_of(event: dict[str, Any]) -> Actor:
 
 
 def authorize(event: dict[str, Any], policies: list[RoutePolicy]) -> None:
-    """Raises AccessDenied unless the caller may use the route the event addresses.
-    Routes without a policy are left to the resolver (which answers 404)."""
+    """Raises AccessDenied unless the caller may use the route the event addresses. Deny by
+    default: a path no policy spells exactly is 404 (405 for a known path with another
+    method) before anything else runs; a body that is not JSON is 415; then every policy the
+    path matches must admit the caller."""
     method = event.get("httpMethod", "").upper()
     path = event.get("path", "")
-    for policy in policies:
-        if policy.method == method and policy.pattern.match(path):
-            if policy.groups == PUBLIC:
-                return
-            actor = actor_of(event)
-            if not actor.groups & policy.groups:
-                allowed = ", ".join(sorted(policy.groups))
-                raise AccessDenied(403, f"this action needs one of the roles: {allowed}")
-            return
+    matching = [policy for policy in policies if policy.pattern.match(path)]
+    if not matching:
+        raise AccessDenied(404, "no such route: check the path")
+    here = [policy for policy in matching if policy.method == method]
+    if not here:
+        methods = ", ".join(sorted({policy.method for policy in matching}))
+        raise AccessDenied(405, f"this route takes {methods}", headers={"Allow": methods})
+    if event.get("body") and not _is_json(event):
+        raise AccessDenied(415, "send the body as JSON, with Content-Type: application/json")
+    guarded = [policy for policy in here if policy.groups != PUBLIC]
+    if not guarded:
+        return
+    actor = actor_of(event)
+    for policy in guarded:
+        if not actor.groups & policy.groups:
+            allowed = ", ".join(sorted(policy.groups))
+            raise AccessDenied(403, f"this action needs one of the roles: {allowed}")
+
+
+def _is_json(event: dict[str, Any]) -> bool:
+    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type") or "").split(";")[0].strip().lower()
+    return media_type == "application/json"

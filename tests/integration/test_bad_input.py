@@ -77,6 +77,7 @@ def test_missing_idempotency_key_is_refused(clinic: World) -> None:
         ({"birthDate": "02/04/1980"}, "birthDate", "must be a date, for example 2026-12-31"),
         ({"remsEnrolled": "yes"}, "remsEnrolled", "must be true or false"),
         ({"treatingPtsd": 1}, "treatingPtsd", "must be true or false"),
+        ({"familyName": "Rivera\u0007\nDROP"}, "familyName", "must not contain control characters such as line breaks or tabs"),
     ],
 )
 def test_bad_patient_is_refused_in_plain_words_and_changes_nothing(clinic: World, change: dict[str, Any], field: str, problem: str) -> None:

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, St
 from pydantic.alias_generators import to_camel
 
 from ..domain.care import BloodPressure, Checklist, Measurements
+from ..domain.model import Name
 from ..domain.patients import PHONE
 from ..domain.resources import IDENTIFIER, Weekday, WeeklyHours
 
@@ -17,7 +18,7 @@ class _Request(BaseModel):
 
 
 class ClinicProfileRequest(_Request):
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     time_zone: str | None = Field(default=None, description="IANA zone; defaults to the deployment's")
     opening_hours: WeeklyHours
     rems_certified: StrictBool = False
@@ -28,12 +29,12 @@ class ClinicProfileRequest(_Request):
 
 
 class ChairRequest(_Request):
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     active: StrictBool = True
 
 
 class ProviderRequest(_Request):
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     role: str = Field(pattern="^(prescriber|nurse)$")
     capacity: int | None = Field(default=None, ge=1, le=20)
     working_hours: WeeklyHours

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from .errors import InvalidRequest
-from .model import StrictRecord
+from .model import Name, PersonName, StrictRecord
 
 PHONE = r"^\+[1-9][0-9]{7,14}$"  # E.164, what SMS delivery needs
 EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
@@ -18,14 +18,14 @@ class _Model(StrictRecord):
 
 
 class EmergencyContact(_Model):
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     phone: str = Field(pattern=PHONE)
     relationship: str | None = Field(default=None, max_length=60)
 
 
 class PatientDetails(_Model):
-    given_name: str = Field(min_length=1, max_length=80)
-    family_name: str = Field(min_length=1, max_length=80)
+    given_name: PersonName
+    family_name: PersonName
     birth_date: date
     phone: str | None = Field(default=None, pattern=PHONE)
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL)

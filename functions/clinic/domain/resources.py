@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, StrictBool, field_validator, model_validator
 
-from .model import StrictRecord
+from .model import Name, StrictRecord
 from .patients import PHONE
 from .rules import known_zone
 
@@ -50,7 +50,7 @@ def covered(intervals: list[tuple[datetime, datetime]], start: datetime, end: da
 
 class ClinicProfile(StrictRecord):
     clinic_id: str = Field(pattern=IDENTIFIER)
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     time_zone: str
     opening_hours: WeeklyHours
     rems_certified: StrictBool = False
@@ -71,13 +71,13 @@ class ClinicProfile(StrictRecord):
 
 class Chair(StrictRecord):
     chair_id: str = Field(pattern=IDENTIFIER)
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     active: StrictBool = True
 
 
 class Provider(StrictRecord):
     provider_id: str = Field(pattern=IDENTIFIER)
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     role: Literal["prescriber", "nurse"]
     # Patients this provider can supervise at once; unset means the clinic rules' default.
     capacity: int | None = Field(default=None, ge=1, le=20)

@@ -296,10 +296,11 @@ def local_route(service: LocalService, method: str, path: str, body: str | None)
     """What only the local stack has: the outbox, the clock and the OpenAPI document."""
     if path == "/openapi.json" and method == "GET":
         from clinic.api.app import ENVIRONMENTS
+        from clinic.api.openapi import document
 
         with ENVIRONMENTS.use() as api:
-            schema = api.resolver.get_openapi_json_schema(title="Ketamine clinic API", version="1")
-        return 200, {"Access-Control-Allow-Origin": "*"}, schema
+            schema = document(api.resolver)
+        return 200, {"Access-Control-Allow-Origin": "*"}, json.dumps(schema)
     if path == "/local/outbox" and method == "GET":
         return 200, {}, json.dumps(outbox())
     if path == "/local/clock" and method in ("GET", "POST"):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import conformance
 from tests.support.world import CLINIC, World, at, clinic_day, patient_details
 
 
@@ -119,3 +120,25 @@ def test_unknown_time_zone_is_refused(clinic: World) -> None:
     reply = clinic.call("PUT", "/clinics/south", {"name": "South", "timeZone": "Mars/Olympus", "openingHours": {}}, role="admin")
     assert reply.status == 422
     assert reply.body["fields"][0]["field"] == "timeZone"
+
+
+def test_the_openapi_document_says_which_routes_need_an_idempotency_key() -> None:
+    """A client written outside the project learns from the document alone that these six
+    creates need the header, and that they may answer 409 request_in_progress."""
+    document = conformance.document()
+    needing = sorted(
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if any(p["in"] == "header" and p["name"] == "Idempotency-Key" and p["required"] for p in operation.get("parameters", []))
+    )
+    assert needing == [
+        "POST /appointments",
+        "POST /appointments/{appointment_id}/vitals",
+        "POST /clinics/{clinic_id}/waitlist",
+        "POST /courses",
+        "POST /courses/{course_id}/sessions",
+        "POST /patients",
+    ]
+    booking = document["paths"]["/appointments"]["post"]["responses"]["409"]["description"]
+    assert "request_in_progress" in booking

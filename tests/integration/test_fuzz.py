@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from clinic.api.app import ENVIRONMENTS, ROUTES
+from clinic.api.app import ROUTES
 from hypothesis import HealthCheck, given, settings
 
 from tests.support import conformance
@@ -26,14 +26,8 @@ APPOINTMENT = {
 EXAMPLES_PER_OPERATION = 20  # about 1,000 requests over the ~50 operations; raise it locally for depth
 
 
-def _document() -> dict[str, Any]:
-    with ENVIRONMENTS.use() as api:
-        schema = api.resolver.get_openapi_schema(title="Ketamine clinic API", version="1")
-    return schema.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
 def test_generated_requests_never_get_a_5xx_and_every_refusal_says_why(shared_clinic: World) -> None:
-    schema = schemathesis.openapi.from_dict(_document())
+    schema = schemathesis.openapi.from_dict(conformance.document())
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == len({(p.method, p.path) for p, _ in ROUTES})  # every route is documented
     statuses: Counter[int] = Counter()

@@ -7,6 +7,7 @@ import re
 from functools import cache
 from typing import Any
 
+from clinic.api import openapi
 from clinic.api.app import ENVIRONMENTS, ROUTES
 from jsonschema import Draft202012Validator
 
@@ -14,8 +15,7 @@ from jsonschema import Draft202012Validator
 @cache
 def document() -> dict[str, Any]:
     with ENVIRONMENTS.use() as api:
-        schema = api.resolver.get_openapi_schema(title="Ketamine clinic API", version="1")
-    return schema.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return openapi.document(api.resolver)
 
 
 @cache

@@ -88,8 +88,8 @@ def load(scope: Construct) -> StageSettings:
         mfa_required=bool(setting("mfaRequired", True)),
         api_rate_limit=int(setting("apiRateLimit", 50)),
         api_burst_limit=int(setting("apiBurstLimit", 100)),
-        public_rate_limit=int(setting("publicRateLimit", 5)),
-        public_burst_limit=int(setting("publicBurstLimit", 10)),
+        public_rate_limit=int(setting("publicRateLimit", 50)),
+        public_burst_limit=int(setting("publicBurstLimit", 100)),
         public_requests_per_ip=int(setting("publicRequestsPerIp", 100)),
         api_reserved_concurrency=_optional_count("apiReservedConcurrency", setting("apiReservedConcurrency", None)),
         workflow_reserved_concurrency=_optional_count(

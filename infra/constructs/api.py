@@ -20,6 +20,17 @@ from .logging import encrypted_log_group
 from .messaging import Messaging
 
 
+# The patient link routes (all POST; the Lambda's /public/ routes, which a test compares).
+# Each is its own resource with its own throttle bucket: a flood of one (survey opens, say)
+# cannot use up the requests that carry another patient's crisis answers.
+PATIENT_LINK_ROUTES = (
+    "confirmations",
+    "surveys",
+    "surveys/answers",
+    "waitlist-offers",
+    "waitlist-offers/accept",
+)
+
 class ClinicApi(Construct):
     def __init__(
         self,
@@ -78,10 +89,11 @@ class ClinicApi(Construct):
                 throttling_rate_limit=settings.api_rate_limit,
                 throttling_burst_limit=settings.api_burst_limit,
                 method_options={
-                    "/public/{proxy+}/*": apigw.MethodDeploymentOptions(
+                    f"/public/{route}/POST": apigw.MethodDeploymentOptions(
                         throttling_rate_limit=settings.public_rate_limit,
                         throttling_burst_limit=settings.public_burst_limit,
                     )
+                    for route in PATIENT_LINK_ROUTES
                 },
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
@@ -103,9 +115,10 @@ class ClinicApi(Construct):
                 max_age=Duration.minutes(10),
             ),
         )
-        # Two proxy resources, both routed by the Lambda (Powertools), which checks groups.
-        # Staff routes: API Gateway checks the Cognito token first. /public: patient links,
-        # whose single-use token the Lambda checks; throttled harder than staff routes.
+        # Staff routes: one proxy resource routed by the Lambda (Powertools), which checks
+        # groups; API Gateway checks the Cognito token first. /public: the patient link
+        # routes, each its own resource and throttle bucket, whose single-use token the
+        # Lambda checks; any other /public/ path is refused by the gateway itself.
         # Bodies are validated against the OpenAPI models in the Lambda.
         validator = self.rest_api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
@@ -120,13 +133,13 @@ class ClinicApi(Construct):
         # A proxy under the root also adds its method to the root, without options: add it first.
         self.rest_api.root.add_method("ANY", integration, **staff_options)
         proxy = self.rest_api.root.add_proxy(default_integration=integration, default_method_options=staff, any_method=True)
-        public = self.rest_api.root.add_resource("public").add_proxy(
-            default_integration=integration,
-            default_method_options=apigw.MethodOptions(
-                authorization_type=apigw.AuthorizationType.NONE, request_validator=validator
-            ),
-            any_method=True,
-        )
+        public_root = self.rest_api.root.add_resource("public")
+        public = [
+            public_root.resource_for_path(route).add_method(
+                "POST", integration, authorization_type=apigw.AuthorizationType.NONE, request_validator=validator
+            )
+            for route in PATIENT_LINK_ROUTES
+        ]
         self._gateway_responses(settings.allowed_origin)
         self.domain = self._custom_domain(settings.api_domain_name, settings.api_certificate_arn)
         self._accept_findings(proxy, public, table)
@@ -164,7 +177,7 @@ class ClinicApi(Construct):
             security_policy=apigw.SecurityPolicy.TLS_1_2,
         )
 
-    def _accept_findings(self, proxy: apigw.ProxyResource, public: apigw.ProxyResource, table: dynamodb.ITable) -> None:
+    def _accept_findings(self, proxy: apigw.ProxyResource, public: list[apigw.Method], table: dynamodb.ITable) -> None:
         table_id = Stack.of(self).resolve(table.node.default_child.logical_id)  # type: ignore[union-attr]
         accept(
             self.function,
@@ -190,15 +203,17 @@ class ClinicApi(Construct):
                 "account-level logging role; this is the policy AWS provides for it."
             },
         )
-        accept(
-            public.node.find_child("ANY"),
-            {
-                "AwsSolutions-APIG4": "Patient links: the patient has no account; each request carries a single-use "
-                "256-bit token that the Lambda checks against its stored hash, and the route is throttled.",
-                "AwsSolutions-COG4": "Patients do not sign in to Cognito; the link's token is the credential.",
-            },
-        )
-        for resource in (self.rest_api.root, self.rest_api.root.node.find_child("public"), proxy, public):
+        for method in public:
+            accept(
+                method,
+                {
+                    "AwsSolutions-APIG4": "Patient links: the patient has no account; each request carries a single-use "
+                    "256-bit token that the Lambda checks against its stored hash, and the route is throttled.",
+                    "AwsSolutions-COG4": "Patients do not sign in to Cognito; the link's token is the credential.",
+                },
+            )
+        public_resources = {method.resource for method in public} | {self.rest_api.root.node.find_child("public")}
+        for resource in (self.rest_api.root, proxy, *public_resources):
             accept(
                 resource.node.find_child("OPTIONS"),
                 {

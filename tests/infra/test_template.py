@@ -61,19 +61,43 @@ def test_every_staff_method_needs_a_cognito_token_and_only_patient_links_are_pub
             assert props["AuthorizationType"] == "COGNITO_USER_POOLS"
             assert "AuthorizerId" in props
     anys = [m["Properties"] for m in methods if m["Properties"]["HttpMethod"] == "ANY"]
-    assert len(anys) == 3  # the root, /{proxy+} and /public/{proxy+}
-    assert len([m for m in anys if m["AuthorizationType"] == "NONE"]) == 1
+    assert len(anys) == 2  # the root and /{proxy+}: staff routes
+    assert all(m["AuthorizationType"] == "COGNITO_USER_POOLS" for m in anys)
+    public = [m["Properties"] for m in methods if m["Properties"]["AuthorizationType"] == "NONE" and m["Properties"]["HttpMethod"] != "OPTIONS"]
+    assert len(public) == 5 and {m["HttpMethod"] for m in public} == {"POST"}  # the patient link routes only
 
 
-def test_patient_links_are_throttled_harder_than_staff_routes(stack: Template) -> None:
-    stack.has_resource_properties(
-        "AWS::ApiGateway::Stage",
-        {
-            "MethodSettings": Match.array_with(
-                [Match.object_like({"ResourcePath": "/~1public~1{proxy+}", "ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 10})]
-            )
-        },
-    )
+def test_each_patient_link_route_has_its_own_throttle_bucket_that_a_few_addresses_cannot_drain(template) -> None:
+    """Sizing (README, Settings): one address may make 100 requests in 5 minutes (WAF), about
+    0.33 a second; each link route takes 50 a second. Draining one route takes 150 addresses
+    at their limit, and drains only that route: a flood of survey opens leaves answers alone."""
+    (stage,) = resources(template, "AWS::ApiGateway::Stage").values()
+    buckets = {
+        s["ResourcePath"]: (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"])
+        for s in stage["Properties"]["MethodSettings"]
+        if "public" in s["ResourcePath"]
+    }
+    assert buckets == {
+        "/~1public~1confirmations": (50, 100),
+        "/~1public~1surveys": (50, 100),
+        "/~1public~1surveys~1answers": (50, 100),
+        "/~1public~1waitlist-offers": (50, 100),
+        "/~1public~1waitlist-offers~1accept": (50, 100),
+    }
+    (acl,) = resources(template, "AWS::WAFv2::WebACL").values()
+    (per_address,) = [r["Statement"]["RateBasedStatement"]["Limit"] for r in acl["Properties"]["Rules"] if "RateBasedStatement" in r["Statement"]]
+    assert per_address == 100
+    assert 50 / (per_address / 300) >= 150
+
+
+def test_the_gateway_opens_exactly_the_lambdas_patient_link_routes() -> None:
+    from clinic.api.app import ROUTES
+
+    from infra.constructs.api import PATIENT_LINK_ROUTES
+
+    lambda_routes = sorted(p.path.removeprefix("/public/") for p, _ in ROUTES if p.path.startswith("/public/"))
+    assert lambda_routes == sorted(PATIENT_LINK_ROUTES)
+    assert {p.method for p, _ in ROUTES if p.path.startswith("/public/")} == {"POST"}
 
 
 def test_stage_logs_access_traces_and_throttles_without_logging_bodies(stack: Template) -> None:

@@ -25,6 +25,7 @@ from .messaging import Messaging
 # cannot use up the requests that carry another patient's crisis answers.
 PATIENT_LINK_ROUTES = (
     "confirmations",
+    "confirmations/open",
     "surveys",
     "surveys/answers",
     "waitlist-offers",

@@ -63,6 +63,19 @@ def test_a_spravato_session_from_booking_to_an_acknowledged_escalation(service: 
     discharge.locator("button[type=submit]").click()
     expect(page.locator(".block", has_text="Robin Browser")).to_have_class(re.compile("discharged"))
 
+    # The demo clinic's patients booked for tomorrow got their day-before reminder: its link
+    # says which appointment it asks about (clinic and time, nothing else) before they answer.
+    reminders = browser.new_page()
+    reminders.goto(f"{service.url}/outbox")
+    reminder = reminders.locator("#sms a[href*='/patient/confirm#']").first
+    expect(reminder).to_be_visible(timeout=15000)
+    confirm = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    confirm.goto(reminder.get_attribute("href"))
+    expect(confirm.locator("#which")).to_contain_text("at Demo Ketamine Clinic, Wednesday, December 2")
+    confirm.screenshot(path=str(artifacts / "confirmation-page.png"))
+    assert violations(confirm) == []
+    reminders.close()
+
     # A day later the survey link is in the outbox; the patient answers on a phone.
     advance_clock(service, 24 * 60)
     outbox = browser.new_page()

@@ -64,7 +64,7 @@ def test_every_staff_method_needs_a_cognito_token_and_only_patient_links_are_pub
     assert len(anys) == 2  # the root and /{proxy+}: staff routes
     assert all(m["AuthorizationType"] == "COGNITO_USER_POOLS" for m in anys)
     public = [m["Properties"] for m in methods if m["Properties"]["AuthorizationType"] == "NONE" and m["Properties"]["HttpMethod"] != "OPTIONS"]
-    assert len(public) == 5 and {m["HttpMethod"] for m in public} == {"POST"}  # the patient link routes only
+    assert len(public) == 6 and {m["HttpMethod"] for m in public} == {"POST"}  # the patient link routes only
 
 
 def test_each_patient_link_route_has_its_own_throttle_bucket_that_a_few_addresses_cannot_drain(template) -> None:
@@ -79,6 +79,7 @@ def test_each_patient_link_route_has_its_own_throttle_bucket_that_a_few_addresse
     }
     assert buckets == {
         "/~1public~1confirmations": (50, 100),
+        "/~1public~1confirmations~1open": (50, 100),
         "/~1public~1surveys": (50, 100),
         "/~1public~1surveys~1answers": (50, 100),
         "/~1public~1waitlist-offers": (50, 100),

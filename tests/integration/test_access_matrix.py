@@ -24,6 +24,7 @@ CALLERS = [None, "front-desk", "clinician", "admin"]
 # A body each route accepts in shape, so an allowed caller reaches the route itself.
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/public/confirmations"): {"token": "t" * 43, "attending": True, "rideArranged": True},
+    ("POST", "/public/confirmations/open"): {"token": "t" * 43},
     ("POST", "/public/surveys"): {"token": "t" * 43},
     ("POST", "/public/surveys/answers"): {"token": "t" * 43, "instrument": "phq-9", "answers": {"phq9-1": 0}},
     ("POST", "/public/waitlist-offers"): {"token": "t" * 43},

@@ -60,6 +60,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/public/waitlist-offers"): {"token": TOKEN},
     ("POST", "/public/waitlist-offers/accept"): {"token": TOKEN},
     ("POST", "/public/confirmations"): {"token": TOKEN, "attending": True, "rideArranged": True},
+    ("POST", "/public/confirmations/open"): {"token": TOKEN},
     ("POST", "/public/surveys"): {"token": TOKEN},
     ("POST", "/public/surveys/answers"): {"token": TOKEN, "instrument": "phq-9", "answers": {"phq9-1": 0}},
 }

@@ -36,6 +36,23 @@ def test_the_patient_confirms_without_signing_in_and_the_link_then_is_spent(remi
     assert care.appointment(appointment["appointmentId"])["confirmation"]["attending"] is True
 
 
+def test_the_link_says_which_appointment_it_confirms_without_using_itself_up(reminded) -> None:
+    care, appointment, token = reminded  # booked for 2026-12-06 10:00 New York
+    opened = care.call("POST", "/public/confirmations/open", {"token": token}, role=None)
+    assert opened.status == 200
+    assert opened.body == {
+        "clinic": "North",
+        "session": "Spravato (esketamine nasal spray)",
+        "startLocal": "2026-12-06T10:00:00-05:00",
+        "timeZone": "America/New_York",
+    }  # no name, birth date or phone
+    assert confirm(care, token).status == 200  # opening it used nothing up
+    again = care.call("POST", "/public/confirmations/open", {"token": token}, role=None)
+    assert again.status == 410 and again.body["code"] == "link_gone"
+    made_up = care.call("POST", "/public/confirmations/open", {"token": "x" * 43}, role=None)
+    assert made_up.status == 401
+
+
 def test_only_the_hash_of_the_token_is_stored(reminded) -> None:
     care, _, token = reminded
     assert len(token) >= 43  # 256 random bits, base64url

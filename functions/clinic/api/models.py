@@ -144,6 +144,10 @@ class OfferRequest(_Request):
     token: str = LINK_TOKEN
 
 
+class ReminderLinkRequest(_Request):
+    token: str = LINK_TOKEN
+
+
 class SurveyAnswersRequest(_Request):
     token: str = LINK_TOKEN
     instrument: str = Field(min_length=1, max_length=40, description="the questionnaire answered, e.g. phq-9")

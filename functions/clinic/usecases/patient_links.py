@@ -9,7 +9,7 @@ from datetime import datetime
 from ..domain.appointments import Action, Appointment, Confirmation, Status, attention_after, raise_attention
 from ..domain.care import Attention, AttentionKind
 from ..domain.errors import LinkGone, LinkInvalid
-from ..domain.links import LinkKind, digest
+from ..domain.links import Link, LinkKind, digest
 from .appointments import AppointmentStore, Change
 from .kernel import PATIENT_LINK_ACTOR, Clock
 from .ports import LinkRecords
@@ -21,10 +21,16 @@ class ReminderLinks:
     store: AppointmentStore
     clock: Clock
 
-    def confirm_attendance(self, token: str, attending: bool, ride_arranged: bool) -> Appointment:
-        """The link works once. An answer that needs the front desk (not coming, no ride
-        home) flags the appointment."""
-        now = self.clock()
+    def appointment_of(self, token: str) -> Appointment:
+        """What the link asks about, for the page to say which appointment it confirms;
+        opening it uses nothing up."""
+        link = self._open_link(token, self.clock())
+        appointment = self.store.get(link.appointment_id)
+        if appointment.status is not Status.BOOKED or appointment.workflow.run != link.run:
+            raise LinkGone("this appointment has changed; please use the link of the latest reminder or call the clinic")
+        return appointment
+
+    def _open_link(self, token: str, now: datetime) -> Link:
         link = self.links.get_link(digest(token))
         if link is None or link.kind is not LinkKind.CONFIRM:
             raise LinkInvalid("this link is not valid; please call the clinic")
@@ -32,6 +38,13 @@ class ReminderLinks:
             raise LinkGone("this link was already used; please call the clinic to change your answer")
         if now >= link.valid_until:
             raise LinkGone("this link has expired; please call the clinic")
+        return link
+
+    def confirm_attendance(self, token: str, attending: bool, ride_arranged: bool) -> Appointment:
+        """The link works once. An answer that needs the front desk (not coming, no ride
+        home) flags the appointment."""
+        now = self.clock()
+        link = self._open_link(token, now)
         problem = None if attending else "the patient says they will not come"
         if attending and not ride_arranged:
             problem = "the patient has no ride home arranged"

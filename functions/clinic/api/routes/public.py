@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from ..auth import PUBLIC
-from ..models import ConfirmationRequest, OfferRequest, SurveyAnswersRequest, SurveyRequest
+from ..models import ConfirmationRequest, OfferRequest, ReminderLinkRequest, SurveyAnswersRequest, SurveyRequest
 from ..routing import Routes, clinic_zone, use_cases
 from ..views import survey_view
 
@@ -42,6 +42,20 @@ def post_confirmation(body: Annotated[ConfirmationRequest, Body()]) -> dict[str,
     else:
         message = "Thank you, see you soon. Remember: no driving until the next day."
     return {"recorded": True, "message": message}
+
+
+@routes("POST", "/public/confirmations/open", PUBLIC)
+def post_confirmation_open(body: Annotated[ReminderLinkRequest, Body()]) -> dict[str, Any]:
+    """What a reminder's link opens: which appointment it asks about (the clinic, the session
+    and its time; nothing else about the patient). The link stays unused."""
+    appointment = use_cases().reminder_links.appointment_of(body.token)
+    clinic = use_cases().configuration.clinic(appointment.clinic_id)
+    return {
+        "clinic": clinic.profile.name,
+        "session": use_cases().rules.session_types[appointment.session_type].label,
+        "startLocal": appointment.start.astimezone(clinic.profile.zone).isoformat(),
+        "timeZone": clinic.profile.zone.key,
+    }
 
 
 @routes("POST", "/public/waitlist-offers", PUBLIC)

@@ -284,6 +284,7 @@ function cancelForm(appointment) {
   async (data) => {
     const cancelled = await call("POST", `/appointments/${appointment.appointmentId}/cancel`, { reason: data.get("reason") });
     state.makeUp = cancelled.courseMakeUp ? cancelled : null; // shown with the cancelled session's panel
+    state.shown = null; // drawn again even if a refresh already showed the cancelled version
   });
 }
 
@@ -299,6 +300,7 @@ function makeUpOffer(cancelled) {
       el("button", { class: "primary", onclick: () => run(box, async () => {
         const booked = await call("POST", `/courses/${cancelled.courseId}/sessions`, { start: where.start, chairId: where.chairId, providerId: where.providerId }, { idempotent: true });
         state.makeUp = null;
+        state.shown = null; // the panel drops the offer once it is booked
         $("#booking-notice").textContent = `Make-up session booked for ${dayAndTime(booked.start)}.`;
       }) }, "Book the make-up session"), el("p", { class: "form-error" }));
   }

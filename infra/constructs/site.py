@@ -218,7 +218,7 @@ class WebSite(Construct):
         for key, path in self._files.items():
             (staging / key).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, staging / key)
-        deployment = s3_deployment.BucketDeployment(
+        s3_deployment.BucketDeployment(
             self,
             "Files",
             sources=[s3_deployment.Source.asset(str(staging)), s3_deployment.Source.json_data("config.json", config)],

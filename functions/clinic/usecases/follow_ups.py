@@ -23,7 +23,6 @@ from ..domain.followups import (
     FollowUp,
     FollowUpStatus,
     Next,
-    QuestionnaireAnswers,
     ScoreRecord,
     answer_follow_up,
     decide,

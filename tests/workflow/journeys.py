@@ -56,10 +56,20 @@ def discharged(care: CareWorld, appointment: dict[str, Any] | None = None) -> tu
 
 
 def survey_sent(care: CareWorld, appointment: dict[str, Any], at: datetime, count: int) -> str:
-    """Runs to a follow-up due at `at`; returns its link's token (the `count`th link sent)."""
+    """Runs to a follow-up due at `at`; returns its link's token (the `count`th link sent) once
+    the workflow waits for the answers, as it does long before a patient can tap the link
+    (test_follow_up.py has an answer that lands in between)."""
     care.sleeping_until(at)
     care.advance_to(at)
     eventually(lambda: len(care.survey_links()) == count, what=f"survey link {count}")
+
+    def latest_parked() -> bool:
+        latest, number = None, 1
+        while follow_up := care.follow_up(appointment, number):  # follow-ups open in number order
+            latest, number = follow_up, number + 1
+        return latest is not None and "taskToken" in latest
+
+    eventually(latest_parked, what="the workflow waiting for the answers")
     return care.survey_links()[-1]
 
 

@@ -498,3 +498,30 @@ def test_a_failure_whose_flag_cannot_be_written_still_pages_the_clinicians(care:
     assert flag_refused.hits
     assert appointment["appointmentId"] in pages[0][1] and "Alex" not in pages[0][1]
     assert eventually(lambda: care.finished(appointment) == "FAILED", what="the run ends for the operator's alarm")
+
+
+def test_an_item_9_answer_landing_while_the_link_step_parks_still_gets_the_screener_deadline(care: CareWorld, monkeypatch) -> None:
+    """The patient answers in the instant between the link going out and the step storing
+    its token (seen on CI): the wait the step was given (the 24 h reminder) no longer fits,
+    so the unanswered screener must still page 30 minutes after the answer, not a day later."""
+    from clinic.usecases.follow_ups import FollowUps
+
+    care.set_escalation_chain()
+    appointment, at = discharged(care)
+    real_send = FollowUps._send_survey_link
+    answered: list[datetime] = []
+
+    def send_then_answer(self, follow_up, purpose, intro):
+        sent = real_send(self, follow_up, purpose, intro)
+        if not answered and care.survey_links():
+            answered.append(care.clock.now())
+            assert care.answer(care.survey_links()[0], "phq-9", phq9(item9=1)).status == 200
+        return sent
+
+    monkeypatch.setattr(FollowUps, "_send_survey_link", send_then_answer)
+    care.sleeping_until(at + timedelta(hours=24))
+    care.advance_to(at + timedelta(hours=24))
+    eventually(lambda: answered, what="the answer between the link and the park")
+    care.sleeping_until(answered[0] + timedelta(minutes=30))  # the screener's deadline, not the reminder's
+    care.advance_to(answered[0] + timedelta(minutes=30))
+    eventually(lambda: care.sms_to(PAGERS["dr-on-call"]), what="on-call paged")

@@ -57,8 +57,10 @@ class FollowUps(ClinicUseCase):
         """Opens the follow-up on first arrival (its link goes to the patient) and waits for
         answers with `token`; resumes at once when something is already due."""
         appointment = self.store.for_run(appointment_id, run)
+        changed_meanwhile = False
 
         def attempt() -> dict[str, Any]:
+            nonlocal changed_meanwhile
             now = self.clock()
             follow_up = self.records.get_follow_up(appointment_id, number)
             if follow_up is None:
@@ -86,13 +88,19 @@ class FollowUps(ClinicUseCase):
                 follow_up, "survey", "Your clinic asks how you have been since your visit. A few questions, a few minutes"
             )
             decision = decide(follow_up, now)
-            if decision.next is not Next.WAIT:
+            # Answers that landed after the link went out and before the token was stored
+            # may need a shorter wait (a screener's 30 minutes) than the one this step was
+            # given: the check decides again and comes back with the right one.
+            if decision.next is not Next.WAIT or changed_meanwhile:
                 self.engine.resume(token, decision.output(now))
                 return {"parked": False}
             if follow_up.task_token == token:
                 return {"parked": True}  # a re-run: nothing to write
-            # StaleRecord: answered meanwhile, decide again.
-            self.records.save_follow_up(follow_up, follow_up.model_copy(update={"task_token": token, "version": follow_up.version + 1}))
+            try:
+                self.records.save_follow_up(follow_up, follow_up.model_copy(update={"task_token": token, "version": follow_up.version + 1}))
+            except StaleRecord:
+                changed_meanwhile = True
+                raise
             return {"parked": True}
 
         return retry_on_stale(attempt, "the follow-up")

@@ -122,9 +122,10 @@ def test_unknown_time_zone_is_refused(clinic: World) -> None:
     assert reply.body["fields"][0]["field"] == "timeZone"
 
 
-def test_the_openapi_document_says_which_routes_need_an_idempotency_key() -> None:
+def test_the_openapi_document_says_which_routes_need_an_idempotency_key(shared_clinic: World) -> None:
     """A client written outside the project learns from the document alone that these six
-    creates need the header, and that they may answer 409 request_in_progress."""
+    creates need the header, and that they may answer 409 request_in_progress. (The world
+    gives the API its environment: the document is built from the running resolver.)"""
     document = conformance.document()
     needing = sorted(
         f"{method.upper()} {path}"

@@ -127,15 +127,18 @@ def _open_survey(world: Any, appointment_id: str, now: Any) -> str:
     from clinic.domain.followups import open_follow_up
     from clinic.domain.links import Link, LinkKind, digest, new_token
     from clinic.domain.rules import CareRules
+    from clinic.domain.tenancy import Reach
 
-    repository = DynamoRepository(boto3.resource("dynamodb").Table(world.table_name))
+    from tests.support.world import ORGANIZATION
+
+    repository = DynamoRepository(boto3.resource("dynamodb").Table(world.table_name), Reach(ORGANIZATION))
     appointment = repository.get_appointment(appointment_id)
     follow_up = open_follow_up(
         appointment_id=appointment_id, run=1, number=1, clinic_id=appointment.clinic_id, patient_id=appointment.patient_id,
         hours_after=24, instruments=["phq-9"], now=now, care=CareRules(),
     )
     repository.save_follow_up(None, follow_up.model_copy(update={"task_token": "a-parked-execution"}))
-    token = new_token()
+    token = new_token(ORGANIZATION)
     link = Link(digest=digest(token), kind=LinkKind.SURVEY, appointment_id=appointment_id, run=1, follow_up=1, valid_until=follow_up.valid_until)
     repository.save_link(link)
     return token
@@ -202,7 +205,7 @@ def scaling() -> dict[str, Any]:
     from moto import mock_aws
 
     from local.template import synthesized
-    from tests.support.world import CLINIC, World, clinic_day
+    from tests.support.world import CLINIC, ORGANIZATION, World, clinic_day
 
     from .seed import seed_day
 
@@ -213,10 +216,10 @@ def scaling() -> dict[str, Any]:
         with mock_aws():
             world = World(synthesized(), patch)
             world.checks_replies = False  # time the handler, not the tests' schema check
-            seed_day(world, CLINIC, day, size)
+            seed_day(world, CLINIC, day, size, ORGANIZATION)
             rows[f"{size} appointments"] = _latencies(world, day, runs)
             if size == 100:
-                seed_day(world, "bigger-clinic", day, 1000)
+                seed_day(world, "bigger-clinic", day, 1000, ORGANIZATION)
                 rows["100, another clinic's 1,000 in the table"] = _latencies(world, day, runs)
     patch.undo()
     return rows

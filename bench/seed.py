@@ -13,21 +13,24 @@ from typing import Any
 import boto3
 from clinic.adapters.dynamodb import DynamoRepository
 from clinic.adapters.dynamodb.appointments import appointment_item, hold_key
+from clinic.adapters.dynamodb.reach import ReachKeys
 from clinic.domain.appointments import Appointment, Status
 from clinic.domain.patients import Patient
 from clinic.domain.resources import Chair, ClinicProfile, Provider, TimeRange
 from clinic.domain.rules import ClinicRules
 from clinic.domain.scheduling import Block, grains_for
+from clinic.domain.tenancy import Reach
 
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STARTS = (time(8, 0), time(10, 30), time(13, 0), time(15, 30))  # four 150 min Spravato blocks a chair
 PROVIDER_CAPACITY = 20
 
 
-def seed_day(world: Any, clinic_id: str, day: date, size: int) -> None:
+def seed_day(world: Any, clinic_id: str, day: date, size: int, organization: str) -> None:
     """`size` Spravato appointments on `day`, four to a chair, as bookings would leave them."""
     rules = ClinicRules()
-    repository = DynamoRepository(boto3.resource("dynamodb").Table(world.table_name))
+    reach = ReachKeys(Reach(organization))
+    repository = DynamoRepository(boto3.resource("dynamodb").Table(world.table_name), reach.reach)
     hours = {d: [TimeRange(start=time(7, 0), end=time(20, 0))] for d in WEEK}
     profile = ClinicProfile(
         clinic_id=clinic_id, name=clinic_id, time_zone="America/New_York", opening_hours=hours
@@ -81,7 +84,7 @@ def seed_day(world: Any, clinic_id: str, day: date, size: int) -> None:
                 created_at=created,
                 updated_at=created,
             )
-            batch.put_item(Item=appointment_item(appointment))
+            batch.put_item(Item=reach.keys(appointment_item(appointment)))
             for grain in grains_for(
                 Block(appointment.start, appointment.end),
                 appointment.chair_id,
@@ -91,7 +94,7 @@ def seed_day(world: Any, clinic_id: str, day: date, size: int) -> None:
                 key = hold_key(clinic_id, appointment.local_date, grain)
                 holds.setdefault((key["pk"], key["sk"]), set()).add(appointment.appointment_id)
         for (pk, sk), holders in holds.items():
-            batch.put_item(Item={"pk": pk, "sk": sk, "holders": holders})
+            batch.put_item(Item=reach.keys({"pk": pk, "sk": sk, "holders": holders}))
     assert timedelta(minutes=150) == kind.block  # the four starts above assume 150 min blocks
 
 

@@ -21,7 +21,7 @@ def main() -> None:
     args = parser.parse_args()
 
     service = LocalService(port=args.port, seed=not args.no_seed, speed=args.speed).start()
-    print(f"Day board:    {service.url}/  (sign in as {', '.join(f'{user} ({group})' for user, group in DEMO_USERS.items())};")
+    print(f"Day board:    {service.url}/  (sign in as {', '.join(f'{name} ({user.role}, {user.organization})' for name, user in DEMO_USERS.items())};")
     print(f"              password {DEMO_PASSWORD}; the first sign-in sets up two-step sign-in:")
     print("              scan the QR code with an authenticator app, or type the key it shows)")
     print(f"Outbox:       {service.url}/outbox  (texts and pages with their links; the clock's fast-forward)")

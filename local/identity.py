@@ -16,7 +16,24 @@ from joserfc.jwk import KeySet
 from .template import resources
 
 DEMO_PASSWORD = "Demo-password-1!"
-DEMO_USERS = {"frontdesk": "front-desk", "clinician": "clinician", "admin": "admin"}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    role: str
+    organization: str
+    clinics: str = "*"  # the custom:clinics attribute
+
+
+# Two practices, so the local stack shows isolation: sign in as `other-desk` and nothing of
+# the demo practice exists.
+DEMO_USERS = {
+    "frontdesk": DemoUser("front-desk", "demo-practice"),
+    "clinician": DemoUser("clinician", "demo-practice"),
+    "admin": DemoUser("admin", "demo-practice"),
+    "other-desk": DemoUser("front-desk", "other-practice"),
+    "other-admin": DemoUser("admin", "other-practice"),
+}
 
 
 class InvalidToken(Exception):
@@ -61,6 +78,7 @@ def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, user
     pool_props = next(iter(resources(template, "AWS::Cognito::UserPool").values()))["Properties"]
     pool = cognito.create_user_pool(
         PoolName="local-staff",
+        Schema=pool_props.get("Schema", []),
         Policies=pool_props["Policies"],
         AdminCreateUserConfig=pool_props["AdminCreateUserConfig"],
         MfaConfiguration=pool_props["MfaConfiguration"],
@@ -80,8 +98,8 @@ def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, user
     for group in resources(template, "AWS::Cognito::UserPoolGroup").values():
         cognito.create_group(UserPoolId=pool["Id"], GroupName=group["Properties"]["GroupName"])
     if users:
-        for username, group in DEMO_USERS.items():
-            add_user(cognito, pool["Id"], username, group, DEMO_PASSWORD)
+        for username, user in DEMO_USERS.items():
+            add_user(cognito, pool["Id"], username, user, DEMO_PASSWORD)
     with urllib.request.urlopen(f"{endpoint}/{pool['Id']}/.well-known/jwks.json") as response:
         keys = KeySet.import_key_set(json.load(response))
     issuer = f"https://cognito-idp.{cognito.meta.region_name}.amazonaws.com/{pool['Id']}"
@@ -89,7 +107,11 @@ def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, user
     return StaffDirectory(cognito, pool["Id"], client["ClientId"], issuer, keys, web_auth_flows)
 
 
-def add_user(cognito: Any, user_pool_id: str, username: str, group: str, password: str) -> None:
-    cognito.admin_create_user(UserPoolId=user_pool_id, Username=username, MessageAction="SUPPRESS")
+def add_user(cognito: Any, user_pool_id: str, username: str, user: DemoUser, password: str) -> None:
+    attributes = [
+        {"Name": "custom:organization", "Value": user.organization},
+        {"Name": "custom:clinics", "Value": user.clinics},
+    ]
+    cognito.admin_create_user(UserPoolId=user_pool_id, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS")
     cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True)
-    cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=group)
+    cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=user.role)

@@ -154,12 +154,12 @@ class LocalService:
         self._undo.append(undo)
 
     def _seed(self) -> None:
-        from clinic.composition import from_settings
+        from clinic.composition import Wiring
         from clinic.settings import settings
 
         from .seed import seed
 
-        seed(from_settings(settings(), boto3.session.Session()))
+        seed(Wiring(settings(), boto3.session.Session()))
 
     def client_config(self) -> dict[str, str]:
         """The web client's runtime configuration: what the deployed site's /config.json holds

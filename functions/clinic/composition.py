@@ -1,5 +1,8 @@
 """The one composition root: both Lambda handlers (api/app.py, workflow/handler.py) and the
-local demo seed build their use cases here, from the settings and one boto3 session."""
+local demo seed build their use cases here, from the settings and one boto3 session.
+
+Use cases are bound to one organization (and, for staff, their clinics): the adapters they
+get scope every key to it, so no use case can load another practice's record by id."""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ from functools import cache
 from collections.abc import Callable
 from typing import Any
 
-from .adapters.dynamodb import DynamoRepository
+from .adapters.dynamodb import ClinicCache, DynamoRepository
 from .adapters.notifications import Notifier
 from .adapters.stepfunctions import StepFunctionsEngine
 from .domain.rules import ClinicRules
+from .domain.tenancy import Reach
 from .settings import ServiceSettings
 from .usecases.appointments import AppointmentStore, StatusChanges, WorkflowRuns
 from .usecases.booking import Bookings
@@ -48,18 +52,21 @@ def use_cases(
     engine: WorkflowEngine,
     messages: Callable[[], Messages],
     *,
+    organization_id: str,
     patient_link_base_url: str,
-    config_cache_seconds: float = 0,
     clock: Clock = system_clock,
 ) -> UseCases:
     """Wires every use case to its ports. `repository` is every record port at once (the
-    DynamoDB adapter, or the tests' in-memory fakes); `messages` is made on first use."""
-    configuration = ClinicConfiguration(repository, config_cache_seconds)
+    DynamoDB adapter, or the tests' in-memory fakes), bound to `organization_id` like
+    `engine`; `messages` is made on first use."""
+    configuration = ClinicConfiguration(repository)
     shared = {"rules": rules, "clinic": configuration.clinic, "clock": clock}
     store = AppointmentStore(records=repository, clock=clock)
     runs = WorkflowRuns(engine=engine, store=store, rules=rules)
     status = StatusChanges(store=store, runs=runs, clinic=configuration.clinic, rules=rules)
-    messaging = {"messages": messages, "patient_link_base_url": patient_link_base_url.rstrip("/")}
+    messaging = {
+        "messages": messages, "patient_link_base_url": patient_link_base_url.rstrip("/"), "organization_id": organization_id
+    }
     waitlist = Waitlist(**shared, records=repository, patients=repository, store=store, runs=runs, links=repository, **messaging)
     bookings = Bookings(
         **shared, patients=repository, store=store, runs=runs, status=status, offer_freed_time=waitlist.offer_freed
@@ -88,20 +95,29 @@ def use_cases(
     )
 
 
-def from_settings(config: ServiceSettings, session: Any) -> UseCases:
-    """The deployed wiring: DynamoDB, Step Functions, SNS and SES through `session`."""
-    repository = DynamoRepository(session.resource("dynamodb").Table(config.table_name))
-    engine = StepFunctionsEngine(session.client("stepfunctions"), config.state_machine_arn)
+class Wiring:
+    """The deployed adapters' shared parts (clients, the clinic cache), made once per
+    execution environment; `for_reach` binds a set of use cases to one caller's reach."""
 
-    @cache
-    def messages() -> Notifier:
-        return Notifier(session.client("sns"), session.client("ses"), config.clinician_topic_arn, config.email_sender)
+    def __init__(self, config: ServiceSettings, session: Any):
+        self.config = config
+        self.table = session.resource("dynamodb").Table(config.table_name)
+        self.stepfunctions = session.client("stepfunctions")
+        self.clinic_cache = ClinicCache(config.config_cache_seconds)
 
-    return use_cases(
-        config.clinic_rules,
-        repository,
-        engine,
-        messages,
-        patient_link_base_url=config.patient_link_base_url,
-        config_cache_seconds=config.config_cache_seconds,
-    )
+        @cache
+        def messages() -> Notifier:
+            return Notifier(session.client("sns"), session.client("ses"), config.clinician_topic_arn, config.email_sender)
+
+        self.messages = messages
+
+    def for_reach(self, reach: Reach) -> UseCases:
+        config = self.config
+        return use_cases(
+            config.clinic_rules,
+            DynamoRepository(self.table, reach, self.clinic_cache),
+            StepFunctionsEngine(self.stepfunctions, config.state_machine_arn, reach.organization_id),
+            self.messages,
+            organization_id=reach.organization_id,
+            patient_link_base_url=config.patient_link_base_url,
+        )

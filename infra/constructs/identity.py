@@ -35,6 +35,12 @@ class StaffIdentity(Construct):
             mfa=cognito.Mfa.REQUIRED if mfa_required else cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            # Whose data a staff member reaches (api/auth.py reads them from the ID token): the
+            # practice, and "*" or the clinic ids they work at. Set by staff management only.
+            custom_attributes={
+                "organization": cognito.StringAttribute(min_len=3, max_len=40, mutable=True),
+                "clinics": cognito.StringAttribute(min_len=1, max_len=2048, mutable=True),
+            },
             deletion_protection=retain,
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )

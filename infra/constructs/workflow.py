@@ -32,6 +32,9 @@ TRANSIENT = [
     "Lambda.TooManyRequestsException",
     "TemporarilyUnavailable",  # our own: DynamoDB, SNS or Step Functions throttled us
 ]
+# What every step and every Map item is given: whose run it is (the organization binds the
+# step's records), which appointment, which run of it.
+RUN = {"organizationId.$": "$.organizationId", "appointmentId.$": "$.appointmentId", "run.$": "$.run"}
 ENDED = ["AppointmentClosed", "Superseded"]  # cancelled, no-show or rescheduled meanwhile
 
 
@@ -150,8 +153,7 @@ class CareWorkflow(Construct):
             "Reminders",
             items_path="$.reminders",
             item_selector={
-                "appointmentId.$": "$.appointmentId",
-                "run.$": "$.run",
+                **RUN,
                 "at.$": "$$.Map.Item.Value.at",
                 "hoursBefore.$": "$$.Map.Item.Value.hoursBefore",
             },
@@ -199,8 +201,7 @@ class CareWorkflow(Construct):
             items_path="$.discharge.followUps",
             max_concurrency=1,
             item_selector={
-                "appointmentId.$": "$.appointmentId",
-                "run.$": "$.run",
+                **RUN,
                 "number.$": "$$.Map.Item.Value.number",
                 "at.$": "$$.Map.Item.Value.at",
                 "hoursAfter.$": "$$.Map.Item.Value.hoursAfter",
@@ -346,7 +347,7 @@ class CareWorkflow(Construct):
         timeout: sfn.Timeout | None = None,
         on_timeout: sfn.IChainable | None = None,
     ) -> tasks.LambdaInvoke:
-        payload = {"step": step, "appointmentId.$": "$.appointmentId", "run.$": "$.run", **arguments}
+        payload = {"step": step, **RUN, **arguments}
         # A plain call returns the function's result as is; a parked one, the callback's output.
         pattern: dict[str, Any] = (
             {"integration_pattern": sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN}
@@ -382,7 +383,7 @@ class CareWorkflow(Construct):
         record = sfn.Pass(
             self,
             f"{name}Failed",
-            parameters={"appointmentId.$": "$.appointmentId", "run.$": "$.run", "failedStep": name, "error.$": "$.failure.Error"},
+            parameters={**RUN, "failedStep": name, "error.$": "$.failure.Error"},
         )
         record.next(self._flag)
         state.add_catch(record, errors=["States.ALL"], result_path="$.failure")

@@ -45,7 +45,10 @@ def test_an_invited_front_desk_sets_a_password_and_mfa_reaches_the_board_and_sig
     assert service.directory is not None
     cognito = boto3.client("cognito-idp")  # the local stack's (moto's) Cognito, as an administrator
     pool = service.directory.user_pool_id
-    cognito.admin_create_user(UserPoolId=pool, Username=USERNAME, TemporaryPassword=TEMPORARY_PASSWORD, MessageAction="SUPPRESS")
+    practice = [{"Name": "custom:organization", "Value": "demo-practice"}, {"Name": "custom:clinics", "Value": "*"}]
+    cognito.admin_create_user(
+        UserPoolId=pool, Username=USERNAME, TemporaryPassword=TEMPORARY_PASSWORD, UserAttributes=practice, MessageAction="SUPPRESS"
+    )
     cognito.admin_add_user_to_group(UserPoolId=pool, Username=USERNAME, GroupName="front-desk")
 
     page = browser.new_page(viewport={"width": 1280, "height": 800})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from tests.support.world import CLINIC, CLINIC_PROFILE, World, at, clinic_day
+from tests.support.world import CLINIC, CLINIC_PROFILE, World, at, clinic_day, org_key
 
 
 def test_clinic_configuration_lists_chairs_providers_and_session_types(clinic: World) -> None:
@@ -78,7 +78,7 @@ def test_twenty_concurrent_conflicting_bookings_exactly_one_wins(clinic: World) 
     assert statuses.count(409) == 19, [(r.status, r.body) for r in replies if r.status not in (201, 409)]
     board = clinic.call("GET", f"/clinics/{CLINIC}/board", query={"date": day.isoformat()})
     assert len(board.body["appointments"]) == 1
-    holds = [i for i in clinic.items() if i["pk"]["S"].startswith("HOLD#") and i.get("holders")]
+    holds = [i for i in clinic.items() if i["pk"]["S"].startswith(org_key("HOLD#")) and i.get("holders")]
     winner = board.body["appointments"][0]["appointmentId"]
     assert {h for item in holds for h in item["holders"]["SS"]} == {winner}
     assert len(holds) == 20  # ten chair grains and ten provider grains
@@ -121,7 +121,7 @@ def test_patient_registration_is_idempotent_too(clinic: World) -> None:
     first = clinic.register_patient(key="same-patient-key")
     again = clinic.register_patient(key="same-patient-key")
     assert first == again
-    assert len([i for i in clinic.items() if i["pk"]["S"].startswith("PATIENT#")]) == 1
+    assert len([i for i in clinic.items() if i["pk"]["S"].startswith(org_key("PATIENT#"))]) == 1
 
 
 def test_day_board_and_patient_history(clinic: World) -> None:

@@ -13,7 +13,7 @@ from clinic.adapters.dynamodb import DynamoRepository
 from clinic.domain.errors import TemporarilyUnavailable
 
 from tests.integration.conftest import clinic_world
-from tests.support.world import CLINIC, CLINIC_PROFILE, World, at
+from tests.support.world import CLINIC, CLINIC_PROFILE, World, at, org_key
 
 # The course below starts Monday 2027-03-01 (the clock is conftest's FIXED_NOW, five days before)
 # and crosses the start of daylight saving time (Sunday 2027-03-14).
@@ -48,13 +48,13 @@ class CourseWorld(World):
     def state(self) -> list[dict[str, Any]]:
         """Every item that means something: a held-time record whose last holder left holds nothing
         (DynamoDB drops the emptied set; TTL removes the record)."""
-        return [i for i in self.items() if not (i["pk"]["S"].startswith("HOLD#") and "holders" not in i)]
+        return [i for i in self.items() if not (i["pk"]["S"].startswith(org_key("HOLD#")) and "holders" not in i)]
 
     def holds_of(self, appointment_ids: set[str]) -> list[str]:
         return [
             item["sk"]["S"]
             for item in self.items()
-            if item["pk"]["S"].startswith("HOLD#") and appointment_ids & set(item.get("holders", {}).get("SS", []))
+            if item["pk"]["S"].startswith(org_key("HOLD#")) and appointment_ids & set(item.get("holders", {}).get("SS", []))
         ]
 
 
@@ -301,4 +301,4 @@ def test_a_booking_cut_short_is_undone_by_its_retry_which_books_the_course_once(
     assert len(sessions) == 12 and {s["courseId"] for s in sessions} == {retried.body["courseId"]}
     assert len(courses.executions()) == 12
     held = courses.holds_of({s["appointmentId"] for s in sessions})
-    assert len(held) == len(set(held)) and len([i for i in courses.state() if i["pk"]["S"].startswith("HOLD#")]) == len(held)
+    assert len(held) == len(set(held)) and len([i for i in courses.state() if i["pk"]["S"].startswith(org_key("HOLD#"))]) == len(held)

@@ -18,12 +18,12 @@ from clinic.usecases import kernel
 from clinic.api.app import ROUTES
 
 from tests.support.faults import Call, Faults, injecting
-from tests.support.world import CHECKLIST, CLINIC, World, at, clinic_day, dose_body, patient_details
+from tests.support.world import CHECKLIST, CLINIC, World, at, clinic_day, dose_body, patient_details, org_key
 
 DAY = clinic_day()
 START = at(DAY, 9)
 ID = "does-not-exist"  # every route reads before it refuses an unknown id: the read meets the fault
-TOKEN = "t" * 43
+TOKEN = "practice-a." + "t" * 43  # the form of a link's token: its organization, then the secret
 # A body each route accepts in shape, so the request reaches DynamoDB.
 BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/clinics/<clinic_id>"): {"name": "North", "openingHours": {"mon": [{"start": "08:00", "end": "18:00"}]}},
@@ -205,7 +205,7 @@ def test_a_cancel_whose_transaction_is_throttled_changes_nothing_and_its_retry_r
     assert clinic.items() == before  # still booked, the chair still held, no audit entry
 
     assert clinic.call("POST", f"{path}/cancel", {"reason": "patient unwell"}).status == 200
-    day = f"HOLD#{CLINIC}#{appointment['localDate']}"
+    day = org_key(f"HOLD#{CLINIC}#{appointment['localDate']}")
     assert [i for i in clinic.items() if i["pk"]["S"] == day and i.get("holders")] == []
     audit = clinic.call("GET", f"{path}/audit").body["entries"]
     assert [e["action"] for e in audit] == ["book", "cancel"]
@@ -257,7 +257,7 @@ def _expire_in_progress_records(world: World) -> None:
 
 
 def patient_records(world: World) -> int:
-    return sum(1 for i in world.items() if i["pk"]["S"].startswith("PATIENT#") and i["sk"]["S"] == "PROFILE")
+    return sum(1 for i in world.items() if i["pk"]["S"].startswith(org_key("PATIENT#")) and i["sk"]["S"] == "PROFILE")
 
 
 def test_a_registration_whose_reply_was_lost_finds_its_patient_instead_of_a_second(shared_clinic: World, faults: Faults) -> None:

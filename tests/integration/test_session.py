@@ -12,7 +12,7 @@ from clinic.usecases import kernel
 from clinic.adapters.stepfunctions import StepFunctionsEngine
 from clinic.domain.errors import TemporarilyUnavailable
 
-from tests.support.world import CHECKLIST, CLINIC, World, at, clinic_day, dose_body
+from tests.support.world import CHECKLIST, CLINIC, ORGANIZATION, World, at, clinic_day, dose_body, org_key
 
 DAY = clinic_day()
 START = at(DAY, 9)
@@ -71,7 +71,8 @@ def test_booking_starts_one_execution_named_from_the_appointment_with_ids_only(s
     assert execution["name"] == f"{session.appointment['appointmentId']}-1"
     described = boto3.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
     payload = json.loads(described["input"])
-    assert set(payload) == {"appointmentId", "run", "start", "reminders"}
+    assert set(payload) == {"organizationId", "appointmentId", "run", "start", "reminders"}
+    assert payload["organizationId"] == "practice-a"
     for value in (session.patient["givenName"], session.patient["familyName"], session.patient["phone"]):
         assert value not in described["input"]
 
@@ -279,7 +280,7 @@ def test_discharge_frees_the_rest_of_the_chair_s_block_after_turnover(session: S
 
 
 def chair_held(session: Session, grain: datetime) -> bool:
-    key = {"pk": {"S": f"HOLD#{CLINIC}#{DAY.isoformat()}"}, "sk": {"S": f"chair#chair-1#{utc(grain)}"}}
+    key = {"pk": {"S": org_key(f"HOLD#{CLINIC}#{DAY.isoformat()}")}, "sk": {"S": f"chair#chair-1#{utc(grain)}"}}
     item = session.world.dynamodb.get_item(TableName=session.world.table_name, Key=key).get("Item", {})
     return session.appointment["appointmentId"] in item.get("holders", {}).get("SS", [])
 
@@ -338,16 +339,19 @@ def test_the_board_shows_each_appointment_s_phase(session: Session) -> None:
 def test_a_check_in_landing_as_the_grace_ends_is_not_turned_into_a_no_show(session: Session) -> None:
     # The workflow read the appointment as booked; the front desk checks in before its no-show write.
     from clinic.api.app import ENVIRONMENTS
+    from clinic.api.routing import use_cases_for
+    from clinic.domain.tenancy import Reach
 
     session.at(START + timedelta(minutes=30))
-    with ENVIRONMENTS.use() as environment:
-        records = environment.use_cases.appointments.records
+    with ENVIRONMENTS.use():
+        uses = use_cases_for(Reach(ORGANIZATION))  # what the front desk's request is given
+        records = uses.appointments.records
         stale = records.get_appointment(session.appointment["appointmentId"])
         reads = iter([stale])
         real_get = records.get_appointment
         session.monkeypatch.setattr(records, "get_appointment", lambda i: next(reads, None) or real_get(i))
         assert session.post("check-in", role="front-desk").status == 200
-        missed = environment.use_cases.care_workflow.missed_check_in(session.appointment["appointmentId"], run=1)
+        missed = uses.care_workflow.missed_check_in(session.appointment["appointmentId"], run=1)
         assert missed == {"arrived": True}
     assert session.world.call("GET", session.path).body["status"] == "arrived"
 

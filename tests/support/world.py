@@ -15,10 +15,16 @@ from local.aws import deploy, reset_functions, serialize_dynamodb
 from local.gateway import LambdaContext, rest_event
 from tests.support import conformance
 
+ORGANIZATION = "practice-a"
 CLINIC = "north"
 ZONE = ZoneInfo("America/New_York")
 ALL_WEEK = {day: [{"start": "08:00", "end": "18:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 CLINIC_PROFILE = {"name": "North", "timeZone": ZONE.key, "openingHours": ALL_WEEK, "remsCertified": True}
+
+
+def org_key(key: str, organization: str = ORGANIZATION) -> str:
+    """A partition key as stored: every one starts with its organization."""
+    return f"ORG#{organization}#{key}"
 
 
 def patient_details(**overrides: Any) -> dict[str, Any]:
@@ -58,11 +64,21 @@ def dose_body(started_at: datetime, **changes: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
-def claims_for(role: str | None, user: str | None = None) -> dict[str, Any] | None:
+def claims_for(
+    role: str | None, user: str | None = None, *, organization: str = ORGANIZATION, clinics: str = "*"
+) -> dict[str, Any] | None:
+    """What the Cognito authorizer hands over for a staff member: `clinics` is the
+    `custom:clinics` attribute ("*" for every clinic of the organization)."""
     if role is None:
         return None
     user = user or f"{role}-user"
-    return {"sub": f"sub-{user}", "cognito:username": user, "cognito:groups": role}
+    return {
+        "sub": f"sub-{user}",
+        "cognito:username": user,
+        "cognito:groups": role,
+        "custom:organization": organization,
+        "custom:clinics": clinics,
+    }
 
 
 @dataclass

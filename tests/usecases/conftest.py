@@ -70,7 +70,7 @@ def clinic() -> Clinic:
     supervises two patients at once and a prescriber; the clock stands at NOW."""
     records, engine, messages, clock = InMemoryRecords(), RecordingEngine(), RecordingMessages(), Clock(NOW)
     uses = use_cases(
-        ClinicRules(), records, engine, lambda: messages, patient_link_base_url="https://clinic.example/patient", clock=clock
+        ClinicRules(), records, engine, lambda: messages, organization_id="practice-a", patient_link_base_url="https://clinic.example/patient", clock=clock
     )
     world = Clinic(uses, records, engine, messages, clock)
     hours = {day: [TimeRange(start=time(8), end=time(18))] for day in WEEK}

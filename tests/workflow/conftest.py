@@ -18,7 +18,7 @@ from moto.sns.models import sns_backends
 from local.stepfunctions import ManualClock, in_process_lambdas, stop_all, virtual_time
 from tests.support.logs import CapturedLogs, captured_logs
 from tests.support.timing import eventually
-from tests.support.world import ALL_WEEK, CLINIC, CLINIC_PROFILE, Reply, World, at, dose_body
+from tests.support.world import ALL_WEEK, CLINIC, CLINIC_PROFILE, Reply, World, at, dose_body, org_key
 
 # A Tuesday noon; the clinic in tests.support.world is open every day 08:00-18:00 New York time.
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
@@ -75,7 +75,7 @@ class CareWorld(World):
         self.sleeping_until(start - timedelta(hours=48))
         self.advance_to(start - timedelta(hours=48))
         text = eventually(lambda: self.sms() and self.sms()[0][1], what="the first reminder")
-        key = {"pk": {"S": f"APPT#{appointment['appointmentId']}"}, "sk": {"S": "MESSAGE#reminder-1-48h"}}
+        key = {"pk": {"S": org_key(f"APPT#{appointment['appointmentId']}")}, "sk": {"S": "MESSAGE#reminder-1-48h"}}
         eventually(lambda: "Item" in self.dynamodb.get_item(TableName=self.table_name, Key=key), what="the reminder recorded")
         return text
 
@@ -122,7 +122,7 @@ class CareWorld(World):
         return [e["stateEnteredEventDetails"]["name"] for e in self.history(appointment, run) if "stateEnteredEventDetails" in e]
 
     def follow_up(self, appointment: dict[str, Any], number: int) -> dict[str, Any] | None:
-        key = {"pk": {"S": f"APPT#{appointment['appointmentId']}"}, "sk": {"S": f"FOLLOWUP#{number:02d}"}}
+        key = {"pk": {"S": org_key(f"APPT#{appointment['appointmentId']}")}, "sk": {"S": f"FOLLOWUP#{number:02d}"}}
         item = self.dynamodb.get_item(TableName=self.table_name, Key=key).get("Item")
         return {k: v.get("S", v.get("N", v.get("L"))) for k, v in item.items()} if item else None
 

@@ -27,7 +27,7 @@ from clinic.usecases.care_workflow import CareWorkflow
 from tests.support.faults import Call, Faults
 from tests.support.logs import CapturedLogs
 from tests.support.timing import eventually
-from tests.support.world import ALL_WEEK, CLINIC, at
+from tests.support.world import ALL_WEEK, CLINIC, at, org_key
 from tests.workflow.conftest import NOW, CareWorld
 from tests.workflow.journeys import task_states
 
@@ -223,7 +223,7 @@ def sleepers(care: CareWorld, instant: datetime, count: int) -> None:
 def parked(care: CareWorld, cell: Cell | dict[str, Any], step: str) -> None:
     """Waits until the run stored its token for `step` (read from the table: polling the API costs CPU)."""
     appointment_id = cell.id if isinstance(cell, Cell) else cell["appointmentId"]
-    key = {"pk": {"S": f"APPT#{appointment_id}"}, "sk": {"S": "APPT"}}
+    key = {"pk": {"S": org_key(f"APPT#{appointment_id}")}, "sk": {"S": "APPT"}}
 
     def waiting_for() -> str | None:
         item = care.dynamodb.get_item(TableName=care.table_name, Key=key)["Item"]

@@ -414,7 +414,7 @@ def test_after_three_rounds_of_the_chain_paging_stops_and_the_escalation_is_hand
     assert counted.count("EscalationHandedOff") == 1
     assert len(care.history(appointment)) < 1_000  # Step Functions fails an execution at 25,000 events
     # Run again (a retried invocation): the clinicians are not paged twice.
-    again = {"step": "hand-off-escalation", "appointmentId": appointment["appointmentId"], "run": 1, "number": 1}
+    again = {"step": "hand-off-escalation", "organizationId": "practice-a", "appointmentId": appointment["appointmentId"], "run": 1, "number": 1}
     assert workflow_handler.lambda_handler(again, LambdaContext()) == {"handedOff": True}
     assert len([s for s, _ in care.pages() if s == "URGENT safety alert unacknowledged"]) == 1
     ack = care.call("POST", f"/escalations/{escalation['escalationId']}/acknowledge", {"note": "reached"}, role="clinician")

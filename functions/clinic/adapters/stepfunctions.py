@@ -14,15 +14,16 @@ _CALLBACK_SETTLED = frozenset({"TaskDoesNotExist", "TaskTimedOut", "InvalidToken
 
 
 class StepFunctionsEngine:
-    def __init__(self, client: Any, state_machine_arn: str):
+    def __init__(self, client: Any, state_machine_arn: str, organization_id: str):
         self.client = client
         self.state_machine_arn = state_machine_arn
+        self.organization_id = organization_id  # every step's input carries it, to bind its records
         # Executions live under the machine's ARN: ...:stateMachine:{name} -> ...:execution:{name}:{execution}
         self._execution_prefix = state_machine_arn.replace(":stateMachine:", ":execution:", 1)
 
     def start(self, name: str, payload: dict[str, Any]) -> None:
         try:
-            self.client.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload))
+            self.client.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=json.dumps({**payload, "organizationId": self.organization_id}))
         except ClientError as error:
             if error.response["Error"]["Code"] != "ExecutionAlreadyExists":  # a retried start
                 raise TemporarilyUnavailable("the care workflow could not be started") from error

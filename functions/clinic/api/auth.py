@@ -3,7 +3,9 @@
 API Gateway's Cognito authorizer has already checked the token's signature, expiry and
 audience; its claims arrive in requestContext, which the client cannot set. Here we read
 them and check the route's groups before anything else runs, so a caller without the
-right role learns nothing about the request's shape.
+right role learns nothing about the request's shape. The caller's organization and clinics
+come from the custom attributes `custom:organization` and `custom:clinics`, which only an
+admin call can write (the app client may read them, not write them).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from ..domain.errors import InvalidRequest
+from ..domain.tenancy import Reach, clinics_claim
 from ..usecases.kernel import Actor
 
 FRONT_DESK = "front-desk"
@@ -70,7 +74,21 @@ def actor_of(event: dict[str, Any]) -> Actor:
         user_id=claims["sub"],
         name=claims.get("cognito:username") or claims.get("username") or claims["sub"],
         groups=groups_of(claims),
+        reach=reach_of(claims),
     )
+
+
+def reach_of(claims: dict[str, Any]) -> Reach:
+    """The organization and clinics the token's holder works for; a token without them (a
+    user made outside staff management) reaches nothing."""
+    refused = AccessDenied(403, "your account belongs to no practice yet; ask your practice's admin")
+    clinic_ids = clinics_claim(str(claims.get("custom:clinics") or ""))
+    if clinic_ids == frozenset():
+        raise refused
+    try:
+        return Reach(str(claims.get("custom:organization") or ""), clinic_ids)
+    except InvalidRequest:
+        raise refused from None
 
 
 def authorize(event: dict[str, Any], policies: list[RoutePolicy]) -> None:
@@ -92,7 +110,7 @@ def authorize(event: dict[str, Any], policies: list[RoutePolicy]) -> None:
     guarded = [policy for policy in here if policy.groups != PUBLIC]
     if not guarded:
         return
-    actor = actor_of(event)
+    actor = actor_of(event)  # also refuses a token with no organization
     for policy in guarded:
         if not actor.groups & policy.groups:
             allowed = ", ".join(sorted(policy.groups))

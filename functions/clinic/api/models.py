@@ -128,12 +128,12 @@ class DischargeRequest(_Request):
 
 
 class ConfirmationRequest(_Request):
-    token: str = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="from the reminder's link")
+    token: str = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$", description="from the reminder's link")
     attending: StrictBool
     ride_arranged: StrictBool = Field(description="someone drives the patient home: no driving until the next day")
 
 
-LINK_TOKEN = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="from the message's link")
+LINK_TOKEN = Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$", description="from the message's link")
 
 
 class SurveyRequest(_Request):

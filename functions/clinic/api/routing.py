@@ -8,6 +8,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,8 +19,10 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from pydantic import BaseModel
 
-from ..composition import UseCases, from_settings
+from ..composition import UseCases, Wiring
 from ..domain.appointments import Appointment
+from ..domain.links import organization_of
+from ..domain.tenancy import Reach
 from ..environments import Environments
 from ..settings import settings
 from ..usecases.kernel import Actor
@@ -81,7 +84,7 @@ class ApiEnvironment:
         config = settings()
         # A session of its own: boto3's default session is not safe to share while threads create clients.
         session = boto3.session.Session()
-        self.use_cases = from_settings(config, session)
+        self.wiring = Wiring(config, session)
         self.persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_session=session)
         cors = CORSConfig(allow_origin=config.allowed_origin, allow_headers=[HEADER], max_age=600)
         # Metrics of its own (Powertools' Metrics is shared process-wide), flushed per invocation.
@@ -105,8 +108,27 @@ def environment() -> ApiEnvironment:
     return ENVIRONMENTS.current()
 
 
+@lru_cache(maxsize=64)
+def _bound(wiring: Wiring, reach: Reach) -> UseCases:
+    return wiring.for_reach(reach)
+
+
+def use_cases_for(reach: Reach) -> UseCases:
+    """The use cases a request with this reach is given (kept while the environment is warm)."""
+    return _bound(environment().wiring, reach)
+
+
 def use_cases() -> UseCases:
-    return environment().use_cases
+    """The use cases of the signed-in caller: bound to their organization and clinics."""
+    reach = caller().reach
+    assert reach is not None  # actor_of refuses a token without one
+    return use_cases_for(reach)
+
+
+def link_use_cases(token: str) -> UseCases:
+    """A patient link's use cases: bound to the organization the link names (every clinic of
+    it; the link's own record says which appointment)."""
+    return use_cases_for(Reach(organization_of(token)))
 
 
 def caller() -> Actor:
@@ -145,5 +167,5 @@ def appointment_reply(appointment: Appointment) -> dict[str, Any]:
     return appointment_view(appointment, use_cases().rules)
 
 
-def clinic_zone(clinic_id: str) -> ZoneInfo:
-    return use_cases().configuration.clinic(clinic_id).profile.zone
+def clinic_zone(clinic_id: str, uses: UseCases | None = None) -> ZoneInfo:
+    return (uses or use_cases()).configuration.clinic(clinic_id).profile.zone

@@ -64,3 +64,10 @@ class LinkGone(DomainError):
 
 class Undeliverable(DomainError):
     """A message that cannot be delivered as things stand: retrying will not help, staff must act."""
+
+
+class OutsideReach(DomainError):
+    """A clinic of the caller's organization that the caller does not work at."""
+
+    def __init__(self) -> None:
+        super().__init__("your account does not work at this clinic; an admin of your practice can add it")

@@ -1,4 +1,6 @@
-"""Patient links: an unguessable token in the URL, only its hash in storage."""
+"""Patient links: an unguessable token in the URL, only its hash in storage. The token
+starts with its organization's id, so a link finds its practice's records without any
+shared lookup; changing that part changes the hash, and the link matches nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
+from .errors import LinkInvalid
 from .model import Record
+from .tenancy import ORGANIZATION_ID
 
 TOKEN_BYTES = 32  # 256 random bits
 
@@ -29,8 +33,15 @@ class Link(Record):
     waitlist_entry: str | None = None  # WAITLIST: whose offer it is (appointment_id is the offer's id)
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+def new_token(organization_id: str) -> str:
+    return f"{organization_id}.{secrets.token_urlsafe(TOKEN_BYTES)}"
+
+
+def organization_of(token: str) -> str:
+    organization_id, dot, _ = token.partition(".")
+    if not dot or not ORGANIZATION_ID.match(organization_id):
+        raise LinkInvalid("this link is not valid; please use the latest message from your clinic")
+    return organization_id
 
 
 def digest(token: str) -> str:

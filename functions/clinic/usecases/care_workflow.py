@@ -48,6 +48,7 @@ class CareWorkflow(ClinicUseCase):
     follow_ups: FollowUps
     messages: Callable[[], Messages]  # made on first use: most requests never send one
     patient_link_base_url: str  # without a trailing slash
+    organization_id: str  # the practice whose links these are (a link's token names it)
 
     # --- before the session ----------------------------------------------------------
     def remind(self, appointment_id: str, run: int, hours_before: int) -> dict[str, Any]:
@@ -55,7 +56,7 @@ class CareWorkflow(ClinicUseCase):
         key = f"reminder-{run}-{hours_before}h"
         if appointment.status is not Status.BOOKED or self.log.message_sent(appointment_id, key):
             return {"sent": False}
-        token = new_token()
+        token = new_token(self.organization_id)
         link = Link(
             digest=digest(token),
             kind=LinkKind.CONFIRM,

@@ -49,6 +49,7 @@ class FollowUps(ClinicUseCase):
     engine: WorkflowEngine
     messages: Callable[[], Messages]  # made on first use: most requests never send one
     patient_link_base_url: str  # without a trailing slash
+    organization_id: str  # the practice whose links these are (a link's token names it)
 
     # --- the care workflow's follow-up steps -------------------------------------------
     def open_and_wait(
@@ -363,7 +364,7 @@ class FollowUps(ClinicUseCase):
         key = f"{purpose}-{follow_up.run}-{follow_up.number}"
         if self.log.message_sent(follow_up.appointment_id, key):
             return follow_up
-        token = new_token()
+        token = new_token(self.organization_id)
         self.links.save_link(
             Link(
                 digest=digest(token),

@@ -19,16 +19,20 @@ from ..domain.patients import Patient
 from ..domain.resources import Clinic
 from ..domain.rules import ClinicRules
 from ..domain.scheduling import Scheduler
+from ..domain.tenancy import Reach
 from .ports import MessageLog, Messages, PatientRecords
 
 
 @dataclass(frozen=True)
 class Actor:
-    """The signed-in staff member, from the identity token's claims."""
+    """The signed-in staff member, from the identity token's claims (the care workflow and
+    patient links act without a reach of their own: their records are bound to the run's or
+    the link's organization)."""
 
     user_id: str
     name: str
     groups: frozenset[str]
+    reach: Reach | None = None
 
 
 # The care workflow acts in its own name when it changes an appointment (a missed check-in);

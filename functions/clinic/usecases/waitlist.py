@@ -33,6 +33,7 @@ class Waitlist(ClinicUseCase):
     links: LinkRecords
     messages: Callable[[], PatientMessages]  # made on first use: most requests never send one
     patient_link_base_url: str  # without a trailing slash
+    organization_id: str  # the practice whose links these are (a link's token names it)
 
     # --- the list -------------------------------------------------------------------
     def join(
@@ -116,7 +117,7 @@ class Waitlist(ClinicUseCase):
         return offer
 
     def _send(self, offer: WaitlistOffer, entry: WaitlistEntry, patient: Patient) -> None:
-        token = new_token()
+        token = new_token(self.organization_id)
         link = Link(
             digest=digest(token),
             kind=LinkKind.WAITLIST,

@@ -1,5 +1,6 @@
 """Lambda entry point of the care workflow's tasks: `event["step"]` names the step, the
-rest are its arguments (ids and numbers only). Errors propagate: their class name is the
+rest are its arguments (ids and numbers only), among them the organization the run belongs
+to, which binds the step's records. Errors propagate: their class name is the
 error the state machine retries (TemporarilyUnavailable) or catches (AppointmentClosed,
 Superseded, anything else → needs attention)."""
 
@@ -15,9 +16,10 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from botocore.exceptions import ClientError
 
 from ..adapters.dynamodb import is_throttled
-from ..composition import from_settings
+from ..composition import Wiring
 from ..domain.errors import DomainError, TemporarilyUnavailable
 from ..domain.escalations import LEVELS
+from ..domain.tenancy import Reach
 from ..environments import Environments
 from ..settings import settings
 from ..usecases.care_workflow import CareWorkflow
@@ -25,9 +27,9 @@ from ..usecases.care_workflow import CareWorkflow
 logger = Logger(service="care-workflow")
 
 
-def _build() -> CareWorkflow:
+def _build() -> Wiring:
     # A session of its own: boto3's default session is not safe to share while threads create clients.
-    return from_settings(settings(), boto3.session.Session()).care_workflow
+    return Wiring(settings(), boto3.session.Session())
 
 
 ENVIRONMENTS = Environments(_build)
@@ -71,7 +73,8 @@ def _dispatch(workflow: CareWorkflow, event: dict[str, Any]) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(step=event.get("step"), appointment_id=event.get("appointmentId"), run=event.get("run"))
     try:
-        with ENVIRONMENTS.use() as workflow:
+        with ENVIRONMENTS.use() as wiring:
+            workflow = wiring.for_reach(Reach(event["organizationId"])).care_workflow
             result = _dispatch(workflow, event)
     except DomainError:
         raise  # its message names ids and rules only

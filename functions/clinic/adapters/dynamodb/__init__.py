@@ -1,5 +1,9 @@
 """The clinic's single DynamoDB table: every record port of usecases/ports.py.
 
+Every partition key below is written and read with the organization in front of it,
+ORG#{organization}#..., by reach.py: one practice's records never share a partition with
+another's, and a repository bound to one organization cannot name another's.
+
 Access patterns and the keys that serve them (also in docs/table-design.md):
 
 | pattern                          | read                                   | key                                         |
@@ -26,15 +30,25 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 
 from __future__ import annotations
 
+from typing import Any
+
+from ...domain.tenancy import Reach
+
 from .appointments import AppointmentTable
-from .clinics import ClinicTable
+from .clinics import ClinicCache, ClinicTable
 from .courses import CourseAndWaitlistTable
 from .follow_ups import FollowUpTable
 from .session import SessionTable
 from .table import is_throttled
 
-__all__ = ["DynamoRepository", "is_throttled"]
+__all__ = ["ClinicCache", "DynamoRepository", "is_throttled"]
 
 
 class DynamoRepository(ClinicTable, AppointmentTable, CourseAndWaitlistTable, SessionTable, FollowUpTable):
-    """The whole table, one part per record family (each in its own module here)."""
+    """The whole table as one organization (and, for staff, their clinics) sees it; one part
+    per record family (each in its own module here)."""
+
+    def __init__(self, table: Any, reach: Reach, clinic_cache: ClinicCache | None = None):
+        super().__init__(table, reach)
+        if clinic_cache is not None:
+            self.clinic_cache = clinic_cache

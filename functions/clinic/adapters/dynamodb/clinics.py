@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from ...domain.errors import AlreadyExists
 from ...domain.patients import Patient
 from ...domain.resources import Chair, Clinic, ClinicProfile, Provider
 from .table import TableAccess, from_item, to_item
 
 
+class ClinicCache:
+    """Clinic configuration changes rarely and every request reads it: a warm environment
+    keeps it this long, by scoped partition key (so after the reach check, and never across
+    organizations). Conflicts never depend on it (DynamoDB's conditions decide)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._clinics: dict[str, tuple[float, Clinic]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Clinic | None:
+        with self._lock:
+            cached = self._clinics.get(key)
+        if cached is None or time.monotonic() - cached[0] >= self.seconds:
+            return None
+        return cached[1]
+
+    def put(self, key: str, clinic: Clinic) -> None:
+        with self._lock:
+            self._clinics[key] = (time.monotonic(), clinic)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._clinics.pop(key, None)
+
+
 class ClinicTable(TableAccess):
     """A clinic's profile, chairs and providers; patients."""
 
+    clinic_cache = ClinicCache(0)  # nothing kept, unless the repository is given a cache
+
     def load_clinic(self, clinic_id: str) -> Clinic | None:
+        scoped = self._keys.partition(f"CLINIC#{clinic_id}")  # refuses a clinic outside reach first
+        cached = self.clinic_cache.get(scoped)
+        if cached is not None:
+            return cached
+        clinic = self._read_clinic(clinic_id)
+        if clinic is not None:
+            self.clinic_cache.put(scoped, clinic)
+        return clinic
+
+    def _read_clinic(self, clinic_id: str) -> Clinic | None:
         items = self._query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"CLINIC#{clinic_id}"})
         profile = None
         chairs: dict[str, Chair] = {}
@@ -31,14 +72,18 @@ class ClinicTable(TableAccess):
         return Clinic(profile=profile, chairs=chairs, providers=providers)
 
     def save_clinic_profile(self, profile: ClinicProfile) -> None:
-        self._call(self.table.put_item, Item=to_item(profile, pk=f"CLINIC#{profile.clinic_id}", sk="PROFILE", type="clinic"))
+        self._save_configuration(profile.clinic_id, to_item(profile, sk="PROFILE", type="clinic"))
 
     def save_chair(self, clinic_id: str, chair: Chair) -> None:
-        self._call(self.table.put_item, Item=to_item(chair, pk=f"CLINIC#{clinic_id}", sk=f"CHAIR#{chair.chair_id}", type="chair"))
+        self._save_configuration(clinic_id, to_item(chair, sk=f"CHAIR#{chair.chair_id}", type="chair"))
 
     def save_provider(self, clinic_id: str, provider: Provider) -> None:
-        item = to_item(provider, pk=f"CLINIC#{clinic_id}", sk=f"PROVIDER#{provider.provider_id}", type="provider")
-        self._call(self.table.put_item, Item=item)
+        self._save_configuration(clinic_id, to_item(provider, sk=f"PROVIDER#{provider.provider_id}", type="provider"))
+
+    def _save_configuration(self, clinic_id: str, item: dict[str, object]) -> None:
+        partition = f"CLINIC#{clinic_id}"
+        self._call(self.table.put_item, Item={**item, "pk": partition})
+        self.clinic_cache.drop(self._keys.partition(partition))
 
     def create_patient(self, patient: Patient) -> None:
         item = to_item(patient, pk=f"PATIENT#{patient.patient_id}", sk="PROFILE", type="patient")

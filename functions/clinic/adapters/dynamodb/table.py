@@ -11,6 +11,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from ...domain.errors import Conflict, TemporarilyUnavailable
+from ...domain.tenancy import Reach
+from .reach import ReachKeys
 
 KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "expiresAt", "type"})
 # Errors a retry after a pause can cure: the caller gets 503 with Retry-After.
@@ -53,13 +55,16 @@ def is_throttled(error: ClientError) -> bool:
 
 
 class TableAccess:
-    """The table and its plumbing, which each part of the adapter builds on."""
+    """The table and its plumbing, which each part of the adapter builds on. Every call goes
+    through `_call`, which scopes it to one organization (reach.py)."""
 
-    def __init__(self, table: Any):
+    def __init__(self, table: Any, reach: Reach):
         """`table` is a boto3 DynamoDB Table resource; its client serializes Python values."""
         self.table = table
         self.client = table.meta.client
         self.name = table.name
+        self.reach = reach
+        self._keys = ReachKeys(reach)
 
     def _transact(self, operations: list[dict[str, Any]]) -> int | None:
         """Runs the transaction; returns None, or the index of the first operation whose
@@ -111,10 +116,9 @@ class TableAccess:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    @staticmethod
-    def _call(operation: Any, **kwargs: Any) -> Any:
+    def _call(self, operation: Any, **kwargs: Any) -> Any:
         try:
-            return operation(**kwargs)
+            return self._keys.response(operation(**self._keys.request(kwargs)))
         except ClientError as error:
             if is_throttled(error):
                 raise TemporarilyUnavailable("the database is busy; retry shortly") from error

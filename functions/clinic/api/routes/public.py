@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from ..auth import PUBLIC
 from ..models import ConfirmationRequest, OfferRequest, ReminderLinkRequest, SurveyAnswersRequest, SurveyRequest
-from ..routing import Routes, clinic_zone, use_cases
+from ..routing import Routes, clinic_zone, link_use_cases
 from ..views import survey_view
 
 routes = Routes()
@@ -18,12 +18,12 @@ routes = Routes()
 @routes("POST", "/public/surveys", PUBLIC)
 def post_survey(body: Annotated[SurveyRequest, Body()]) -> dict[str, Any]:
     """The questionnaires the link still asks (POST: the token stays out of URLs and logs)."""
-    return survey_view(use_cases().follow_ups.survey(body.token))
+    return survey_view(link_use_cases(body.token).follow_ups.survey(body.token))
 
 
 @routes("POST", "/public/surveys/answers", PUBLIC)
 def post_survey_answers(body: Annotated[SurveyAnswersRequest, Body()]) -> dict[str, Any]:
-    follow_up = use_cases().follow_ups.submit(body.token, body.instrument, dict(body.answers))
+    follow_up = link_use_cases(body.token).follow_ups.submit(body.token, body.instrument, dict(body.answers))
     view = survey_view(follow_up)
     if view["crisisResources"]:
         view["message"] = "If you are thinking about harming yourself, please reach out now. A clinician will contact you."
@@ -34,7 +34,7 @@ def post_survey_answers(body: Annotated[SurveyAnswersRequest, Body()]) -> dict[s
 
 @routes("POST", "/public/confirmations", PUBLIC)
 def post_confirmation(body: Annotated[ConfirmationRequest, Body()]) -> dict[str, Any]:
-    use_cases().reminder_links.confirm_attendance(body.token, body.attending, body.ride_arranged)
+    link_use_cases(body.token).reminder_links.confirm_attendance(body.token, body.attending, body.ride_arranged)
     if not body.attending:
         message = "Thank you for letting us know. The clinic will call you to find another time."
     elif not body.ride_arranged:
@@ -48,11 +48,12 @@ def post_confirmation(body: Annotated[ConfirmationRequest, Body()]) -> dict[str,
 def post_confirmation_open(body: Annotated[ReminderLinkRequest, Body()]) -> dict[str, Any]:
     """What a reminder's link opens: which appointment it asks about (the clinic, the session
     and its time; nothing else about the patient). The link stays unused."""
-    appointment = use_cases().reminder_links.appointment_of(body.token)
-    clinic = use_cases().configuration.clinic(appointment.clinic_id)
+    uses = link_use_cases(body.token)
+    appointment = uses.reminder_links.appointment_of(body.token)
+    clinic = uses.configuration.clinic(appointment.clinic_id)
     return {
         "clinic": clinic.profile.name,
-        "session": use_cases().rules.session_types[appointment.session_type].label,
+        "session": uses.rules.session_types[appointment.session_type].label,
         "startLocal": appointment.start.astimezone(clinic.profile.zone).isoformat(),
         "timeZone": clinic.profile.zone.key,
     }
@@ -61,11 +62,12 @@ def post_confirmation_open(body: Annotated[ReminderLinkRequest, Body()]) -> dict
 @routes("POST", "/public/waitlist-offers", PUBLIC)
 def post_waitlist_offer(body: Annotated[OfferRequest, Body()]) -> dict[str, Any]:
     """What a waitlist offer's link opens: the time, and whether it is still to be had."""
-    offer, mine = use_cases().waitlist.offer(body.token)
-    clinic = use_cases().configuration.clinic(offer.clinic_id)
+    uses = link_use_cases(body.token)
+    offer, mine = uses.waitlist.offer(body.token)
+    clinic = uses.configuration.clinic(offer.clinic_id)
     return {
         "clinic": clinic.profile.name,
-        "session": use_cases().rules.session_types[offer.session_type].label,
+        "session": uses.rules.session_types[offer.session_type].label,
         "startLocal": offer.start.astimezone(clinic.profile.zone).isoformat(),
         "timeZone": clinic.profile.zone.key,
         "status": "yours" if mine else offer.status.value,
@@ -75,9 +77,10 @@ def post_waitlist_offer(body: Annotated[OfferRequest, Body()]) -> dict[str, Any]
 @routes("POST", "/public/waitlist-offers/accept", PUBLIC)
 def post_waitlist_accept(body: Annotated[OfferRequest, Body()]) -> dict[str, Any]:
     """The first patient to accept books the time; the others get 410 and stay on the waitlist."""
-    appointment = use_cases().waitlist.accept(body.token)
+    uses = link_use_cases(body.token)
+    appointment = uses.waitlist.accept(body.token)
     return {
         "booked": True,
-        "startLocal": appointment.start.astimezone(clinic_zone(appointment.clinic_id)).isoformat(),
+        "startLocal": appointment.start.astimezone(clinic_zone(appointment.clinic_id, uses)).isoformat(),
         "message": "The time is yours. The clinic will send you a reminder before it.",
     }

@@ -117,8 +117,12 @@ class World:
         user: str | None = None,
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
+        organization: str = ORGANIZATION,
+        clinics: str = "*",
     ) -> Reply:
-        event = rest_event(method, path, body=body, claims=claims_for(role, user), headers=headers, query=query)
+        """As a staff member of `role` in `organization` working at `clinics` ("*": every clinic)."""
+        claims = claims_for(role, user, organization=organization, clinics=clinics)
+        event = rest_event(method, path, body=body, claims=claims, headers=headers, query=query)
         response = api_module.lambda_handler(event, LambdaContext())
         payload = json.loads(response["body"]) if response.get("body") else None
         headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
@@ -132,30 +136,36 @@ class World:
         return sorted((item for page in pages for item in page["Items"]), key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
 
     # --- a clinic to work in ----------------------------------------------------------
-    def set_up_clinic(self, *, chairs: int = 3, nurse_capacity: int = 2) -> None:
-        self._ok(self.call("PUT", f"/clinics/{CLINIC}", CLINIC_PROFILE, role="admin"))
-        for n in range(1, chairs + 1):
-            self._ok(self.call("PUT", f"/clinics/{CLINIC}/chairs/chair-{n}", {"name": f"Chair {n}"}, role="admin"))
-        nurse = {"name": "Nurse A", "role": "nurse", "capacity": nurse_capacity, "workingHours": ALL_WEEK}
-        self._ok(self.call("PUT", f"/clinics/{CLINIC}/providers/nurse-a", nurse, role="admin"))
-        prescriber = {"name": "Dr B", "role": "prescriber", "capacity": 1, "workingHours": ALL_WEEK}
-        self._ok(self.call("PUT", f"/clinics/{CLINIC}/providers/dr-b", prescriber, role="admin"))
+    def set_up_clinic(
+        self, *, chairs: int = 3, nurse_capacity: int = 2, clinic: str = CLINIC, organization: str = ORGANIZATION
+    ) -> None:
+        def admin(path: str, body: dict[str, Any]) -> None:
+            self._ok(self.call("PUT", f"/clinics/{clinic}{path}", body, role="admin", organization=organization))
 
-    def register_patient(self, key: str = "patient-key-1", **overrides: Any) -> dict[str, Any]:
-        reply = self.call("POST", "/patients", patient_details(**overrides), headers={"Idempotency-Key": key})
+        admin("", CLINIC_PROFILE)
+        for n in range(1, chairs + 1):
+            admin(f"/chairs/chair-{n}", {"name": f"Chair {n}"})
+        admin("/providers/nurse-a", {"name": "Nurse A", "role": "nurse", "capacity": nurse_capacity, "workingHours": ALL_WEEK})
+        admin("/providers/dr-b", {"name": "Dr B", "role": "prescriber", "capacity": 1, "workingHours": ALL_WEEK})
+
+    def register_patient(self, key: str = "patient-key-1", *, organization: str = ORGANIZATION, **overrides: Any) -> dict[str, Any]:
+        reply = self.call("POST", "/patients", patient_details(**overrides), headers={"Idempotency-Key": key}, organization=organization)
         assert reply.status == 201, reply.body
         return reply.body
 
-    def book(self, patient_id: str, start: datetime, *, key: str, chair: str = "chair-1", provider: str = "nurse-a", session_type: str = "spravato") -> Reply:
+    def book(
+        self, patient_id: str, start: datetime, *, key: str, chair: str = "chair-1", provider: str = "nurse-a",
+        session_type: str = "spravato", clinic: str = CLINIC, organization: str = ORGANIZATION,
+    ) -> Reply:
         body = {
-            "clinicId": CLINIC,
+            "clinicId": clinic,
             "patientId": patient_id,
             "sessionType": session_type,
             "chairId": chair,
             "providerId": provider,
             "start": start.isoformat(),
         }
-        return self.call("POST", "/appointments", body, headers={"Idempotency-Key": key})
+        return self.call("POST", "/appointments", body, headers={"Idempotency-Key": key}, organization=organization)
 
     @staticmethod
     def _ok(reply: Reply) -> None:

@@ -40,7 +40,6 @@ class StageSettings:
     alarm_email: str | None
     api_latency_p99_ms: int
     patient_link_base_url: str | None  # None: the hosted site's /patient
-    clinician_alert_emails: list[str]
     email_sender: str | None
     config_cache_seconds: int
     # Per stage (see `stages` in cdk.json): what a deleted stack keeps, how loud alarms are, the API's name.
@@ -99,7 +98,6 @@ def load(scope: Construct) -> StageSettings:
         alarm_email=setting("alarmEmail", None),
         api_latency_p99_ms=int(setting("apiLatencyP99Ms", 3000)),
         patient_link_base_url=patient_link_base_url,
-        clinician_alert_emails=list(setting("clinicianAlertEmails", [])),
         email_sender=setting("emailSender", None),
         config_cache_seconds=int(setting("configCacheSeconds", 60)),
         retain_data=_flag("retainData", setting("retainData", True)),

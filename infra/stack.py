@@ -43,13 +43,7 @@ class ClinicStack(Stack):
         identity = StaffIdentity(
             self, "Identity", mfa_required=settings.mfa_required, retain=retain, site_url=site.origin
         )
-        messaging = Messaging(
-            self,
-            "Messaging",
-            key=key,
-            clinician_emails=settings.clinician_alert_emails,
-            email_sender=settings.email_sender,
-        )
+        messaging = Messaging(self, "Messaging", email_sender=settings.email_sender)
         workflow = CareWorkflow(self, "Workflow", settings=settings, key=key, table=data.table, messaging=messaging)
         api = ClinicApi(
             self,

@@ -49,10 +49,8 @@ def seed(wiring: Wiring) -> None:
 
 
 def _clinic(uses: UseCases, clinic_id: str, name: str, pagers: tuple[str, str, str]) -> None:
-    profile = ClinicProfile(
-        clinic_id=clinic_id, name=name, time_zone=uses.rules.default_time_zone, opening_hours=HOURS, rems_certified=True
-    )
-    uses.configuration.save_clinic_profile(profile)
+    profile = ClinicProfile(clinic_id=clinic_id, name=name, time_zone=uses.rules.default_time_zone, opening_hours=HOURS)
+    uses.configuration.save_clinic_profile(profile)  # Spravato once its on-call chain is in place
     for n in range(1, 5):
         uses.configuration.save_chair(clinic_id, Chair(chair_id=f"chair-{n}", name=f"Chair {n}"))
     on_call, nurse, lead = pagers
@@ -64,7 +62,8 @@ def _clinic(uses: UseCases, clinic_id: str, name: str, pagers: tuple[str, str, s
     for provider in providers:
         uses.configuration.save_provider(clinic_id, provider)
     # Safety pages go to the on-call prescriber, then the nurse, then the clinic lead.
-    uses.configuration.save_clinic_profile(profile.model_copy(update={"escalation_chain": ["dr-okafor", "nurse-lee", "dr-lead"]}))
+    chain = ["dr-okafor", "nurse-lee", "dr-lead"]
+    uses.configuration.save_clinic_profile(profile.model_copy(update={"escalation_chain": chain, "rems_certified": True}))
 
 
 def _patient(uses: UseCases, given: str, family: str, birth: str, phone: str) -> str:

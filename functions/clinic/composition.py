@@ -17,6 +17,7 @@ from .adapters.stepfunctions import StepFunctionsEngine
 from .domain.rules import ClinicRules
 from .domain.tenancy import Reach
 from .settings import ServiceSettings
+from .usecases.access_log import AccessLog
 from .usecases.appointments import AppointmentStore, StatusChanges, WorkflowRuns
 from .usecases.booking import Bookings
 from .usecases.care_workflow import CareWorkflow
@@ -34,6 +35,7 @@ from .usecases.waitlist import Waitlist
 @dataclass(frozen=True)
 class UseCases:
     rules: ClinicRules
+    access_log: AccessLog
     configuration: ClinicConfiguration
     appointments: AppointmentStore
     front_desk: FrontDesk
@@ -77,6 +79,7 @@ def use_cases(
     )
     return UseCases(
         rules=rules,
+        access_log=AccessLog(repository, clock),
         configuration=configuration,
         appointments=store,
         front_desk=FrontDesk(**shared, patients=repository, store=store, status=status),
@@ -107,7 +110,7 @@ class Wiring:
 
         @cache
         def messages() -> Notifier:
-            return Notifier(session.client("sns"), session.client("ses"), config.clinician_topic_arn, config.email_sender)
+            return Notifier(session.client("sns"), session.client("ses"), config.email_sender)
 
         self.messages = messages
 

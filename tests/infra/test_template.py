@@ -134,8 +134,8 @@ COMMON = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS
     ("handler", "variables"),
     [
         (API_HANDLER, {"TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "STATE_MACHINE_ARN", "CLINIC_RULES", "ALLOWED_ORIGIN",
-                       "CLINICIAN_TOPIC_ARN", "PATIENT_LINK_BASE_URL"}),
-        (WORKFLOW_HANDLER, {"TABLE_NAME", "STATE_MACHINE_ARN", "CLINICIAN_TOPIC_ARN", "PATIENT_LINK_BASE_URL", "CLINIC_RULES"}),
+                       "PATIENT_LINK_BASE_URL"}),
+        (WORKFLOW_HANDLER, {"TABLE_NAME", "STATE_MACHINE_ARN", "PATIENT_LINK_BASE_URL", "CLINIC_RULES"}),
     ],
 )
 def test_functions_are_traced_with_encrypted_retained_logs_and_no_phi_in_environment(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from clinic.domain.access import AccessEntry
 from clinic.domain.appointments import Appointment, AuditEntry, FlaggedAppointment
 from clinic.domain.care import RemsForm, Vitals
 from clinic.domain.courses import Course
@@ -59,6 +60,7 @@ class InMemoryRecords:
         self.score_records: dict[str, list[ScoreRecord]] = defaultdict(list)
         self.escalations: dict[str, Escalation] = {}
         self.tasks: dict[str, ClinicianTask] = {}
+        self.accesses: list[AccessEntry] = []
         self.meanwhile: list[Callable[[], None]] = []
         self.changes_written = 0
 
@@ -245,6 +247,16 @@ class InMemoryRecords:
     def get_offer(self, offer_id: str) -> WaitlistOffer | None:
         return self.offers.get(offer_id)
 
+    # --- the access log ----------------------------------------------------------------
+    def record_access(self, entry: AccessEntry) -> None:
+        self.accesses.append(entry)
+
+    def accesses_of_patient(self, patient_id: str) -> list[AccessEntry]:
+        return [e for e in self.accesses if e.patient_id == patient_id]
+
+    def accesses_by_staff(self, staff_id: str) -> list[AccessEntry]:
+        return [e for e in self.accesses if e.staff_id == staff_id]
+
     def accept_offer(
         self,
         appointment: Appointment,
@@ -358,9 +370,6 @@ class RecordingMessages:
     def to_patient(self, patient: Patient, subject: str, text: str) -> str:
         self.sent.append((patient.patient_id, subject, text))
         return "sms"
-
-    def to_clinicians(self, subject: str, text: str) -> None:
-        self.sent.append(("clinicians", subject, text))
 
     def to_pager(self, phone: str, text: str) -> None:
         self.sent.append((phone, "page", text))

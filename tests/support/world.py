@@ -19,7 +19,11 @@ ORGANIZATION = "practice-a"
 CLINIC = "north"
 ZONE = ZoneInfo("America/New_York")
 ALL_WEEK = {day: [{"start": "08:00", "end": "18:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-CLINIC_PROFILE = {"name": "North", "timeZone": ZONE.key, "openingHours": ALL_WEEK, "remsCertified": True}
+# The set-up clinic's on-call chain: Dr B, then Nurse A (Spravato and surveys need one).
+SET_UP_PAGERS = {"dr-b": "+15555550901", "nurse-a": "+15555550902"}
+CLINIC_PROFILE = {
+    "name": "North", "timeZone": ZONE.key, "openingHours": ALL_WEEK, "remsCertified": True, "escalationChain": ["dr-b", "nurse-a"],
+}
 
 
 def org_key(key: str, organization: str = ORGANIZATION) -> str:
@@ -142,11 +146,14 @@ class World:
         def admin(path: str, body: dict[str, Any]) -> None:
             self._ok(self.call("PUT", f"/clinics/{clinic}{path}", body, role="admin", organization=organization))
 
-        admin("", CLINIC_PROFILE)
+        admin("", {**CLINIC_PROFILE, "remsCertified": False, "escalationChain": []})  # the chain's providers come next
         for n in range(1, chairs + 1):
             admin(f"/chairs/chair-{n}", {"name": f"Chair {n}"})
-        admin("/providers/nurse-a", {"name": "Nurse A", "role": "nurse", "capacity": nurse_capacity, "workingHours": ALL_WEEK})
-        admin("/providers/dr-b", {"name": "Dr B", "role": "prescriber", "capacity": 1, "workingHours": ALL_WEEK})
+        nurse = {"name": "Nurse A", "role": "nurse", "capacity": nurse_capacity, "workingHours": ALL_WEEK}
+        admin("/providers/nurse-a", {**nurse, "pager": SET_UP_PAGERS["nurse-a"]})
+        prescriber = {"name": "Dr B", "role": "prescriber", "capacity": 1, "workingHours": ALL_WEEK}
+        admin("/providers/dr-b", {**prescriber, "pager": SET_UP_PAGERS["dr-b"]})
+        admin("", CLINIC_PROFILE)
 
     def register_patient(self, key: str = "patient-key-1", *, organization: str = ORGANIZATION, **overrides: Any) -> dict[str, Any]:
         reply = self.call("POST", "/patients", patient_details(**overrides), headers={"Idempotency-Key": key}, organization=organization)

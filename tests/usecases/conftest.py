@@ -23,6 +23,8 @@ ZONE = ZoneInfo("America/New_York")
 NOW = datetime(2027, 2, 24, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
 MONDAY = datetime(2027, 3, 1).date()
 DESK = Actor(user_id="sub-desk", name="desk", groups=frozenset({"front-desk"}))
+PRESCRIBER_PAGER = "+15555550301"
+NURSE_PAGER = "+15555550302"
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -75,11 +77,14 @@ def clinic() -> Clinic:
     world = Clinic(uses, records, engine, messages, clock)
     hours = {day: [TimeRange(start=time(8), end=time(18))] for day in WEEK}
     configuration = world.uses.configuration
-    configuration.save_clinic_profile(
-        ClinicProfile(clinic_id=CLINIC, name="North", time_zone=ZONE.key, opening_hours=hours, rems_certified=True)
-    )
+    profile = ClinicProfile(clinic_id=CLINIC, name="North", time_zone=ZONE.key, opening_hours=hours)
+    configuration.save_clinic_profile(profile)
     for n in (1, 2):
         configuration.save_chair(CLINIC, Chair(chair_id=f"chair-{n}", name=f"Chair {n}"))
-    configuration.save_provider(CLINIC, Provider(provider_id="nurse-a", name="Nurse A", role="nurse", capacity=2, working_hours=hours))
-    configuration.save_provider(CLINIC, Provider(provider_id="dr-b", name="Dr B", role="prescriber", capacity=1, working_hours=hours))
+    nurse = Provider(provider_id="nurse-a", name="Nurse A", role="nurse", capacity=2, working_hours=hours, pager=NURSE_PAGER)
+    configuration.save_provider(CLINIC, nurse)
+    prescriber = Provider(provider_id="dr-b", name="Dr B", role="prescriber", capacity=1, working_hours=hours, pager=PRESCRIBER_PAGER)
+    configuration.save_provider(CLINIC, prescriber)
+    # Spravato and follow-up surveys need someone to page: the prescriber on call, then the nurse.
+    configuration.save_clinic_profile(profile.model_copy(update={"rems_certified": True, "escalation_chain": ["dr-b", "nurse-a"]}))
     return world

@@ -18,7 +18,7 @@ from moto.sns.models import sns_backends
 from local.stepfunctions import ManualClock, in_process_lambdas, stop_all, virtual_time
 from tests.support.logs import CapturedLogs, captured_logs
 from tests.support.timing import eventually
-from tests.support.world import ALL_WEEK, CLINIC, CLINIC_PROFILE, Reply, World, at, dose_body, org_key
+from tests.support.world import ALL_WEEK, CLINIC, CLINIC_PROFILE, SET_UP_PAGERS, Reply, World, at, dose_body, org_key
 
 # A Tuesday noon; the clinic in tests.support.world is open every day 08:00-18:00 New York time.
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
@@ -155,10 +155,11 @@ class CareWorld(World):
         assert self.call("PUT", f"/clinics/{CLINIC}", profile, role="admin").status == 200
 
     def pages(self) -> list[tuple[str, str]]:
-        """(subject, message) of every page to the clinician topic."""
-        topic = self.deployment.environment["CLINICIAN_TOPIC_ARN"]
-        sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[topic].sent_notifications
-        return [(subject, message) for _, message, subject, *_ in sent]
+        """(subject, message) of every page about an appointment ("subject: message ...") to a
+        pager of the clinic's chain; the chain's own safety pages are read with `sms_to`."""
+        pagers = {*PAGERS.values(), *SET_UP_PAGERS.values()}
+        texts = [text for to, text in self.sms() if to in pagers and not text.startswith("URGENT safety alert (")]
+        return [tuple(text.split(": ", 1)) for text in texts]  # type: ignore[misc]
 
 
 @pytest.fixture

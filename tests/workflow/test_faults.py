@@ -57,7 +57,6 @@ class Row:
     sends: bool = False  # publishes to SNS
     # A fault the design answers otherwise than the default (below): column -> what the cell shows.
     handled: Mapping[str, Callable[[CareWorld, Cell], None]] = field(default_factory=dict)
-    target: str = "TopicArn"  # what its SNS faults hit: "PhoneNumber" (a patient's text, a pager) or the topic
     sent: Callable[[CareWorld, Cell], list[str]] | None = None  # the messages the step sends, once each
 
     def matches(self, event: dict[str, Any]) -> bool:
@@ -117,7 +116,7 @@ def _texts(*words: str) -> Callable[[CareWorld, Cell], list[str]]:
 
 REMIND_HANDLED = dict.fromkeys(("dynamodb-refused", "sns-refused", "step-crashes"), reminder_flagged)
 ROWS = [
-    Row("Remind", "remind", sends=True, handled=REMIND_HANDLED, target="PhoneNumber", sent=_texts("Reminder")),
+    Row("Remind", "remind", sends=True, handled=REMIND_HANDLED, sent=_texts("Reminder")),
     Row("AwaitCheckIn", "park", "check-in"),
     Row("AwaitDose", "park", "dose"),
     Row("ObservationCheck", "observation-check", sends=True, sent=_pages("Blood pressure check due")),
@@ -195,7 +194,7 @@ def arm(faults: Faults, cells: list[Cell]) -> None:
             continue
 
         def where(call: Call, cell: Cell = cell, kind: Kind = kind) -> bool:
-            return cell.in_step(call) and call.service == kind.service and (kind.service != "sns" or cell.row.target in call.params)
+            return cell.in_step(call) and call.service == kind.service
 
         faults.inject(where, *kind.codes, times=kind.times)
 

@@ -1,5 +1,6 @@
-"""Messages to patients (SMS through SNS, email through SES) and pages to clinicians (an SNS
-topic). Bodies carry a link or an appointment id, never PHI."""
+"""Messages to patients (SMS through SNS, email through SES) and pages to clinicians (SMS to
+the pagers of the clinic's own escalation chain; no topic is shared by clinics). Bodies
+carry a link or an appointment id, never PHI."""
 
 from __future__ import annotations
 
@@ -26,10 +27,9 @@ def _failure(error: ClientError, what: str) -> Exception:
 
 
 class Notifier:
-    def __init__(self, sns: Any, ses: Any, clinician_topic_arn: str, email_sender: str | None):
+    def __init__(self, sns: Any, ses: Any, email_sender: str | None):
         self.sns = sns
         self.ses = ses
-        self.clinician_topic_arn = clinician_topic_arn
         self.email_sender = email_sender
 
     def to_patient(self, patient: Patient, subject: str, text: str) -> str:
@@ -48,13 +48,6 @@ class Notifier:
         except ClientError as error:
             raise _failure(error, "the message") from error
         raise Undeliverable("the patient has no phone number and email delivery is not configured")
-
-    def to_clinicians(self, subject: str, text: str) -> None:
-        try:
-            self.sns.publish(TopicArn=self.clinician_topic_arn, Subject=subject, Message=text)
-        except ClientError as error:
-            raise _failure(error, "the clinician page") from error
-
 
     def to_pager(self, phone: str, text: str) -> None:
         """A safety page to one clinician's phone."""

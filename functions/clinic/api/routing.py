@@ -4,8 +4,10 @@ create runs once per Idempotency-Key."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable
 from functools import lru_cache
@@ -18,6 +20,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
 
 from ..composition import UseCases, Wiring
 from ..domain.appointments import Appointment
@@ -44,15 +47,38 @@ class Routes:
         self.policies: list[tuple[RoutePolicy, Handler]] = []
 
     def __call__(
-        self, method: str, path: str, groups: frozenset[str], *, returns: type[BaseModel] | None = None, status: int = 200
+        self,
+        method: str,
+        path: str,
+        groups: frozenset[str],
+        *,
+        returns: type[BaseModel] | None = None,
+        status: int = 200,
+        reads_patient: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Registers a handler for the roles in `groups`; `returns` documents its success body."""
+        """Registers a handler for the roles in `groups`; `returns` documents its success body.
+        A route that `reads_patient` (its `patient_id`) writes an access entry for each read."""
 
         def register(handler: Handler) -> Handler:
             self.policies.append((RoutePolicy(method, path, groups), handler))
-            return self.router.route(path, method, responses=documented(returns, status))(handler)
+            route = _accounted(handler, f"{method} {re.sub(r'<([^>]+)>', lambda m: '{' + to_camel(m.group(1)) + '}', path)}")
+            return self.router.route(path, method, responses=documented(returns, status))(route if reads_patient else handler)
 
         return register
+
+
+def _accounted(handler: Handler, route: str) -> Handler:
+    """The read, then its access entry; if the entry cannot be written the read fails, so no
+    record leaves unaccounted for. A refused read (404) writes nothing."""
+
+    @functools.wraps(handler)
+    def read(**kwargs: Any) -> Any:
+        reply = handler(**kwargs)
+        request_id = environment().resolver.current_event.request_context.request_id
+        use_cases().access_log.record(caller(), kwargs["patient_id"], route, request_id)
+        return reply
+
+    return read
 
 
 class PerThreadRestResolver(APIGatewayRestResolver):

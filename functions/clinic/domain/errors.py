@@ -40,7 +40,7 @@ class SlotTaken(Conflict):
     """A grain of the chair's or provider's time is already fully held."""
 
     def __init__(self, kind: str, resource_id: str, at: object):
-        super().__init__(f"{kind} {resource_id!r} is already booked at {at}")
+        super().__init__(f"the {kind} is already booked at {at}")
         self.kind = kind
         self.resource_id = resource_id
         self.at = at

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .errors import Conflict
+from .errors import Conflict, InvalidRequest
 from .model import Record
+from .resources import Clinic
 
 LEVELS = ("on-call", "backup", "lead")
 TIMER_SLACK = timedelta(minutes=1)
@@ -16,7 +17,7 @@ TIMER_SLACK = timedelta(minutes=1)
 class Page(Record):
     attempt: int  # 0 on-call, 1 backup, 2 lead; later attempts page the last in the chain again
     level: str
-    provider_id: str | None = None  # None: nobody on the chain for this level, the clinicians' topic got it
+    provider_id: str | None = None  # None: nobody reachable at this level; the rest of the clinic's chain got it
     at: datetime
 
 
@@ -56,6 +57,29 @@ def recipient(chain: list[str], attempt: int) -> tuple[str, str | None]:
     """The level and provider for a page attempt; past the chain's end, its last again."""
     index = min(attempt, len(chain or LEVELS) - 1)
     return LEVELS[index], (chain[index] if chain else None)
+
+
+def chain_pagers(clinic: Clinic) -> list[tuple[str, str]]:
+    """The clinic's on-call chain as (provider id, pager), in order: where its pages go. Pages
+    never leave the clinic: there is no shared address every clinic's staff would read."""
+    members = [clinic.providers.get(provider_id) for provider_id in clinic.profile.escalation_chain]
+    return [(member.provider_id, member.pager) for member in members if member is not None and member.pager and member.active]
+
+
+def check_chain(clinic: Clinic) -> None:
+    """A clinic that sends follow-up surveys or gives Spravato must be able to page someone:
+    an escalation chain whose every member is an active provider with a pager."""
+    chain = clinic.profile.escalation_chain
+    if not chain:
+        raise InvalidRequest("escalationChain", "this clinic has no escalation chain: an admin names its on-call providers first")
+    unreachable = [
+        f"escalationChain[{n}]" for n, provider_id in enumerate(chain)
+        if (member := clinic.providers.get(provider_id)) is None or not member.pager or not member.active
+    ]
+    if unreachable:
+        raise InvalidRequest(
+            "escalationChain", f"every provider on the chain needs a pager and must be active ({', '.join(unreachable)} cannot be paged)"
+        )
 
 
 def acknowledge(escalation: Escalation, by: str, at: datetime, note: str | None) -> Escalation:

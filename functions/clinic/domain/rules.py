@@ -25,7 +25,7 @@ def known_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        raise ValueError("is not an IANA time zone name (for example America/New_York)") from exc
     return value
 
 

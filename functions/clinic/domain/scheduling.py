@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from .escalations import check_chain
 from .errors import InvalidRequest
 from .resources import Chair, Clinic, Provider, covered, intervals_on
 from .rules import ClinicRules, SessionType
@@ -87,18 +88,18 @@ class Scheduler:
             return self.rules.session_types[code]
         except KeyError:
             known = ", ".join(sorted(self.rules.session_types))
-            raise InvalidRequest(field, f"unknown session type {code!r}; known: {known}") from None
+            raise InvalidRequest(field, f"not a session type of this service; known: {known}") from None
 
     def chair(self, chair_id: str, field: str = "chairId") -> Chair:
         chair = self.clinic.chairs.get(chair_id)
         if chair is None or not chair.active:
-            raise InvalidRequest(field, f"no active chair {chair_id!r} at this clinic")
+            raise InvalidRequest(field, "no active chair with this id at this clinic")
         return chair
 
     def provider(self, provider_id: str, field: str = "providerId") -> Provider:
         provider = self.clinic.providers.get(provider_id)
         if provider is None or not provider.active:
-            raise InvalidRequest(field, f"no active provider {provider_id!r} at this clinic")
+            raise InvalidRequest(field, "no active provider with this id at this clinic")
         return provider
 
     def provider_capacity(self, provider_id: str) -> int:
@@ -112,6 +113,8 @@ class Scheduler:
         kind = self.session_type(code, field)
         if kind.requires_rems and not self.clinic.profile.rems_certified:
             raise InvalidRequest("clinicId", f"this clinic is not REMS-certified: {kind.label} cannot be booked here")
+        if kind.requires_rems or self.rules.care.follow_up_hours_after_discharge:
+            check_chain(self.clinic)  # its surveys' safety pages must reach someone of this clinic
         return kind
 
     def claims(self, block: Block, chair_id: str, provider_id: str) -> list[Claim]:
@@ -136,7 +139,7 @@ class Scheduler:
             raise InvalidRequest(field, f"must fall on a {self.rules.slot_step_minutes}-minute step")
         block = block_for(session_type, start)
         if local.date() in self.clinic.profile.closures:
-            raise InvalidRequest(field, f"the clinic is closed on {local.date().isoformat()}")
+            raise InvalidRequest(field, "the clinic is closed on that day")
         if not covered(self.clinic.profile.opening_on(local.date()), block.start, block.end):
             raise InvalidRequest(field, "the session would not fit within the clinic's opening hours")
         return block
@@ -144,7 +147,7 @@ class Scheduler:
     def check_provider_hours(self, provider: Provider, block: Block, field: str = "providerId") -> None:
         day = self.local_date(block.start)
         if not covered(intervals_on(provider.working_hours, day, self.clinic.profile.zone), block.start, block.end):
-            raise InvalidRequest(field, f"provider {provider.provider_id!r} is not working for the whole session")
+            raise InvalidRequest(field, "the provider is not working for the whole session")
 
     def availability(
         self,

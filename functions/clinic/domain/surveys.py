@@ -55,7 +55,7 @@ def answer(session: Session, instrument: str, answers: dict[str, object], *, pts
     """Scores one questionnaire of the session (InvalidRequest naming the items at fault);
     a positive PHQ-9 item 9 brings the C-SSRS screener into the same session, next."""
     if instrument not in session.pending:
-        raise Conflict(f"{instrument!r} is not waiting for an answer in this survey")
+        raise Conflict("this questionnaire is not waiting for an answer in this survey")
     result = score(INSTRUMENTS[instrument], answers, ptsd_cutoff=ptsd_cutoff)
     pending = [code for code in session.pending if code != instrument]
     if "suicidal-ideation" in result.flags and CSSRS.code not in pending:

@@ -59,7 +59,7 @@ class AppointmentStore:
     def get(self, appointment_id: str) -> Appointment:
         appointment = self.records.get_appointment(appointment_id)
         if appointment is None:
-            raise NotFound(f"no appointment {appointment_id!r}")
+            raise NotFound("no such appointment: check the appointment id")
         return appointment
 
     def for_run(self, appointment_id: str, run: int) -> Appointment:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,13 +25,14 @@ from ..domain.care import (
     rems_form_overdue,
     rems_form_overdue_at,
 )
+from ..domain.escalations import chain_pagers
 from ..domain.errors import IllegalTransition, TemporarilyUnavailable, Undeliverable
 from ..domain.instants import utc_text
 from ..domain.links import Link, LinkKind, digest, new_token
 from ..domain.workflow import Step, callback_output, open_for_run
 from .appointments import AppointmentStore, Change, StatusChanges, WorkflowRuns
 from .follow_ups import FollowUps
-from .kernel import WORKFLOW_ACTOR, ClinicUseCase, known_patient, page_once
+from .kernel import WORKFLOW_ACTOR, ClinicUseCase, known_patient, page_each, page_once
 from .ports import LinkRecords, MessageLog, Messages, PatientRecords, SessionRecords
 
 
@@ -217,15 +219,22 @@ class CareWorkflow(ClinicUseCase):
         except TemporarilyUnavailable:
             raise  # retried by the state machine: the page goes out with the flag
         except Exception:
-            # The flag cannot be written: the page must still go out (unrecorded, so a retry
-            # may page again), then the failure ends the run for the operator's alarm.
-            self.messages().to_clinicians(
-                "Appointment needs attention", f"{reason} (the flag could not be recorded). Appointment {appointment_id}."
-            )
+            # The flag cannot be written: the page must still go out to the clinic's on-call
+            # (unrecorded, so a retry may page again), then the failure ends the run for the
+            # operator's alarm (which is all that is left if the appointment cannot be read).
+            self._page_unrecorded(appointment_id, f"Appointment needs attention: {reason} (the flag could not be recorded).")
             raise
         if appointment is not None:
             self._page_once(appointment, f"attention-{run}-{failed_step}", "Appointment needs attention", reason)
         return {"flagged": appointment is not None}
 
+    def _page_unrecorded(self, appointment_id: str, text: str) -> None:
+        with suppress(Exception):
+            appointment = self.store.records.get_appointment(appointment_id)
+            if appointment is not None:
+                pagers = chain_pagers(self.clinic(appointment.clinic_id))
+                page_each(self.messages(), [pager for _, pager in pagers[:1]], f"{text} Appointment {appointment_id}.")
+
     def _page_once(self, appointment: Appointment, key: str, subject: str, text: str) -> None:
-        page_once(self.messages(), self.log, self.clock, appointment.appointment_id, key, subject, text)
+        clinic = self.clinic(appointment.clinic_id)
+        page_once(self.messages(), self.log, self.clock, clinic, appointment.appointment_id, key, subject, text)

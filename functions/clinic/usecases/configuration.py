@@ -4,6 +4,7 @@ use case reads a clinic through `clinic` (which the adapter may cache)."""
 from __future__ import annotations
 
 from ..domain.errors import InvalidRequest, NotFound
+from ..domain.escalations import check_chain
 from ..domain.resources import Chair, Clinic, ClinicProfile, Provider
 from .ports import ClinicRecords
 
@@ -19,11 +20,14 @@ class ClinicConfiguration:
         return clinic
 
     def save_clinic_profile(self, profile: ClinicProfile) -> ClinicProfile:
-        if profile.escalation_chain:
-            known = self.records.load_clinic(profile.clinic_id)
-            unknown = [p for p in profile.escalation_chain if known is None or p not in known.providers]
-            if unknown:
-                raise InvalidRequest("escalationChain", f"not providers of this clinic: {', '.join(unknown)} (add them first)")
+        known = self.records.load_clinic(profile.clinic_id)
+        providers = known.providers if known else {}
+        unknown = [f"escalationChain[{n}]" for n, p in enumerate(profile.escalation_chain) if p not in providers]
+        if unknown:
+            raise InvalidRequest("escalationChain", f"not providers of this clinic: {', '.join(unknown)} (add them first)")
+        if profile.rems_certified or profile.escalation_chain:
+            # Spravato needs someone to page; a chain, once named, must reach everyone on it.
+            check_chain(Clinic(profile=profile, chairs={}, providers=providers))
         self.records.save_clinic_profile(profile)
         return profile
 
@@ -33,6 +37,8 @@ class ClinicConfiguration:
         return chair
 
     def save_provider(self, clinic_id: str, provider: Provider) -> Provider:
-        self.clinic(clinic_id)
+        clinic = self.clinic(clinic_id)
+        if provider.provider_id in clinic.profile.escalation_chain and not (provider.pager and provider.active):
+            raise InvalidRequest("pager", "this provider is on the clinic's escalation chain, which needs an active provider with a pager")
         self.records.save_provider(clinic_id, provider)
         return provider

@@ -149,14 +149,14 @@ class Courses(ClinicUseCase):
     def template(self, code: str) -> CourseTemplate:
         templates = self.rules.course_templates
         if code not in templates:
-            raise InvalidRequest("template", f"unknown course template {code!r}; known: {', '.join(sorted(templates))}")
+            raise InvalidRequest("template", f"not a course template of this service; known: {', '.join(sorted(templates))}")
         return templates[code]
 
     def course(self, course_id: str) -> tuple[Course, list[Appointment]]:
         """The course and its sessions in time order (one Query: they are the patient's appointments)."""
         course = self.records.get_course(course_id)
         if course is None or course.status is CourseStatus.BOOKING:
-            raise NotFound(f"no course {course_id!r}")
+            raise NotFound("no such course: check the course id")
         sessions = [a for a in self.store.records.patient_appointments(course.patient_id) if a.course_id == course_id]
         return course, sessions
 
@@ -253,7 +253,7 @@ class Courses(ClinicUseCase):
         if earlier_attempt is not None and earlier_attempt.status is CourseStatus.BOOKING:
             self._abandon(scheduler, earlier_attempt, len(sessions))
         elif earlier_attempt is not None:
-            raise Conflict(f"course {course_id!r} is {earlier_attempt.status.value}")
+            raise Conflict(f"this course is {earlier_attempt.status.value}")
         now = self.clock()
         bookings = [
             new_booking(

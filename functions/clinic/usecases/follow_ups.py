@@ -15,7 +15,9 @@ from typing import Any
 
 from ..domain.appointments import FlaggedAppointment
 from ..domain.errors import LinkGone, LinkInvalid, NotFound, StaleRecord, TemporarilyUnavailable, Undeliverable
-from ..domain.escalations import ClinicianTask, Escalation, Page, acknowledge, attempt_due, complete, end_of_day, recipient
+from ..domain.escalations import (
+    ClinicianTask, Escalation, Page, acknowledge, attempt_due, chain_pagers, complete, end_of_day, recipient,
+)
 from ..domain.fhir import patient_bundle
 from ..domain.followups import (
     SAFETY_ORDER,
@@ -34,7 +36,7 @@ from ..domain.instruments import CSSRS, INSTRUMENTS, PCL5, Progress, Risk, progr
 from ..domain.links import Link, LinkKind, digest, new_token
 from ..domain.surveys import Safety
 from .appointments import AppointmentStore
-from .kernel import Actor, ClinicUseCase, known_patient, page_once, retry_exhausted, retry_on_stale
+from .kernel import Actor, ClinicUseCase, known_patient, page_each, page_once, retry_exhausted, retry_on_stale
 from .ports import FollowUpRecords, LinkRecords, MessageLog, Messages, PatientRecords, SessionRecords, WorkflowEngine
 
 
@@ -177,6 +179,7 @@ class FollowUps(ClinicUseCase):
             self.messages(),
             self.log,
             self.clock,
+            self.clinic(appointment.clinic_id),
             appointment.appointment_id,
             f"handoff-{escalation.escalation_id}",
             "URGENT safety alert unacknowledged",
@@ -206,6 +209,7 @@ class FollowUps(ClinicUseCase):
             self.messages(),
             self.log,
             self.clock,
+            self.clinic(appointment.clinic_id),
             appointment.appointment_id,
             f"task-{follow_up.follow_up_id}",
             "Same-day follow-up task",
@@ -289,7 +293,7 @@ class FollowUps(ClinicUseCase):
         def attempt() -> ClinicianTask:
             before = self.records.get_task(task_id)
             if before is None:
-                raise NotFound(f"no task {task_id!r}")
+                raise NotFound("no such task: check the task id")
             after = complete(before, actor.name, self.clock(), note)
             self.records.save_task(before, after)
             return after
@@ -299,7 +303,7 @@ class FollowUps(ClinicUseCase):
     def escalation(self, escalation_id: str) -> Escalation:
         found = self.records.get_escalation(escalation_id)
         if found is None:
-            raise NotFound(f"no escalation {escalation_id!r}")
+            raise NotFound("no such escalation: check the escalation id")
         return found
 
     def alerts(
@@ -338,24 +342,24 @@ class FollowUps(ClinicUseCase):
 
     # --- internals --------------------------------------------------------------------
     def _page_chain(self, escalation: Escalation, attempt: int, now: datetime) -> Page:
-        """Sends page `attempt` to the chain's person for it (or every clinician when the clinic
-        names nobody with a pager there) and returns its record. Sent before it is recorded:
-        a retry may page twice, never zero times."""
+        """Sends page `attempt` to the chain's person for it (or, when that pager cannot be
+        reached, to everyone else on the clinic's chain) and returns its record. Sent before it
+        is recorded: a retry may page twice, never zero times."""
         clinic = self.clinic(escalation.clinic_id)
         level, provider_id = recipient(clinic.profile.escalation_chain, attempt)
-        provider = clinic.providers.get(provider_id) if provider_id else None
         text = (
             f"URGENT safety alert ({level}): a patient needs a clinician now. "
             f"Open and acknowledge: {self.patient_link_base_url}/escalations/{escalation.escalation_id}"
         )
+        pagers = dict(chain_pagers(clinic))
         why = f"no pager is set for the {level}"
-        if provider is not None and provider.pager:
+        if provider_id in pagers:
             try:
-                self.messages().to_pager(provider.pager, text)
-                return Page(attempt=attempt, level=level, provider_id=provider.provider_id, at=now)
-            except Undeliverable:  # a refused pager must not stop the safety path: everyone gets it
+                self.messages().to_pager(pagers[provider_id], text)
+                return Page(attempt=attempt, level=level, provider_id=provider_id, at=now)
+            except Undeliverable:  # a refused pager must not stop the safety path: the rest of the chain gets it
                 why = f"the {level}'s pager refused the page"
-        self.messages().to_clinicians("URGENT safety alert", f"{text} ({why}: whoever reads this, act)")
+        page_each(self.messages(), [p for member, p in pagers.items() if member != provider_id], f"{text} ({why}: whoever reads this, act)")
         return Page(attempt=attempt, level=level, provider_id=None, at=now)
 
     def _send_survey_link(self, follow_up: FollowUp, purpose: str, intro: str) -> FollowUp:

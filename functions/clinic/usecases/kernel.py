@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from ..domain.appointments import Action, Appointment, AuditEntry, Status
-from ..domain.errors import Conflict, NotFound, SlotTaken, StaleRecord
+from ..domain.errors import Conflict, NotFound, SlotTaken, StaleRecord, Undeliverable
+from ..domain.escalations import chain_pagers
 from ..domain.patients import Patient
 from ..domain.resources import Clinic
 from ..domain.rules import ClinicRules
@@ -96,7 +97,7 @@ def taken_in_clinic_time(scheduler: Scheduler) -> Iterator[None]:
 
 def in_clinic_time(taken: SlotTaken, scheduler: Scheduler) -> Conflict:
     local = taken.at.astimezone(scheduler.clinic.profile.zone)
-    return Conflict(f"{taken.kind} {taken.resource_id!r} is already booked at {local:%H:%M} on {local:%Y-%m-%d}")
+    return Conflict(f"the {taken.kind} is already booked at {local:%H:%M} on {local:%Y-%m-%d}")
 
 
 def audit_entry(
@@ -117,13 +118,32 @@ def audit_entry(
 def known_patient(patients: PatientRecords, patient_id: str) -> Patient:
     patient = patients.get_patient(patient_id)
     if patient is None:
-        raise NotFound(f"no patient {patient_id!r}")
+        raise NotFound("no such patient: check the patient id")
     return patient
 
 
-def page_once(messages: Messages, log: MessageLog, clock: Clock, appointment_id: str, key: str, subject: str, text: str) -> None:
-    """Pages the clinicians about an appointment once per `key` (a re-run does not page again)."""
+def page_once(
+    messages: Messages, log: MessageLog, clock: Clock, clinic: Clinic, appointment_id: str, key: str, subject: str, text: str
+) -> None:
+    """Pages the appointment's clinic's on-call about it once per `key` (a re-run does not page
+    again). A refused pager passes the page down the clinic's chain; the flag or task it is
+    about stays on the clinic's alerts whoever gets it."""
     if log.message_sent(appointment_id, key):
         return
-    messages.to_clinicians(subject, f"{text} Appointment {appointment_id}.")
+    body = f"{subject}: {text} Appointment {appointment_id}."
+    for _, pager in chain_pagers(clinic):
+        try:
+            messages.to_pager(pager, body)
+            break
+        except Undeliverable:
+            continue
     log.record_message(appointment_id, key, "page", clock())
+
+
+def page_each(messages: Messages, pagers: list[str], text: str) -> None:
+    """The same page to each of `pagers`; one that refuses does not stop the others."""
+    for pager in pagers:
+        try:
+            messages.to_pager(pager, text)
+        except Undeliverable:
+            continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from ..domain.access import AccessEntry
 from ..domain.appointments import Appointment, AuditEntry, FlaggedAppointment
 from ..domain.care import RemsForm, Vitals
 from ..domain.courses import Course
@@ -127,6 +128,14 @@ class FollowUpRecords(Protocol):
     ) -> tuple[list[Escalation], list[ClinicianTask], list[FollowUp], list[FlaggedAppointment]]: ...
 
 
+class AccessRecords(Protocol):
+    """Who read which patient's records (HIPAA's accounting of access)."""
+
+    def record_access(self, entry: AccessEntry) -> None: ...
+    def accesses_of_patient(self, patient_id: str) -> list[AccessEntry]: ...
+    def accesses_by_staff(self, staff_id: str) -> list[AccessEntry]: ...
+
+
 class Records(
     ClinicRecords,
     PatientRecords,
@@ -137,6 +146,7 @@ class Records(
     CourseRecords,
     WaitlistRecords,
     FollowUpRecords,
+    AccessRecords,
     Protocol,
 ):
     """Every record port at once: what the DynamoDB adapter and the in-memory fakes are."""
@@ -158,5 +168,4 @@ class PatientMessages(Protocol):
 
 
 class Messages(PatientMessages, Protocol):
-    def to_clinicians(self, subject: str, text: str) -> None: ...
     def to_pager(self, phone: str, text: str) -> None: ...

@@ -26,6 +26,8 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | a clinic's waitlist              | Query pk                               | pk=WAITLIST#{clinic}, sk=ENTRY#{id} (+ POSITION counter) |
 | a waitlist offer (freed block)   | GetItem                                | pk=OFFER#{cancelled appointment id}, sk=OFFER |
 | a course's sessions              | Query GSI2 (the patient's appointments) | gsi2pk=PATIENT#{id}, filtered by courseId    |
+| who read a patient's records     | Query pk                               | pk=ACCESS#{patient}, sk={utc}#{request id}   |
+| what a staff member read         | Query GSI1                             | gsi1pk=ACCESS-BY#{staff sub}, gsi1sk={utc}#{request id} |
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 
 from ...domain.tenancy import Reach
 
+from .access import AccessTable
 from .appointments import AppointmentTable
 from .clinics import ClinicCache, ClinicTable
 from .courses import CourseAndWaitlistTable
@@ -44,7 +47,7 @@ from .table import is_throttled
 __all__ = ["ClinicCache", "DynamoRepository", "is_throttled"]
 
 
-class DynamoRepository(ClinicTable, AppointmentTable, CourseAndWaitlistTable, SessionTable, FollowUpTable):
+class DynamoRepository(ClinicTable, AppointmentTable, CourseAndWaitlistTable, SessionTable, FollowUpTable, AccessTable):
     """The whole table as one organization (and, for staff, their clinics) sees it; one part
     per record family (each in its own module here)."""
 

@@ -150,9 +150,9 @@ class AppointmentTable(TableAccess):
         if failed == 0:
             if requires_rems and self.get_patient(appointment.patient_id) is not None:
                 raise rems_enrollment_missing()
-            raise InvalidRequest("patientId", f"no patient {appointment.patient_id!r}")
+            raise InvalidRequest("patientId", "no such patient: check the patient id")
         if failed == 1:
-            raise AlreadyExists(f"appointment {appointment.appointment_id!r} already exists")
+            raise AlreadyExists("an appointment with this id already exists")
         grain = claims[failed - 3][0]
         raise SlotTaken(grain.kind, grain.resource_id, grain.at)
 

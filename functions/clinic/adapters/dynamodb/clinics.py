@@ -88,7 +88,7 @@ class ClinicTable(TableAccess):
     def create_patient(self, patient: Patient) -> None:
         item = to_item(patient, pk=f"PATIENT#{patient.patient_id}", sk="PROFILE", type="patient")
         if self._transact([self._versioned_put(item, None)]) is not None:
-            raise AlreadyExists(f"patient {patient.patient_id!r} already exists")
+            raise AlreadyExists("a patient with this id already exists")
 
     def get_patient(self, patient_id: str) -> Patient | None:
         item = self._call(self.table.get_item, Key={"pk": f"PATIENT#{patient_id}", "sk": "PROFILE"}).get("Item")

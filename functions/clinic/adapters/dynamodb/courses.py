@@ -56,7 +56,7 @@ class CourseAndWaitlistTable(TableAccess):
     def remove_waitlist_entry(self, clinic_id: str, entry_id: str) -> None:
         removed = self._call(self.table.delete_item, Key=entry_key(clinic_id, entry_id), ReturnValues="ALL_OLD")
         if "Attributes" not in removed:
-            raise NotFound(f"no waitlist entry {entry_id!r} at clinic {clinic_id!r}")
+            raise NotFound("no such waitlist entry at this clinic")
 
     def create_offer(self, offer: WaitlistOffer) -> bool:
         """False when this freed block was already offered (a repeated cancel)."""

@@ -42,7 +42,7 @@ class SessionTable(TableAccess):
         if failed == 0:
             raise StaleRecord("the appointment changed meanwhile; reload it and try again")
         if failed == 1:
-            raise Conflict(f"vitals {vitals.vitals_id!r} are already recorded")
+            raise Conflict("these vitals are already recorded")
 
     def vitals(self, appointment_id: str) -> list[Vitals]:
         return self._records_of(appointment_id, "VITALS#", Vitals)
@@ -74,7 +74,7 @@ class SessionTable(TableAccess):
                 raise
         existing = self._call(self.table.get_item, Key=key).get("Item")
         if existing is None:
-            raise NotFound(f"appointment {appointment_id!r} has no REMS form")
+            raise NotFound("this appointment has no REMS form")
         raise Conflict(f"the REMS form was already marked submitted by {existing.get('submittedBy')}")
 
     def save_link(self, link: Link) -> None:

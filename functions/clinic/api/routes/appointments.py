@@ -28,12 +28,12 @@ def post_patient(body: Annotated[PatientDetails, Body()]) -> tuple[dict[str, Any
     return created("register-patient", body, register)
 
 
-@routes("GET", "/patients/<patient_id>", STAFF)
+@routes("GET", "/patients/<patient_id>", STAFF, reads_patient=True)
 def get_patient(patient_id: str) -> dict[str, Any]:
     return dump(use_cases().front_desk.patient(patient_id))
 
 
-@routes("GET", "/patients/<patient_id>/appointments", STAFF)
+@routes("GET", "/patients/<patient_id>/appointments", STAFF, reads_patient=True)
 def get_patient_appointments(patient_id: str) -> dict[str, Any]:
     appointments = use_cases().front_desk.patient_appointments(patient_id)
     return {"patientId": patient_id, "appointments": [appointment_reply(a) for a in appointments]}

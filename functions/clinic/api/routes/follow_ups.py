@@ -49,7 +49,7 @@ def post_complete_task(task_id: str, body: Annotated[AcknowledgeRequest, Body()]
     return dump(use_cases().follow_ups.complete_task(caller(), task_id, body.note))
 
 
-@routes("GET", "/patients/<patient_id>/scores", STAFF)
+@routes("GET", "/patients/<patient_id>/scores", STAFF, reads_patient=True)
 def get_scores(patient_id: str) -> dict[str, Any]:
     """Score history per instrument for charts, with the baseline, response and remission."""
     return {
@@ -65,7 +65,7 @@ def get_scores(patient_id: str) -> dict[str, Any]:
     }
 
 
-@routes("GET", "/patients/<patient_id>/fhir", CLINICAL)
+@routes("GET", "/patients/<patient_id>/fhir", CLINICAL, reads_patient=True)
 def get_fhir_bundle(patient_id: str) -> dict[str, Any]:
     """The patient's record as a FHIR R4 Bundle (collection)."""
     return use_cases().follow_ups.fhir_bundle(patient_id)

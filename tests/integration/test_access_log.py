@@ -1,0 +1,53 @@
+"""HIPAA's accounting of access: every read of a patient's record, history, scores or FHIR
+export leaves an entry (who, when, which route, which patient; ids only), which the
+practice's admin reads per patient and per staff member."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.world import World, at, clinic_day
+
+
+def test_every_read_of_a_patient_is_accounted_for_per_patient_and_per_staff_member(clinic: World) -> None:
+    patient = clinic.register_patient()["patientId"]
+    other = clinic.register_patient("patient-key-2", givenName="Robin", phone="+15555550177")["patientId"]
+    assert clinic.book(patient, at(clinic_day(3), 10), key="access-booking").status == 201
+    reads = [
+        ("front-desk", "desk-1", f"/patients/{patient}", "GET /patients/{patientId}"),
+        ("front-desk", "desk-1", f"/patients/{patient}/appointments", "GET /patients/{patientId}/appointments"),
+        ("clinician", "doc-1", f"/patients/{patient}/scores", "GET /patients/{patientId}/scores"),
+        ("clinician", "doc-1", f"/patients/{patient}/fhir", "GET /patients/{patientId}/fhir"),
+        ("clinician", "doc-1", f"/patients/{other}", "GET /patients/{patientId}"),
+    ]
+    for role, user, path, _ in reads:
+        assert clinic.call("GET", path, role=role, user=user).status == 200
+    assert clinic.call("GET", "/patients/no-such-patient", user="desk-1").status == 404  # nothing read: no entry
+
+    log = clinic.call("GET", "/access-log", role="admin", query={"patientId": patient})
+    assert log.status == 200, log.body
+    entries = log.body["entries"]
+    assert [(e["staffId"], e["staffName"], e["route"]) for e in entries] == [
+        (f"sub-{user}", user, route) for _, user, path, route in reads if patient in path
+    ]
+    assert all(e["patientId"] == patient and e["at"].endswith("Z") and e["requestId"] for e in entries)
+    assert "Alex" not in json.dumps(log.body) and "Rivera" not in json.dumps(log.body)  # ids and routes, never PHI
+
+    by_doctor = clinic.call("GET", "/access-log", role="admin", query={"staffId": "sub-doc-1"}).body["entries"]
+    assert [(e["patientId"], e["route"]) for e in by_doctor] == [
+        (patient, "GET /patients/{patientId}/scores"), (patient, "GET /patients/{patientId}/fhir"), (other, "GET /patients/{patientId}"),
+    ]
+
+
+def test_the_log_is_asked_for_one_patient_or_one_staff_member(clinic: World) -> None:
+    for query in ({}, {"patientId": "p", "staffId": "s"}):
+        reply = clinic.call("GET", "/access-log", role="admin", query=query)
+        assert (reply.status, reply.body["fields"][0]["field"]) == (422, "patientId"), reply.body
+    assert clinic.call("GET", "/access-log", role="front-desk", query={"patientId": "p"}).status == 403
+
+
+def test_another_practice_s_admin_sees_none_of_it(clinic: World) -> None:
+    patient = clinic.register_patient()["patientId"]
+    assert clinic.call("GET", f"/patients/{patient}").status == 200
+    elsewhere = clinic.call("GET", "/access-log", role="admin", query={"patientId": patient}, organization="practice-b")
+    assert (elsewhere.status, elsewhere.body["entries"]) == (200, [])

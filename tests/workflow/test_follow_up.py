@@ -15,7 +15,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from local.gateway import LambdaContext
 from tests.support.timing import eventually
-from tests.support.world import ZONE, at
+from tests.support.world import ALL_WEEK, SET_UP_PAGERS, ZONE, at
 from tests.workflow.conftest import NOW, PAGERS, CareWorld, cssrs, gad7, phq9
 from tests.workflow.journeys import discharged, full_session, survey_sent
 
@@ -465,21 +465,30 @@ def test_a_survey_link_that_cannot_be_sent_puts_the_patient_on_the_call_list_at_
     care.sleeping_until(opened + timedelta(hours=24))  # the workflow still waits for the reminder and the expiry
 
 
-def test_a_pager_that_refuses_the_page_sends_it_to_every_clinician_and_the_chain_goes_on(care: CareWorld, faults) -> None:
-    """A number that refuses SMS (opted out, invalid) must not stop a suicide-risk page."""
+def test_a_refused_pager_sends_the_page_to_the_rest_of_the_clinic_s_chain_and_no_other_clinic_s(care: CareWorld, faults) -> None:
+    """A number that refuses SMS (opted out, invalid) must not stop a suicide-risk page; and a
+    page never leaves its clinic (another clinic of the same practice, with its own chain,
+    receives nothing)."""
+    care.set_up_clinic(clinic="south")  # its chain: Dr B and Nurse A, with their own pagers
+    south = {"dr-b": "+15555550980", "nurse-a": "+15555550981"}
+    for provider, pager in south.items():
+        body = {"name": provider, "role": "prescriber", "capacity": 1, "workingHours": ALL_WEEK, "pager": pager}
+        assert care.call("PUT", f"/clinics/south/providers/{provider}", body, role="admin").status == 200, provider
     refused = faults.inject(
         lambda call: call.operation == "Publish" and call.params.get("PhoneNumber") == PAGERS["dr-on-call"], "InvalidParameter"
     )
     appointment, start = high_risk_answered(care)
 
-    (_, page), *_ = eventually(lambda: [p for p in care.pages() if "URGENT" in p[0]], what="the page to every clinician")
+    (page,) = eventually(lambda: care.sms_to(PAGERS["dr-backup"]), what="the page to the rest of the chain")
     assert refused.hits and "on-call's pager refused the page" in page and "/escalations/" in page
+    assert eventually(lambda: care.sms_to(PAGERS["dr-lead"]), what="the lead has it too") == [page]
     (escalation,) = eventually(lambda: care.alerts()["escalations"], what="the escalation on the alerts")
     assert [(p["level"], p.get("providerId")) for p in escalation["pages"]] == [("on-call", None)]
     care.sleeping_until(start + timedelta(minutes=15))
     care.advance_to(start + timedelta(minutes=15))
-    eventually(lambda: care.sms_to(PAGERS["dr-backup"]), what="the backup paged 15 minutes later")
+    eventually(lambda: len(care.sms_to(PAGERS["dr-backup"])) == 2, what="the backup paged in turn 15 minutes later")
     assert care.status(appointment) == "RUNNING"
+    assert [text for to, text in care.sms() if to in {*south.values(), *SET_UP_PAGERS.values()}] == []
 
 
 def test_a_failure_whose_flag_cannot_be_written_still_pages_the_clinicians(care: CareWorld, faults, monkeypatch) -> None:

@@ -172,9 +172,10 @@ def test_failed_and_timed_out_executions_alarm_the_operator(template) -> None:
     assert all(a["AlarmActions"] for a in alarms)
 
 
-def test_clinician_pages_go_to_an_encrypted_topic_and_sms_only_to_phone_numbers(template) -> None:
-    topics = resources(template, "AWS::SNS::Topic")
-    assert len(topics) == 2 and all("KmsMasterKeyId" in t["Properties"] for t in topics.values())
+def test_pages_go_by_sms_only_to_phone_numbers_and_no_topic_is_shared_by_clinics(template) -> None:
+    # The one topic left is the operator's alarms (no PHI, no clinic's alerts).
+    (topic,) = resources(template, "AWS::SNS::Topic").values()
+    assert "KmsMasterKeyId" in topic["Properties"]
     steps_role = next(name for name in resources(template, "AWS::IAM::Role") if name.startswith("WorkflowSteps"))
     publish = [s for s in _policy_of(template, steps_role) if "sns:Publish" in _actions(s)]
     assert any(s.get("NotResource") == "arn:*:sns:*:*:*" for s in publish)

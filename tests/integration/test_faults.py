@@ -64,7 +64,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/public/surveys"): {"token": TOKEN},
     ("POST", "/public/surveys/answers"): {"token": TOKEN, "instrument": "phq-9", "answers": {"phq9-1": 0}},
 }
-QUERIES = {"/clinics/<clinic_id>/availability": {"date": DAY.isoformat(), "sessionType": "spravato"}, "/clinics/<clinic_id>/board": {"date": DAY.isoformat()}}
+QUERIES = {"/access-log": {"patientId": ID}, "/clinics/<clinic_id>/availability": {"date": DAY.isoformat(), "sessionType": "spravato"}, "/clinics/<clinic_id>/board": {"date": DAY.isoformat()}}
 
 
 @pytest.fixture(scope="module")

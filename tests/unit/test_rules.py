@@ -29,7 +29,7 @@ def test_slot_step_must_sit_on_the_grain() -> None:
 
 
 def test_unknown_time_zone_is_refused() -> None:
-    with pytest.raises(ValidationError, match="unknown IANA time zone"):
+    with pytest.raises(ValidationError, match="is not an IANA time zone name"):
         ClinicRules.model_validate({"defaultTimeZone": "Mars/Olympus"})
 
 

@@ -22,7 +22,7 @@ def test_a_second_booking_on_a_held_chair_is_refused_in_the_clinics_time_and_wri
     with pytest.raises(Conflict) as refused:
         clinic.book(at(11, 15), patient="p2")
 
-    assert refused.value.message == "chair 'chair-1' is already booked at 11:15 on 2027-03-01"
+    assert refused.value.message == "the chair is already booked at 11:15 on 2027-03-01"
     assert clinic.records.occupancy(CLINIC, MONDAY) == held
     assert [a.appointment_id for a in clinic.records.board(CLINIC, MONDAY)] == [first.appointment_id]
 
@@ -37,7 +37,7 @@ def test_a_nurse_supervises_two_patients_at_once_and_no_third(clinic: Clinic) ->
     with pytest.raises(Conflict) as refused:
         clinic.book(at(9, 30), chair="chair-3", patient="p3")
 
-    assert refused.value.message.startswith("provider 'nurse-a' is already booked at 09:30")
+    assert refused.value.message.startswith("the provider is already booked at 09:30")
 
 
 def test_a_repeated_booking_finds_its_own_appointment_and_starts_one_run(clinic: Clinic) -> None:

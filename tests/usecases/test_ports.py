@@ -15,7 +15,7 @@ from tests.support.fakes import InMemoryRecords, RecordingEngine, RecordingMessa
 
 RECORD_PORTS = [
     ports.ClinicRecords, ports.PatientRecords, ports.AppointmentRecords, ports.SessionRecords, ports.LinkRecords,
-    ports.MessageLog, ports.CourseRecords, ports.WaitlistRecords, ports.FollowUpRecords, ports.Records,
+    ports.MessageLog, ports.CourseRecords, ports.WaitlistRecords, ports.FollowUpRecords, ports.AccessRecords, ports.Records,
 ]
 IMPLEMENTATIONS = [
     *((port, implementation) for port in RECORD_PORTS for implementation in (DynamoRepository, InMemoryRecords)),

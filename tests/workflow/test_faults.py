@@ -138,7 +138,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "AwaitFollowUp": "a refused survey link: test_follow_up.py::"
     "test_a_survey_link_that_cannot_be_sent_puts_the_patient_on_the_call_list_at_once",
     "Escalate": "a refused pager: test_follow_up.py::"
-    "test_a_pager_that_refuses_the_page_sends_it_to_every_clinician_and_the_chain_goes_on",
+    "test_a_refused_pager_sends_the_page_to_the_rest_of_the_clinic_s_chain_and_no_other_clinic_s",
     "FollowUpCheck": "test_follow_up.py::test_no_answer_in_24_hours_sends_one_reminder_and_an_answer_then_completes",
     "CreateFollowUpTask": "test_follow_up.py::test_a_lower_risk_positive_creates_a_same_day_task_for_a_clinician",
     "RemsFormCheck": "test_rems_form_overdue.py",

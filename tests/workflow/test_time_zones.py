@@ -55,12 +55,15 @@ def utc(text: str) -> datetime:
 def open_clinic(care: CareWorld, clinic: Clinic) -> None:
     every_day = {day: [{"start": clinic.opening[0], "end": clinic.opening[1]}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     nurse_days = {day: [{"start": clinic.nurse_hours[0], "end": clinic.nurse_hours[1]}] for day in every_day}
-    profile = {"name": clinic.clinic_id.title(), "timeZone": clinic.zone, "openingHours": every_day, "remsCertified": True}
+    profile = {"name": clinic.clinic_id.title(), "timeZone": clinic.zone, "openingHours": every_day}
+    nurse = {"name": "Nurse A", "role": "nurse", "capacity": 2, "workingHours": nurse_days, "pager": "+15555550911"}
+    prescriber = {"name": "Dr B", "role": "prescriber", "capacity": 1, "workingHours": every_day, "pager": "+15555550912"}
     calls = [
         (f"/clinics/{clinic.clinic_id}", profile),
         (f"/clinics/{clinic.clinic_id}/chairs/chair-1", {"name": "Chair 1"}),
-        (f"/clinics/{clinic.clinic_id}/providers/nurse-a", {"name": "Nurse A", "role": "nurse", "capacity": 2, "workingHours": nurse_days}),
-        (f"/clinics/{clinic.clinic_id}/providers/dr-b", {"name": "Dr B", "role": "prescriber", "capacity": 1, "workingHours": every_day}),
+        (f"/clinics/{clinic.clinic_id}/providers/nurse-a", nurse),
+        (f"/clinics/{clinic.clinic_id}/providers/dr-b", prescriber),
+        (f"/clinics/{clinic.clinic_id}", {**profile, "remsCertified": True, "escalationChain": ["dr-b", "nurse-a"]}),
     ]
     for path, body in calls:
         assert care.call("PUT", path, body, role="admin").status == 200

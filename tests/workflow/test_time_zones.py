@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.timing import eventually
-from tests.support.world import CHECKLIST, dose_body
+from tests.support.world import CHECKLIST, SET_UP_PAGERS, dose_body
 from tests.workflow.conftest import CareWorld, cssrs, gad7, phq9
 
 
@@ -56,8 +56,8 @@ def open_clinic(care: CareWorld, clinic: Clinic) -> None:
     every_day = {day: [{"start": clinic.opening[0], "end": clinic.opening[1]}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     nurse_days = {day: [{"start": clinic.nurse_hours[0], "end": clinic.nurse_hours[1]}] for day in every_day}
     profile = {"name": clinic.clinic_id.title(), "timeZone": clinic.zone, "openingHours": every_day}
-    nurse = {"name": "Nurse A", "role": "nurse", "capacity": 2, "workingHours": nurse_days, "pager": "+15555550911"}
-    prescriber = {"name": "Dr B", "role": "prescriber", "capacity": 1, "workingHours": every_day, "pager": "+15555550912"}
+    nurse = {"name": "Nurse A", "role": "nurse", "capacity": 2, "workingHours": nurse_days, "pager": SET_UP_PAGERS["nurse-a"]}
+    prescriber = {"name": "Dr B", "role": "prescriber", "capacity": 1, "workingHours": every_day, "pager": SET_UP_PAGERS["dr-b"]}
     calls = [
         (f"/clinics/{clinic.clinic_id}", profile),
         (f"/clinics/{clinic.clinic_id}/chairs/chair-1", {"name": "Chair 1"}),

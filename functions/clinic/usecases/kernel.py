@@ -137,6 +137,8 @@ def page_once(
             break
         except Undeliverable:
             continue
+    else:  # nobody could be paged: the step fails, so the run is flagged and the operator alarmed
+        raise Undeliverable("nobody on the clinic's escalation chain could be paged")
     log.record_message(appointment_id, key, "page", clock())
 
 

@@ -61,8 +61,9 @@ class Routes:
 
         def register(handler: Handler) -> Handler:
             self.policies.append((RoutePolicy(method, path, groups), handler))
-            route = _accounted(handler, f"{method} {re.sub(r'<([^>]+)>', lambda m: '{' + to_camel(m.group(1)) + '}', path)}")
-            return self.router.route(path, method, responses=documented(returns, status))(route if reads_patient else handler)
+            template = re.sub(r"<([^>]+)>", lambda m: "{" + to_camel(m.group(1)) + "}", path)
+            route = _accounted(handler, f"{method} {template}") if reads_patient else handler
+            return self.router.route(path, method, responses=documented(returns, status))(route)
 
         return register
 

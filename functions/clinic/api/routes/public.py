@@ -3,11 +3,13 @@ URL) is the credential."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from ..auth import PUBLIC
+from ...composition import UseCases
 from ..models import ConfirmationRequest, OfferRequest, ReminderLinkRequest, SurveyAnswersRequest, SurveyRequest
 from ..routing import Routes, clinic_zone, link_use_cases
 from ..views import survey_view
@@ -50,13 +52,7 @@ def post_confirmation_open(body: Annotated[ReminderLinkRequest, Body()]) -> dict
     and its time; nothing else about the patient). The link stays unused."""
     uses = link_use_cases(body.token)
     appointment = uses.reminder_links.appointment_of(body.token)
-    clinic = uses.configuration.clinic(appointment.clinic_id)
-    return {
-        "clinic": clinic.profile.name,
-        "session": uses.rules.session_types[appointment.session_type].label,
-        "startLocal": appointment.start.astimezone(clinic.profile.zone).isoformat(),
-        "timeZone": clinic.profile.zone.key,
-    }
+    return _session_at(uses, appointment.clinic_id, appointment.session_type, appointment.start)
 
 
 @routes("POST", "/public/waitlist-offers", PUBLIC)
@@ -64,14 +60,7 @@ def post_waitlist_offer(body: Annotated[OfferRequest, Body()]) -> dict[str, Any]
     """What a waitlist offer's link opens: the time, and whether it is still to be had."""
     uses = link_use_cases(body.token)
     offer, mine = uses.waitlist.offer(body.token)
-    clinic = uses.configuration.clinic(offer.clinic_id)
-    return {
-        "clinic": clinic.profile.name,
-        "session": uses.rules.session_types[offer.session_type].label,
-        "startLocal": offer.start.astimezone(clinic.profile.zone).isoformat(),
-        "timeZone": clinic.profile.zone.key,
-        "status": "yours" if mine else offer.status.value,
-    }
+    return {**_session_at(uses, offer.clinic_id, offer.session_type, offer.start), "status": "yours" if mine else offer.status.value}
 
 
 @routes("POST", "/public/waitlist-offers/accept", PUBLIC)
@@ -83,4 +72,15 @@ def post_waitlist_accept(body: Annotated[OfferRequest, Body()]) -> dict[str, Any
         "booked": True,
         "startLocal": appointment.start.astimezone(clinic_zone(appointment.clinic_id, uses)).isoformat(),
         "message": "The time is yours. The clinic will send you a reminder before it.",
+    }
+
+
+def _session_at(uses: UseCases, clinic_id: str, session_type: str, start: datetime) -> dict[str, Any]:
+    """What a patient's page may say of a session: the clinic, the session and its local time."""
+    clinic = uses.configuration.clinic(clinic_id)
+    return {
+        "clinic": clinic.profile.name,
+        "session": uses.rules.session_types[session_type].label,
+        "startLocal": start.astimezone(clinic.profile.zone).isoformat(),
+        "timeZone": clinic.profile.zone.key,
     }

@@ -16,6 +16,7 @@ class ServiceSettings(BaseModel):
     state_machine_arn: str = Field(min_length=20)
     idempotency_table_name: str = ""  # the API's only
     clinician_topic_arn: str = ""  # the workflow's only
+    user_pool_id: str = ""  # the API's only: staff management's Cognito calls
     email_sender: str | None = None
     patient_link_base_url: str = "http://localhost:8000/patient"
     clinic_rules: ClinicRules = Field(default_factory=ClinicRules)
@@ -30,6 +31,7 @@ class ServiceSettings(BaseModel):
             state_machine_arn=os.environ.get("STATE_MACHINE_ARN", ""),
             idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", ""),
             clinician_topic_arn=os.environ.get("CLINICIAN_TOPIC_ARN", ""),
+            user_pool_id=os.environ.get("USER_POOL_ID", ""),
             email_sender=os.environ.get("EMAIL_SENDER") or None,
             patient_link_base_url=os.environ.get("PATIENT_LINK_BASE_URL", "http://localhost:8000/patient"),
             clinic_rules=ClinicRules.model_validate_json(rules) if rules else ClinicRules(),

@@ -26,6 +26,9 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | a clinic's waitlist              | Query pk                               | pk=WAITLIST#{clinic}, sk=ENTRY#{id} (+ POSITION counter) |
 | a waitlist offer (freed block)   | GetItem                                | pk=OFFER#{cancelled appointment id}, sk=OFFER |
 | a course's sessions              | Query GSI2 (the patient's appointments) | gsi2pk=PATIENT#{id}, filtered by courseId    |
+| the organization                 | PutItem                                | pk=ORGANIZATION, sk=PROFILE                  |
+| the organization's staff         | Query pk / GetItem                     | pk=STAFF, sk=USER#{username}                 |
+| a staff member's audit trail     | Query pk                               | pk=STAFF#{username}, sk=AUDIT#{version}      |
 """
 
 from __future__ import annotations
@@ -39,12 +42,13 @@ from .clinics import ClinicCache, ClinicTable
 from .courses import CourseAndWaitlistTable
 from .follow_ups import FollowUpTable
 from .session import SessionTable
+from .staff import StaffTable
 from .table import is_throttled
 
 __all__ = ["ClinicCache", "DynamoRepository", "is_throttled"]
 
 
-class DynamoRepository(ClinicTable, AppointmentTable, CourseAndWaitlistTable, SessionTable, FollowUpTable):
+class DynamoRepository(ClinicTable, AppointmentTable, CourseAndWaitlistTable, SessionTable, FollowUpTable, StaffTable):
     """The whole table as one organization (and, for staff, their clinics) sees it; one part
     per record family (each in its own module here)."""
 

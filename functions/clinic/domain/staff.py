@@ -31,7 +31,7 @@ class Access(Record):
     """What a member may do and where: what the audit compares before and after a change."""
 
     role: Role
-    clinics: list[str] | None = None  # None: every clinic of the organization
+    clinics: list[str] | None = Field(default=None, min_length=1)  # None: every clinic of the organization
     status: Status = "active"
 
 

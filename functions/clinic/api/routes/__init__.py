@@ -3,8 +3,8 @@ in the OpenAPI document."""
 
 from __future__ import annotations
 
-from . import appointments, clinics, courses, follow_ups, public, session, waitlist
+from . import appointments, clinics, courses, follow_ups, public, session, staff, waitlist
 
-_MODULES = (clinics, appointments, courses, waitlist, session, follow_ups, public)
+_MODULES = (clinics, appointments, courses, waitlist, session, follow_ups, staff, public)
 ROUTERS = [module.routes.router for module in _MODULES]
 ROUTES = [entry for module in _MODULES for entry in module.routes.policies]

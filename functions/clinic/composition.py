@@ -133,3 +133,11 @@ class Wiring:
             organization_id=reach.organization_id,
             patient_link_base_url=config.patient_link_base_url,
         )
+
+
+def operator_staff(session: Any, table_name: str, user_pool_id: str, organization_id: str) -> StaffManagement:
+    """Staff management for the operator's first-admin command (infra/first_admin.py): one
+    organization's records and the stack's user pool, nothing of the care workflow."""
+    repository = DynamoRepository(session.resource("dynamodb").Table(table_name), Reach(organization_id))
+    accounts = CognitoAccounts(session.client("cognito-idp"), user_pool_id)
+    return StaffManagement(repository, lambda: accounts, ClinicConfiguration(repository).clinic, system_clock, organization_id)

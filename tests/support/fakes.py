@@ -321,7 +321,8 @@ class InMemoryRecords:
 
     # --- the organization and its staff ----------------------------------------------------
     def save_organization(self, organization: Organization) -> None:
-        self.organizations.append(organization)
+        if not self.organizations:
+            self.organizations.append(organization)
 
     def get_staff_member(self, username: str) -> StaffMember | None:
         return self.members.get(username)

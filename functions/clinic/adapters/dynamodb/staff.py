@@ -22,7 +22,8 @@ def audit_key(username: str, version: int) -> dict[str, str]:
 
 class StaffTable(TableAccess):
     def save_organization(self, organization: Organization) -> None:
-        self._call(self.table.put_item, Item=to_item(organization, pk="ORGANIZATION", sk="PROFILE", type="organization"))
+        item = to_item(organization, pk="ORGANIZATION", sk="PROFILE", type="organization")
+        self._transact([self._versioned_put(item, None)])  # a repeat keeps the first record
 
     def get_staff_member(self, username: str) -> StaffMember | None:
         item = self._call(self.table.get_item, Key=member_key(username)).get("Item")

@@ -22,6 +22,7 @@ class ServiceSettings(BaseModel):
     clinic_rules: ClinicRules = Field(default_factory=ClinicRules)
     allowed_origin: str = "*"
     config_cache_seconds: float = Field(default=60, ge=0, le=3600)
+    staff_standing_seconds: float = Field(default=30, ge=0, le=300)  # api/standing.py says why 30
 
     @classmethod
     def from_environment(cls) -> ServiceSettings:
@@ -37,6 +38,7 @@ class ServiceSettings(BaseModel):
             clinic_rules=ClinicRules.model_validate_json(rules) if rules else ClinicRules(),
             allowed_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
             config_cache_seconds=float(os.environ.get("CONFIG_CACHE_SECONDS", "60")),
+            staff_standing_seconds=float(os.environ.get("STAFF_STANDING_SECONDS", "30")),
         )
 
 

@@ -91,7 +91,7 @@ class ApiEnvironment:
         # Metrics of its own (Powertools' Metrics is shared process-wide), flushed per invocation.
         self.metrics = EphemeralMetrics(namespace="KetamineClinic", service="clinic-api")
         self.resolver = PerThreadRestResolver(enable_validation=True, cors=cors)
-        self.standing = StaffStanding()
+        self.standing = StaffStanding(config.staff_standing_seconds)
         self.resolver.use([_in_standing])
         errors.register(self.resolver)
         for router in routers:

@@ -7,10 +7,11 @@ reads the member's record (usecases/staff.py) and refuses a token that asks for 
 the record grants now: a disabled member, a role taken away, a clinic removed. A member
 without a record (an account the operator made with Cognito's own calls) is left to Cognito.
 
-The record is kept per execution environment for STANDING_SECONDS. That is the most a
-disabled member keeps working through an environment that read their record just before
-(the environment that made the change forgets it at once): 30 s instead of the token's hour,
-for one GetItem per member per 30 s per warm environment instead of one per request."""
+The record is kept per execution environment for `staff_standing_seconds` (30 s; settings.py).
+That is the most a disabled member keeps working through an environment that read their
+record just before (the environment that made the change forgets it at once): 30 s instead
+of the token's hour, for one GetItem per member per 30 s per warm environment instead of one
+per request. The local browser tests, where many environments share a process, use 1 s."""
 
 from __future__ import annotations
 
@@ -22,11 +23,8 @@ from ..domain.staff import StaffMember
 from ..usecases.kernel import Actor
 from .auth import AccessDenied
 
-STANDING_SECONDS = 30.0
-
-
 class StaffStanding:
-    def __init__(self, seconds: float = STANDING_SECONDS):
+    def __init__(self, seconds: float):
         self.seconds = seconds
         self._members: dict[tuple[str, str], tuple[float, StaffMember | None]] = {}
         self._lock = threading.Lock()

@@ -37,11 +37,12 @@ async function invite(event) {
   event.preventDefault();
   const form = event.target;
   clearErrors(form);
-  const body = { username: form.username.value.trim(), email: form.email.value.trim(), givenName: form.givenName.value.trim(),
-    familyName: form.familyName.value.trim(), role: form.role.value, clinics: clinicsField(form.clinics.value) };
+  // Named member* on the page: the booking card's fields have the plain names.
+  const body = { username: form.memberUsername.value.trim(), email: form.memberEmail.value.trim(), givenName: form.memberGivenName.value.trim(),
+    familyName: form.memberFamilyName.value.trim(), role: form.memberRole.value, clinics: clinicsField(form.memberClinics.value) };
   try {
     const member = await call("POST", "/staff", body, { idempotent: true });
-    ["username", "email", "givenName", "familyName"].forEach((name) => { form[name].value = ""; });
+    ["memberUsername", "memberEmail", "memberGivenName", "memberFamilyName"].forEach((name) => { form[name].value = ""; });
     say(`Invited ${member.username}: Cognito emailed them a temporary password.`);
     await renderStaff();
   } catch (error) {
@@ -52,12 +53,12 @@ async function invite(event) {
 function editAccess(member) {
   const form = $("#staff-access");
   clearErrors(form);
-  form.username.value = member.username;
-  form.role.value = member.role;
-  form.clinics.value = member.clinics.join(", ");
+  form.memberUsername.value = member.username;
+  form.memberRole.value = member.role;
+  form.memberClinics.value = member.clinics.join(", ");
   $("#staff-access-title").textContent = `Change access of ${member.username}`;
   form.classList.remove("hidden");
-  form.role.focus();
+  form.memberRole.focus();
 }
 
 async function saveAccess(event) {
@@ -65,7 +66,7 @@ async function saveAccess(event) {
   const form = event.target;
   clearErrors(form);
   try {
-    const member = await call("PUT", `/staff/${encodeURIComponent(form.username.value)}`, { role: form.role.value, clinics: clinicsField(form.clinics.value) });
+    const member = await call("PUT", `/staff/${encodeURIComponent(form.memberUsername.value)}`, { role: form.memberRole.value, clinics: clinicsField(form.memberClinics.value) });
     form.classList.add("hidden");
     say(`${member.username} is now ${ROLES[member.role]} at ${clinicsText(member.clinics)}.`);
     await renderStaff();

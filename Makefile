@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # jsii reads the silenced Node major versions as a comma list, not a flag.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test synth deploy smoke bench clean
+.PHONY: run test synth deploy smoke first-admin bench clean
 
 # The web client's two libraries, as package-lock.json pins them (no install scripts run).
 node_modules/installed: package.json package-lock.json
@@ -51,6 +51,10 @@ deploy: $(VENV)/installed node_modules/installed
 # After a deploy: signs in as the test user, reads the test clinic, books and cancels (README, Deploy).
 smoke: $(VENV)/installed
 	$(PY) -m infra.smoke --stage $(STAGE)
+
+# A new practice and its first admin (README, Deploy): make first-admin STAGE=prod ORGANIZATION=acme EMAIL=lead@acme.example
+first-admin: $(VENV)/installed
+	$(PY) -m infra.first_admin --stage $(STAGE) --organization "$(ORGANIZATION)" --email "$(EMAIL)" $(ARGS)
 
 clean:
 	rm -rf $(VENV) cdk.out node_modules

@@ -113,3 +113,4 @@ class ClinicStack(Stack):
             CfnOutput(self, "ApiDomainTarget", value=api.domain.domain_name_alias_domain_name)
         CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
+        CfnOutput(self, "TableName", value=data.table.table_name)  # for the operator's `make first-admin`

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 
+from .identity import UserPool, create_user_pool
 from .stepfunctions import create_functions, create_state_machine, resolve_intrinsics
 from .template import function_by_handler, resources
 
@@ -119,6 +120,7 @@ class LocalDeployment:
     names: dict[str, str]  # logical id -> the local resource's name or ARN
     environment: dict[str, str]  # what the functions read from their environment, resolved
     state_machine_arn: str
+    user_pool: UserPool  # the staff pool and its web client (no users yet)
 
     @property
     def table_name(self) -> str:
@@ -138,15 +140,17 @@ def reset_functions() -> None:
 
 
 def deploy(template: dict[str, Any], prefix: str = "local") -> LocalDeployment:
-    """Creates the stack's tables, topics, functions and state machine in moto, from the
-    synthesized template. The functions run in this process and share its environment, so
+    """Creates the stack's tables, topics, user pool, functions and state machine in moto, from
+    the synthesized template. The functions run in this process and share its environment, so
     it carries every function's variables (their shared names hold the same values)."""
     names = create_tables(template, boto3.client("dynamodb"), prefix)
     names |= create_topics(template, prefix)
+    user_pool = create_user_pool(template, boto3.client("cognito-idp"))
+    names[user_pool.logical_id] = user_pool.user_pool_id
     names |= create_functions(template, names)
     arn = create_state_machine(template, names)
     environment: dict[str, str] = {}
     for handler in (API_HANDLER, WORKFLOW_HANDLER):
         variables = function_environment(template, handler, names)
         environment |= {k: v for k, v in variables.items() if not k.startswith("POWERTOOLS_")}
-    return LocalDeployment(names, environment, arn)
+    return LocalDeployment(names, environment, arn, user_pool)

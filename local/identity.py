@@ -5,6 +5,7 @@ issuer, audience, token use), so the handler receives the same verified claims."
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -74,8 +75,20 @@ class StaffDirectory:
         return dict(decoded.claims)
 
 
-def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, users: bool = True) -> StaffDirectory:
-    pool_props = next(iter(resources(template, "AWS::Cognito::UserPool").values()))["Properties"]
+@dataclass(frozen=True)
+class UserPool:
+    logical_id: str  # the template's
+    user_pool_id: str
+    client_id: str
+    web_auth_flows: frozenset[str]  # the template's app client's, which the web client may use
+
+
+def create_user_pool(template: dict[str, Any], cognito: Any) -> UserPool:
+    """The template's user pool (custom attributes, password policy, MFA), its groups and its
+    web app client (which locally also allows the admin password flow of `/local/sign-in`)."""
+    generate_temporary_passwords()
+    ((logical_id, pool_resource),) = resources(template, "AWS::Cognito::UserPool").items()
+    pool_props = pool_resource["Properties"]
     pool = cognito.create_user_pool(
         PoolName="local-staff",
         Schema=pool_props.get("Schema", []),
@@ -97,14 +110,18 @@ def create_directory(template: dict[str, Any], cognito: Any, endpoint: str, user
     )["UserPoolClient"]
     for group in resources(template, "AWS::Cognito::UserPoolGroup").values():
         cognito.create_group(UserPoolId=pool["Id"], GroupName=group["Properties"]["GroupName"])
+    return UserPool(logical_id, pool["Id"], client["ClientId"], frozenset(client_props.get("ExplicitAuthFlows", [])))
+
+
+def create_directory(pool: UserPool, cognito: Any, endpoint: str, users: bool = True) -> StaffDirectory:
+    """Token checks on the pool, as API Gateway's authorizer makes them, and the demo users."""
     if users:
         for username, user in DEMO_USERS.items():
-            add_user(cognito, pool["Id"], username, user, DEMO_PASSWORD)
-    with urllib.request.urlopen(f"{endpoint}/{pool['Id']}/.well-known/jwks.json") as response:
+            add_user(cognito, pool.user_pool_id, username, user, DEMO_PASSWORD)
+    with urllib.request.urlopen(f"{endpoint}/{pool.user_pool_id}/.well-known/jwks.json") as response:
         keys = KeySet.import_key_set(json.load(response))
-    issuer = f"https://cognito-idp.{cognito.meta.region_name}.amazonaws.com/{pool['Id']}"
-    web_auth_flows = frozenset(client_props.get("ExplicitAuthFlows", []))
-    return StaffDirectory(cognito, pool["Id"], client["ClientId"], issuer, keys, web_auth_flows)
+    issuer = f"https://cognito-idp.{cognito.meta.region_name}.amazonaws.com/{pool.user_pool_id}"
+    return StaffDirectory(cognito, pool.user_pool_id, pool.client_id, issuer, keys, pool.web_auth_flows)
 
 
 def add_user(cognito: Any, user_pool_id: str, username: str, user: DemoUser, password: str) -> None:
@@ -115,3 +132,31 @@ def add_user(cognito: Any, user_pool_id: str, username: str, user: DemoUser, pas
     cognito.admin_create_user(UserPoolId=user_pool_id, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS")
     cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True)
     cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=user.role)
+
+
+def generate_temporary_passwords() -> None:
+    """moto's AdminCreateUser without a TemporaryPassword leaves the user without one; Cognito
+    makes one that meets the pool's policy and emails it. Locally it is made the same way and
+    kept on the user, where a test reads it as the member would read their email."""
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    original = CognitoIdpBackend.admin_create_user
+    if getattr(original, "generates_passwords", False):
+        return
+
+    def admin_create_user(self: Any, user_pool_id: str, username: str, message_action: str, temporary_password: str, attributes: Any) -> Any:
+        if not temporary_password and message_action != "RESEND":
+            temporary_password = f"Tmp-{secrets.token_urlsafe(9)}-{secrets.randbelow(10)}a"
+        return original(self, user_pool_id, username, message_action, temporary_password, attributes)
+
+    admin_create_user.generates_passwords = True  # type: ignore[attr-defined]
+    CognitoIdpBackend.admin_create_user = admin_create_user
+
+
+def temporary_password(user_pool_id: str, username: str) -> str:
+    """What Cognito's invitation email tells the member: their temporary password (moto's)."""
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    backend = cognitoidp_backends[DEFAULT_ACCOUNT_ID][user_pool_id.split("_", 1)[0]]
+    return backend.admin_get_user(user_pool_id, username).password

@@ -93,12 +93,13 @@ class LocalService:
         self._run_workflows(self._moto._server.server_port)
         serialize_dynamodb()
         self._http = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        environment = dict(deploy(template).environment)
+        deployment = deploy(template)
+        environment = dict(deployment.environment)
         environment["ALLOWED_ORIGIN"] = "*"  # the local web client may be served from any port
         environment["PATIENT_LINK_BASE_URL"] = f"{self.url}/patient"  # the links in the outbox open this server's pages
         os.environ.update(environment)
         reset_functions()
-        self.directory = create_directory(template, boto3.client("cognito-idp"), endpoint)
+        self.directory = create_directory(deployment.user_pool, boto3.client("cognito-idp"), endpoint)
         self.cognito = CognitoProxy(endpoint, self.directory)
         if self.seed:
             self._seed()

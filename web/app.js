@@ -2,6 +2,7 @@
 // and a patient's chart. Plain modules, no build step; the API does every check.
 import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signOut, token } from "/web/api.js";
 import { signedIn } from "/web/signin.js";
+import { showStaff } from "/web/staff.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false, spoken: new Map(), spokenDay: null, makeUp: null };
@@ -29,6 +30,7 @@ async function start() {
   await loadClinic();
   $("#day").value ||= localDate(state.now); // the clinic's today: its zone is known only now
   await refresh();
+  if (is("admin")) await showStaff($("#clinic").value);
   setInterval(async () => { await tick(); await refresh(); }, 3000);
 }
 

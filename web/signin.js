@@ -39,6 +39,7 @@ function show(step) {
 
 function message(error) {
   if (/session/i.test(error.message || "")) return "The sign-in took too long. Please sign in again.";
+  if (/disabled/i.test(error.message || "")) return "Your account is disabled: ask your practice's admin.";
   if (/temporary password has expired/i.test(error.message || "")) return "Your temporary password has expired: ask an administrator for a new one.";
   if (error.code === "InvalidPasswordException") return `${error.message}.`;
   return MESSAGES[error.code] || error.message || "Sign-in failed. Please try again.";

@@ -11,6 +11,7 @@ from functools import cache
 from collections.abc import Callable
 from typing import Any
 
+from .adapters.cognito import CognitoAccounts
 from .adapters.dynamodb import ClinicCache, DynamoRepository
 from .adapters.notifications import Notifier
 from .adapters.stepfunctions import StepFunctionsEngine
@@ -27,8 +28,9 @@ from .usecases.follow_ups import FollowUps
 from .usecases.front_desk import FrontDesk
 from .usecases.kernel import Clock, system_clock
 from .usecases.patient_links import ReminderLinks
-from .usecases.ports import Messages, Records, WorkflowEngine
+from .usecases.ports import Messages, Records, StaffAccounts, WorkflowEngine
 from .usecases.session import ClinicianSession
+from .usecases.staff import StaffManagement
 from .usecases.waitlist import Waitlist
 
 
@@ -46,6 +48,7 @@ class UseCases:
     waitlist: Waitlist
     follow_ups: FollowUps
     care_workflow: CareWorkflow
+    staff: StaffManagement
 
 
 def use_cases(
@@ -53,6 +56,7 @@ def use_cases(
     repository: Records,
     engine: WorkflowEngine,
     messages: Callable[[], Messages],
+    accounts: Callable[[], StaffAccounts],
     *,
     organization_id: str,
     patient_link_base_url: str,
@@ -60,7 +64,7 @@ def use_cases(
 ) -> UseCases:
     """Wires every use case to its ports. `repository` is every record port at once (the
     DynamoDB adapter, or the tests' in-memory fakes), bound to `organization_id` like
-    `engine`; `messages` is made on first use."""
+    `engine`; `messages` and `accounts` (staff sign-in accounts) are made on first use."""
     configuration = ClinicConfiguration(repository)
     shared = {"rules": rules, "clinic": configuration.clinic, "clock": clock}
     store = AppointmentStore(records=repository, clock=clock)
@@ -95,6 +99,7 @@ def use_cases(
             **shared, patients=repository, store=store, runs=runs, status=status, session_records=repository,
             links=repository, log=repository, follow_ups=follow_ups, **messaging,
         ),
+        staff=StaffManagement(repository, accounts, configuration.clinic, clock, organization_id),
     )
 
 
@@ -114,6 +119,12 @@ class Wiring:
 
         self.messages = messages
 
+        @cache
+        def accounts() -> CognitoAccounts:
+            return CognitoAccounts(session.client("cognito-idp"), config.user_pool_id)
+
+        self.accounts = accounts
+
     def for_reach(self, reach: Reach) -> UseCases:
         config = self.config
         return use_cases(
@@ -121,6 +132,15 @@ class Wiring:
             DynamoRepository(self.table, reach, self.clinic_cache),
             StepFunctionsEngine(self.stepfunctions, config.state_machine_arn, reach.organization_id),
             self.messages,
+            self.accounts,
             organization_id=reach.organization_id,
             patient_link_base_url=config.patient_link_base_url,
         )
+
+
+def operator_staff(session: Any, table_name: str, user_pool_id: str, organization_id: str) -> StaffManagement:
+    """Staff management for the operator's first-admin command (infra/first_admin.py): one
+    organization's records and the stack's user pool, nothing of the care workflow."""
+    repository = DynamoRepository(session.resource("dynamodb").Table(table_name), Reach(organization_id))
+    accounts = CognitoAccounts(session.client("cognito-idp"), user_pool_id)
+    return StaffManagement(repository, lambda: accounts, ClinicConfiguration(repository).clinic, system_clock, organization_id)

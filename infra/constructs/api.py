@@ -9,6 +9,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -31,6 +32,18 @@ PATIENT_LINK_ROUTES = (
     "waitlist-offers",
     "waitlist-offers/accept",
 )
+# Staff management's Cognito calls (functions/clinic/adapters/cognito.py), granted on the staff pool only.
+STAFF_ADMIN_CALLS = (
+    "AdminCreateUser",
+    "AdminGetUser",
+    "AdminAddUserToGroup",
+    "AdminRemoveUserFromGroup",
+    "AdminUpdateUserAttributes",
+    "AdminDisableUser",
+    "AdminEnableUser",
+    "AdminUserGlobalSignOut",
+)
+
 
 class ClinicApi(Construct):
     def __init__(
@@ -64,6 +77,7 @@ class ClinicApi(Construct):
                 "STATE_MACHINE_ARN": state_machine_arn,
                 "CLINIC_RULES": settings.clinic_rules.model_dump_json(by_alias=True),
                 "ALLOWED_ORIGIN": settings.allowed_origin,
+                "USER_POOL_ID": user_pool.user_pool_id,
                 **messaging.environment(settings.patient_link_base_url),
             },
         )
@@ -71,6 +85,10 @@ class ClinicApi(Construct):
         table.grant_read_write_data(self.function)
         idempotency_table.grant_read_write_data(self.function)
         messaging.grant_send(self.function)  # waitlist offers to patients
+        # Staff management (adapters/cognito.py): exactly its admin calls, on this pool only.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=[f"cognito-idp:{action}" for action in STAFF_ADMIN_CALLS], resources=[user_pool.user_pool_arn])
+        )
 
         access_logs = encrypted_log_group(
             self, "AccessLogs", key=key, retention_days=settings.log_retention_days, retain=settings.retain_data

@@ -7,6 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from infra.constructs.api import STAFF_ADMIN_CALLS
 from local.aws import API_HANDLER, WORKFLOW_HANDLER
 from local.template import function_by_handler, resources
 
@@ -134,7 +135,7 @@ COMMON = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS
     ("handler", "variables"),
     [
         (API_HANDLER, {"TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "STATE_MACHINE_ARN", "CLINIC_RULES", "ALLOWED_ORIGIN",
-                       "PATIENT_LINK_BASE_URL"}),
+                       "PATIENT_LINK_BASE_URL", "USER_POOL_ID"}),
         (WORKFLOW_HANDLER, {"TABLE_NAME", "STATE_MACHINE_ARN", "PATIENT_LINK_BASE_URL", "CLINIC_RULES"}),
     ],
 )
@@ -180,6 +181,21 @@ def test_function_role_reaches_only_its_own_tables_and_key(template) -> None:
             assert statement["Resource"] != "*"
         if any(a.startswith("xray:") for a in actions):
             assert statement["Resource"] == "*"
+
+
+def test_only_the_api_manages_staff_accounts_with_exactly_staff_managements_calls_on_the_staff_pool(template) -> None:
+    pool = next(iter(resources(template, "AWS::Cognito::UserPool")))
+    granted = [
+        (name, statement)
+        for name, policy in resources(template, "AWS::IAM::Policy").items()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "cognito-idp:" in json.dumps(statement["Action"])
+    ]
+    assert len(granted) == 1
+    name, statement = granted[0]
+    assert "Api" in name
+    assert sorted(statement["Action"]) == sorted(f"cognito-idp:{call}" for call in STAFF_ADMIN_CALLS)
+    assert statement["Resource"] == {"Fn::GetAtt": [pool, "Arn"]}
 
 
 def test_alarms_notify_the_operator_topic(stack: Template, template) -> None:

@@ -123,7 +123,7 @@ def test_unknown_time_zone_is_refused(clinic: World) -> None:
 
 
 def test_the_openapi_document_says_which_routes_need_an_idempotency_key(shared_clinic: World) -> None:
-    """A client written outside the project learns from the document alone that these six
+    """A client written outside the project learns from the document alone that these seven
     creates need the header, and that they may answer 409 request_in_progress. (The world
     gives the API its environment: the document is built from the running resolver.)"""
     document = conformance.document()
@@ -140,6 +140,7 @@ def test_the_openapi_document_says_which_routes_need_an_idempotency_key(shared_c
         "POST /courses",
         "POST /courses/{course_id}/sessions",
         "POST /patients",
+        "POST /staff",
     ]
     booking = document["paths"]["/appointments"]["post"]["responses"]["409"]["description"]
     assert "request_in_progress" in booking

@@ -32,6 +32,11 @@ BODIES: dict[tuple[str, str], Any] = {
         "name": "Nurse Z", "role": "nurse", "workingHours": {"mon": [{"start": "08:00", "end": "18:00"}]},
     },
     ("POST", "/patients"): patient_details(),
+    ("POST", "/staff"): {
+        "username": "robin", "email": "robin@clinic.example", "givenName": "Robin", "familyName": "Desk",
+        "role": "front-desk", "clinics": [CLINIC],
+    },
+    ("PUT", "/staff/<username>"): {"role": "clinician", "clinics": ["*"]},
     ("POST", "/appointments"): {
         "clinicId": CLINIC, "patientId": ID, "sessionType": "spravato", "chairId": "chair-1", "providerId": "nurse-a",
         "start": START.isoformat(),

@@ -64,12 +64,19 @@ class Victims:
         records.save_escalation(None, Escalation(escalation_id=self.escalation, reason="item 9", started_at=now, **common))
         self.task = f"task-{clinic}"
         records.save_task(None, ClinicianTask(task_id=self.task, reason="call", created_at=now, due_at=now, **common))
+        self.member = f"victim-desk-{clinic}"
+        member = {
+            "username": self.member, "email": f"{self.member}@example.com", "givenName": "Vic", "familyName": "Tim",
+            "role": "front-desk", "clinics": [clinic],
+        }
+        reply = world.call("POST", "/staff", member, role="admin", headers={"Idempotency-Key": f"member-{clinic}"}, organization=organization)
+        assert reply.status == 201, reply.body
 
     def ids(self) -> dict[str, str]:
         return {
             "clinic_id": self.clinic, "chair_id": "chair-1", "provider_id": "nurse-a", "patient_id": self.patient,
             "appointment_id": self.appointment, "course_id": self.course, "entry_id": self.entry,
-            "escalation_id": self.escalation, "task_id": self.task,
+            "escalation_id": self.escalation, "task_id": self.task, "username": self.member,
         }
 
 
@@ -115,6 +122,7 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any] | No
         "/escalations/<escalation_id>/acknowledge": {"note": "called the patient"},
         "/appointments/<appointment_id>/attention/resolve": {"note": "called the patient"},
         "/tasks/<task_id>/complete": {"note": "called the patient"},
+        "/staff/<username>": {"role": "admin", "clinics": [ids["clinic_id"]]},
         "/clinics/<clinic_id>/waitlist": {
             "patientId": ids["patient_id"], "sessionType": "spravato", "weekdays": ["mon"], "earliest": "08:00", "latest": "12:00",
         },

@@ -24,6 +24,7 @@ from clinic.domain.errors import (
     SlotTaken,
     StaleRecord,
     TemporarilyUnavailable,
+    UsernameTaken,
 )
 from clinic.domain.escalations import ClinicianTask, Escalation
 from clinic.domain.followups import FollowUp, QuestionnaireAnswers, ScoreRecord
@@ -31,6 +32,7 @@ from clinic.domain.links import Link
 from clinic.domain.patients import Patient, rems_enrollment_missing
 from clinic.domain.resources import Chair, Clinic, ClinicProfile, Provider
 from clinic.domain.scheduling import Claim, Grain
+from clinic.domain.staff import Organization, StaffAuditEntry, StaffMember
 from clinic.domain.waitlist import WaitlistEntry, WaitlistOffer
 
 
@@ -61,6 +63,9 @@ class InMemoryRecords:
         self.escalations: dict[str, Escalation] = {}
         self.tasks: dict[str, ClinicianTask] = {}
         self.accesses: list[AccessEntry] = []
+        self.organizations: list[Organization] = []
+        self.members: dict[str, StaffMember] = {}
+        self.staff_entries: dict[str, list[StaffAuditEntry]] = defaultdict(list)
         self.meanwhile: list[Callable[[], None]] = []
         self.changes_written = 0
 
@@ -326,6 +331,31 @@ class InMemoryRecords:
             ],
         )
 
+    # --- the organization and its staff ----------------------------------------------------
+    def save_organization(self, organization: Organization) -> None:
+        if not self.organizations:
+            self.organizations.append(organization)
+
+    def get_staff_member(self, username: str) -> StaffMember | None:
+        return self.members.get(username)
+
+    def staff_members(self) -> list[StaffMember]:
+        return list(self.members.values())
+
+    def save_staff_member(self, before: StaffMember | None, after: StaffMember, audit: StaffAuditEntry) -> None:
+        if before is None and after.username in self.members:
+            raise AlreadyExists("a member of your practice already has this username")
+        _versioned(self.members, after.username, before and before.version)
+        self.members[after.username] = after
+        self.staff_entries[after.username].append(audit)
+
+    def discard_staff_member(self, member: StaffMember) -> None:
+        self.members.pop(member.username, None)
+        self.staff_entries[member.username] = [e for e in self.staff_entries[member.username] if e.version != member.version]
+
+    def staff_audit(self, username: str) -> list[StaffAuditEntry]:
+        return list(self.staff_entries[username])
+
 
 def _versioned(records: dict[Any, Any], key: Any, version: int | None) -> None:
     """The adapter's conditional put: over `version`, or (None) only where nothing is yet."""
@@ -373,3 +403,47 @@ class RecordingMessages:
 
     def to_pager(self, phone: str, text: str) -> None:
         self.sent.append((phone, "page", text))
+
+
+@dataclass
+class Account:
+    organization: str
+    role: str
+    clinics: list[str] | None
+    enabled: bool = True
+    sessions_ended: int = 0
+
+
+@dataclass
+class RecordingAccounts:
+    """A Cognito user pool's accounts, one pool for every organization (as deployed); `failing`
+    makes the next call of that name raise TemporarilyUnavailable once."""
+
+    accounts: dict[str, Account] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)
+
+    def create(self, member: StaffMember, organization_id: str) -> None:
+        self._reachable("create")
+        if member.username in self.accounts:
+            raise UsernameTaken()
+        self.accounts[member.username] = Account(organization_id, "", None)
+
+    def organization_of(self, username: str) -> str | None:
+        account = self.accounts.get(username)
+        return account.organization if account else None
+
+    def set_access(self, member: StaffMember) -> None:
+        self._reachable("set_access")
+        account = self.accounts[member.username]
+        account.role, account.clinics = member.role, member.clinics
+
+    def set_enabled(self, username: str, enabled: bool) -> None:
+        self.accounts[username].enabled = enabled
+
+    def sign_out(self, username: str) -> None:
+        self.accounts[username].sessions_ended += 1
+
+    def _reachable(self, call: str) -> None:
+        if call in self.failing:
+            self.failing.discard(call)
+            raise TemporarilyUnavailable("the sign-in service is busy; retry shortly")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -119,13 +120,15 @@ class World:
         *,
         role: str | None = "front-desk",
         user: str | None = None,
-        headers: dict[str, str] | None = None,
-        query: dict[str, str] | None = None,
         organization: str = ORGANIZATION,
         clinics: str = "*",
+        claims: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
     ) -> Reply:
-        """As a staff member of `role` in `organization` working at `clinics` ("*": every clinic)."""
-        claims = claims_for(role, user, organization=organization, clinics=clinics)
+        """As a staff member of `role` in `organization` working at `clinics` ("*": every clinic);
+        None: no token; or with the `claims` of a real ID token (see sign_in)."""
+        claims = claims or claims_for(role, user, organization=organization, clinics=clinics)
         event = rest_event(method, path, body=body, claims=claims, headers=headers, query=query)
         response = api_module.lambda_handler(event, LambdaContext())
         payload = json.loads(response["body"]) if response.get("body") else None
@@ -133,6 +136,29 @@ class World:
         if self.checks_replies:
             conformance.check(method, path, response["statusCode"], payload)
         return Reply(response["statusCode"], payload, {**headers, **(response.get("headers") or {})})
+
+    def sign_in(self, username: str, password: str, new_password: str | None = None) -> dict[str, Any]:
+        """The claims of the ID token moto's Cognito issues now (as API Gateway hands them on),
+        by the admin password flow (no MFA step); a first sign-in with the temporary password
+        chooses `new_password` first."""
+        pool = self.deployment.user_pool
+        cognito = boto3.client("cognito-idp")
+
+        def start(secret: str) -> dict[str, Any]:
+            return cognito.admin_initiate_auth(
+                UserPoolId=pool.user_pool_id, ClientId=pool.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": secret},
+            )
+
+        reply = start(password)
+        if reply.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+            cognito.admin_respond_to_auth_challenge(
+                UserPoolId=pool.user_pool_id, ClientId=pool.client_id, ChallengeName="NEW_PASSWORD_REQUIRED",
+                Session=reply["Session"], ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
+            )
+            reply = start(str(new_password))
+        payload = reply["AuthenticationResult"]["IdToken"].split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
     def items(self) -> list[dict[str, Any]]:
         """Every item of the clinic table (a test may Scan; the service never does)."""

@@ -16,7 +16,7 @@ from clinic.domain.resources import Chair, ClinicProfile, Provider, TimeRange
 from clinic.domain.rules import ClinicRules
 from clinic.usecases.kernel import Actor
 
-from tests.support.fakes import InMemoryRecords, RecordingEngine, RecordingMessages
+from tests.support.fakes import InMemoryRecords, RecordingAccounts, RecordingEngine, RecordingMessages
 
 CLINIC = "north"
 ZONE = ZoneInfo("America/New_York")
@@ -71,8 +71,9 @@ def clinic() -> Clinic:
     """A REMS-certified clinic open all week 08:00-18:00 with two chairs, a nurse who
     supervises two patients at once and a prescriber; the clock stands at NOW."""
     records, engine, messages, clock = InMemoryRecords(), RecordingEngine(), RecordingMessages(), Clock(NOW)
+    accounts = RecordingAccounts()
     uses = use_cases(
-        ClinicRules(), records, engine, lambda: messages, organization_id="practice-a", patient_link_base_url="https://clinic.example/patient", clock=clock
+        ClinicRules(), records, engine, lambda: messages, lambda: accounts, organization_id="practice-a", patient_link_base_url="https://clinic.example/patient", clock=clock
     )
     world = Clinic(uses, records, engine, messages, clock)
     hours = {day: [TimeRange(start=time(8), end=time(18))] for day in WEEK}

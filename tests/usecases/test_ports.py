@@ -6,22 +6,25 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from clinic.adapters.cognito import CognitoAccounts
 from clinic.adapters.dynamodb import DynamoRepository
 from clinic.adapters.notifications import Notifier
 from clinic.adapters.stepfunctions import StepFunctionsEngine
 from clinic.usecases import ports
 
-from tests.support.fakes import InMemoryRecords, RecordingEngine, RecordingMessages
+from tests.support.fakes import InMemoryRecords, RecordingAccounts, RecordingEngine, RecordingMessages
 
 RECORD_PORTS = [
     ports.ClinicRecords, ports.PatientRecords, ports.AppointmentRecords, ports.SessionRecords, ports.LinkRecords,
-    ports.MessageLog, ports.CourseRecords, ports.WaitlistRecords, ports.FollowUpRecords, ports.AccessRecords, ports.Records,
+    ports.MessageLog, ports.CourseRecords, ports.WaitlistRecords, ports.FollowUpRecords, ports.AccessRecords,
+    ports.StaffRecords, ports.Records,
 ]
 IMPLEMENTATIONS = [
     *((port, implementation) for port in RECORD_PORTS for implementation in (DynamoRepository, InMemoryRecords)),
     (ports.WorkflowEngine, StepFunctionsEngine), (ports.WorkflowEngine, RecordingEngine),
     (ports.PatientMessages, Notifier), (ports.PatientMessages, RecordingMessages),
     (ports.Messages, Notifier), (ports.Messages, RecordingMessages),
+    (ports.StaffAccounts, CognitoAccounts), (ports.StaffAccounts, RecordingAccounts),
 ]
 
 

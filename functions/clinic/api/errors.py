@@ -21,7 +21,17 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from ..adapters.dynamodb import is_throttled
-from ..domain.errors import Conflict, InvalidRequest, LinkGone, LinkInvalid, NotFound, OutsideReach, TemporarilyUnavailable
+from ..domain.errors import (
+    Conflict,
+    InvalidRequest,
+    LinkGone,
+    LinkInvalid,
+    NotFound,
+    NotPermitted,
+    OutsideReach,
+    TemporarilyUnavailable,
+)
+from .auth import AccessDenied
 from .wording import plain
 
 logger = Logger(service="clinic-api")
@@ -104,6 +114,15 @@ def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(LinkGone)
     def _link_gone(error: LinkGone) -> Response:
         return _json(410, error_body("link_gone", error.message))
+
+    @app.exception_handler(AccessDenied)
+    def _denied(error: AccessDenied) -> Response:
+        return _json(error.status, error_body(error.code, error.message), headers=error.headers)
+
+    @app.exception_handler(NotPermitted)
+    def _not_permitted(error: NotPermitted) -> Response:
+        problem = [{"field": error.field, "problem": error.message}]
+        return _json(403, error_body("forbidden", f"{error.field}: {error.message}", problem))
 
     @app.exception_handler(OutsideReach)
     def _outside_reach(error: OutsideReach) -> Response:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 from pydantic.alias_generators import to_camel
 
 from ..domain.care import BloodPressure, Checklist, Measurements
-from ..domain.model import Name
-from ..domain.patients import PHONE
+from ..domain.model import Name, PersonName
+from ..domain.patients import EMAIL, PHONE
+from ..domain.staff import USERNAME, Role
 from ..domain.resources import IDENTIFIER, Weekday, WeeklyHours
 
 
@@ -156,3 +158,33 @@ class SurveyAnswersRequest(_Request):
 
 class AcknowledgeRequest(_Request):
     note: str | None = Field(default=None, max_length=1000, description="what was done, e.g. called the patient")
+
+
+EVERY_CLINIC = ["*"]
+
+
+class StaffAccessRequest(_Request):
+    role: Role
+    clinics: list[str] = Field(
+        min_length=1, max_length=50, description='the clinic ids the member works at, or ["*"] for every clinic of the practice'
+    )
+
+    @field_validator("clinics")
+    @classmethod
+    def _clinic_ids(cls, value: list[str]) -> list[str]:
+        if value == EVERY_CLINIC:
+            return value
+        if any(not re.match(IDENTIFIER, clinic) for clinic in value):
+            raise ValueError('must be clinic ids (lower-case letters, digits and dashes), or ["*"] alone for every clinic')
+        return sorted(set(value))
+
+    @property
+    def clinic_ids(self) -> list[str] | None:
+        return None if self.clinics == EVERY_CLINIC else self.clinics
+
+
+class StaffInviteRequest(StaffAccessRequest):
+    username: str = Field(pattern=USERNAME, description="3 to 40 lower-case letters, digits, dots, dashes, underscores")
+    email: str = Field(max_length=254, pattern=EMAIL, description="Cognito sends the temporary password here")
+    given_name: PersonName
+    family_name: PersonName

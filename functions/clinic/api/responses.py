@@ -104,6 +104,40 @@ class CourseView(_Reply):
     sessions: list[AppointmentView]
 
 
+class StaffAccessView(_Reply):
+    role: Literal["front-desk", "clinician", "admin"]
+    clinics: list[str]  # ["*"]: every clinic of the practice
+    status: Literal["active", "disabled"]
+
+
+class StaffMemberView(StaffAccessView):
+    username: str
+    email: str
+    given_name: str
+    family_name: str
+    version: int
+    changed_at: datetime
+
+
+class StaffListView(_Reply):
+    staff: list[StaffMemberView]
+
+
+class StaffAuditEntryView(_Reply):
+    version: int
+    at: datetime
+    action: Literal["invited", "access-changed", "disabled", "enabled"]
+    actor_id: str
+    actor_name: str
+    before: StaffAccessView | None
+    after: StaffAccessView
+
+
+class StaffAuditView(_Reply):
+    username: str
+    entries: list[StaffAuditEntryView]
+
+
 # Every route may answer these; each body is an ErrorBody.
 ERRORS = {
     400: "malformed JSON",

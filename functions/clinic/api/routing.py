@@ -30,9 +30,10 @@ from ..environments import Environments
 from ..settings import settings
 from ..usecases.kernel import Actor
 from . import errors
-from .auth import RoutePolicy, actor_of
+from .auth import RoutePolicy, actor_of, claims_of
 from .idempotency import HEADER, run_once, valid_key
 from .responses import documented
+from .standing import StaffStanding
 from .views import appointment_view
 
 Handler = Callable[..., Any]
@@ -117,9 +118,27 @@ class ApiEnvironment:
         # Metrics of its own (Powertools' Metrics is shared process-wide), flushed per invocation.
         self.metrics = EphemeralMetrics(namespace="KetamineClinic", service="clinic-api")
         self.resolver = PerThreadRestResolver(enable_validation=True, cors=cors)
+        self.standing = StaffStanding(config.staff_standing_seconds)
+        self.resolver.use([_in_standing])
         errors.register(self.resolver)
         for router in routers:
             self.resolver.include_router(router)
+
+
+def _in_standing(app: APIGatewayRestResolver, next_middleware: Callable[..., Any]) -> Any:
+    """Every staff request: the token asks for no more than the member's record grants now
+    (api/standing.py). Patient links carry no staff token."""
+    if claims_of(app.current_event.raw_event):
+        actor = caller()
+        environment().standing.check(actor, lambda: use_cases().staff.standing(actor.name))
+    return next_middleware(app)
+
+
+def forget_standing(username: str) -> None:
+    """After a change to a member: this environment reads their record again on their next request."""
+    reach = caller().reach
+    assert reach is not None
+    environment().standing.forget(reach.organization_id, username)
 
 
 def _build() -> ApiEnvironment:

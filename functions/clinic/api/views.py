@@ -16,6 +16,8 @@ from ..domain.instruments import INSTRUMENTS
 from ..domain.resources import Clinic
 from ..domain.rules import ClinicRules
 from ..domain.scheduling import AvailableSlot
+from ..domain.staff import Access, StaffAuditEntry, StaffMember
+from ..domain.tenancy import EVERY_CLINIC
 from ..usecases.courses import CoursePlan, Placement, PlannedSession
 
 CRISIS_RESOURCES = [
@@ -117,4 +119,21 @@ def survey_view(follow_up: FollowUp) -> dict[str, Any]:
         "questionnaires": [dump(INSTRUMENTS[code], exclude={"bands"}) for code in session.pending],
         "crisisResources": CRISIS_RESOURCES if session.crisis_resources else [],
         "validUntil": dump(follow_up)["validUntil"],
+    }
+
+
+def access_view(access: Access) -> dict[str, Any]:
+    """A member's role, clinics (["*"]: every clinic of the practice) and status."""
+    return {"role": access.role, "clinics": access.clinics or [EVERY_CLINIC], "status": access.status}
+
+
+def staff_member_view(member: StaffMember) -> dict[str, Any]:
+    return {**dump(member, exclude={"invite_id"}), **access_view(member)}
+
+
+def staff_audit_view(entry: StaffAuditEntry) -> dict[str, Any]:
+    return {
+        **dump(entry, exclude={"username", "before", "after"}),
+        "before": access_view(entry.before) if entry.before else None,
+        "after": access_view(entry.after),
     }

@@ -20,6 +20,14 @@ class InvalidRequest(DomainError):
         self.problems = [(field, message), *more]
 
 
+class NotPermitted(DomainError):
+    """The caller may use the route but not make this change (403); names the field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 class NotFound(DomainError):
     pass
 
@@ -30,6 +38,13 @@ class Conflict(DomainError):
 
 class AlreadyExists(Conflict):
     """A record with this id is already stored (a create repeated with the same id)."""
+
+
+class UsernameTaken(Conflict):
+    """The sign-in directory already has an account by this username (in any practice)."""
+
+    def __init__(self) -> None:
+        super().__init__("username: this username is taken; choose another")
 
 
 class IllegalTransition(Conflict):

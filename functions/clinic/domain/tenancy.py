@@ -30,6 +30,12 @@ class Reach:
     def every_clinic(self) -> bool:
         return self.clinic_ids is None
 
+    def shares(self, other: Reach) -> bool:
+        """Whether the two have a clinic in common (every clinic shares with any)."""
+        if other.organization_id != self.organization_id:
+            return False
+        return self.every_clinic or other.every_clinic or bool(self.clinic_ids & other.clinic_ids)  # type: ignore[operator]
+
     def covers(self, other: Reach) -> bool:
         """Whether `other` reaches nothing this one does not (no widening)."""
         if other.organization_id != self.organization_id:

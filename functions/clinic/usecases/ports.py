@@ -20,6 +20,7 @@ from ..domain.links import Link
 from ..domain.patients import Patient
 from ..domain.resources import Chair, Clinic, ClinicProfile, Provider
 from ..domain.scheduling import Claim, Grain
+from ..domain.staff import Organization, StaffAuditEntry, StaffMember
 from ..domain.waitlist import WaitlistEntry, WaitlistOffer
 
 
@@ -136,6 +137,18 @@ class AccessRecords(Protocol):
     def accesses_by_staff(self, staff_id: str) -> list[AccessEntry]: ...
 
 
+class StaffRecords(Protocol):
+    """The organization's record and its staff list with each member's audit trail."""
+
+    def save_organization(self, organization: Organization) -> None: ...  # once: a repeat keeps the first
+    def get_staff_member(self, username: str) -> StaffMember | None: ...
+    def staff_members(self) -> list[StaffMember]: ...
+    # With its audit entry, over `before` (None: only where no member has the username: AlreadyExists).
+    def save_staff_member(self, before: StaffMember | None, after: StaffMember, audit: StaffAuditEntry) -> None: ...
+    def discard_staff_member(self, member: StaffMember) -> None: ...  # an invite undone: the member and its entry
+    def staff_audit(self, username: str) -> list[StaffAuditEntry]: ...
+
+
 class Records(
     ClinicRecords,
     PatientRecords,
@@ -147,6 +160,7 @@ class Records(
     WaitlistRecords,
     FollowUpRecords,
     AccessRecords,
+    StaffRecords,
     Protocol,
 ):
     """Every record port at once: what the DynamoDB adapter and the in-memory fakes are."""
@@ -159,6 +173,17 @@ class WorkflowEngine(Protocol):
     def start(self, name: str, payload: dict[str, Any]) -> None: ...
     def stop(self, name: str) -> None: ...
     def resume(self, token: str, output: dict[str, Any]) -> None: ...
+
+
+class StaffAccounts(Protocol):
+    """Staff sign-in accounts (Cognito). Each method raises TemporarilyUnavailable when the
+    directory throttles; setting what is already set is harmless."""
+
+    def create(self, member: StaffMember, organization_id: str) -> None: ...  # UsernameTaken; emails a temporary password
+    def organization_of(self, username: str) -> str | None: ...  # None: no such account
+    def set_access(self, member: StaffMember) -> None: ...  # its role's group only, its clinics attribute
+    def set_enabled(self, username: str, enabled: bool) -> None: ...
+    def sign_out(self, username: str) -> None: ...  # every refresh token revoked
 
 
 class PatientMessages(Protocol):

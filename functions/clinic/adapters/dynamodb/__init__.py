@@ -28,6 +28,9 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | a course's sessions              | Query GSI2 (the patient's appointments) | gsi2pk=PATIENT#{id}, filtered by courseId    |
 | who read a patient's records     | Query pk                               | pk=ACCESS#{patient}, sk={utc}#{request id}   |
 | what a staff member read         | Query GSI1                             | gsi1pk=ACCESS-BY#{staff sub}, gsi1sk={utc}#{request id} |
+| the organization                 | PutItem                                | pk=ORGANIZATION, sk=PROFILE                  |
+| the organization's staff         | Query pk / GetItem                     | pk=STAFF, sk=USER#{username}                 |
+| a staff member's audit trail     | Query pk                               | pk=STAFF#{username}, sk=AUDIT#{version}      |
 """
 
 from __future__ import annotations
@@ -42,12 +45,15 @@ from .clinics import ClinicCache, ClinicTable
 from .courses import CourseAndWaitlistTable
 from .follow_ups import FollowUpTable
 from .session import SessionTable
+from .staff import StaffTable
 from .table import is_throttled
 
 __all__ = ["ClinicCache", "DynamoRepository", "is_throttled"]
 
 
-class DynamoRepository(ClinicTable, AppointmentTable, CourseAndWaitlistTable, SessionTable, FollowUpTable, AccessTable):
+class DynamoRepository(
+    ClinicTable, AppointmentTable, CourseAndWaitlistTable, SessionTable, FollowUpTable, AccessTable, StaffTable
+):
     """The whole table as one organization (and, for staff, their clinics) sees it; one part
     per record family (each in its own module here)."""
 

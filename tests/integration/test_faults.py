@@ -32,6 +32,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "name": "Nurse Z", "role": "nurse", "workingHours": {"mon": [{"start": "08:00", "end": "18:00"}]},
     },
     ("POST", "/patients"): patient_details(),
+    ("POST", "/patients/search"): {"text": "rivera"},
     ("POST", "/appointments"): {
         "clinicId": CLINIC, "patientId": ID, "sessionType": "spravato", "chairId": "chair-1", "providerId": "nurse-a",
         "start": START.isoformat(),

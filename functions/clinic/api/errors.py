@@ -21,7 +21,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from ..adapters.dynamodb import is_throttled
-from ..domain.errors import Conflict, InvalidRequest, LinkGone, LinkInvalid, NotFound, TemporarilyUnavailable
+from ..domain.errors import Conflict, InvalidRequest, LinkGone, LinkInvalid, NotFound, PossibleDuplicate, TemporarilyUnavailable
+from .views import patient_match
 from .wording import plain
 
 logger = Logger(service="clinic-api")
@@ -112,6 +113,11 @@ def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict) -> Response:
         return _json(409, error_body("conflict", error.message))
+
+    @app.exception_handler(PossibleDuplicate)
+    def _possible_duplicate(error: PossibleDuplicate) -> Response:
+        body = error_body("possible_duplicate", error.message)
+        return _json(409, {**body, "duplicates": [patient_match(p) for p in error.patients]})
 
     @app.exception_handler(IdempotencyValidationError)
     def _key_reused(_: IdempotencyValidationError) -> Response:

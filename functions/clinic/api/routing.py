@@ -26,7 +26,7 @@ from ..usecases.kernel import Actor
 from . import errors
 from .auth import RoutePolicy, actor_of
 from .idempotency import HEADER, run_once, valid_key
-from .responses import documented
+from .responses import ErrorBody, documented
 from .views import appointment_view
 
 Handler = Callable[..., Any]
@@ -41,13 +41,21 @@ class Routes:
         self.policies: list[tuple[RoutePolicy, Handler]] = []
 
     def __call__(
-        self, method: str, path: str, groups: frozenset[str], *, returns: type[BaseModel] | None = None, status: int = 200
+        self,
+        method: str,
+        path: str,
+        groups: frozenset[str],
+        *,
+        returns: type[BaseModel] | None = None,
+        status: int = 200,
+        conflict: type[ErrorBody] = ErrorBody,
     ) -> Callable[[Handler], Handler]:
-        """Registers a handler for the roles in `groups`; `returns` documents its success body."""
+        """Registers a handler for the roles in `groups`; `returns` documents its success body,
+        `conflict` its 409's."""
 
         def register(handler: Handler) -> Handler:
             self.policies.append((RoutePolicy(method, path, groups), handler))
-            return self.router.route(path, method, responses=documented(returns, status))(handler)
+            return self.router.route(path, method, responses=documented(returns, status, conflict))(handler)
 
         return register
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...domain.errors import AlreadyExists
+from ...domain.patient_search import SearchTerm, index_terms
 from ...domain.patients import Patient
 from ...domain.resources import Chair, Clinic, ClinicProfile, Provider
 from .table import TableAccess, from_item, to_item
@@ -41,9 +42,25 @@ class ClinicTable(TableAccess):
         self._call(self.table.put_item, Item=item)
 
     def create_patient(self, patient: Patient) -> None:
+        """The patient and its index entries (names, birth date, phone; each carries only the
+        id), in one transaction: a patient is findable exactly when it exists."""
         item = to_item(patient, pk=f"PATIENT#{patient.patient_id}", sk="PROFILE", type="patient")
-        if self._transact([self._versioned_put(item, None)]) is not None:
+        entries = [
+            {"Put": {"TableName": self.name, "Item": {
+                "pk": "PATIENT-INDEX", "sk": f"{term.by}#{term.value}#{patient.patient_id}",
+                "type": "patient-index", "patientId": patient.patient_id,
+            }}}
+            for term in index_terms(patient)
+        ]
+        if self._transact([self._versioned_put(item, None), *entries]) is not None:
             raise AlreadyExists(f"patient {patient.patient_id!r} already exists")
+
+    def patient_ids(self, term: SearchTerm) -> list[str]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": "PATIENT-INDEX", ":prefix": f"{term.by}#{term.value}"},
+        )
+        return list(dict.fromkeys(item["patientId"] for item in items))
 
     def get_patient(self, patient_id: str) -> Patient | None:
         item = self._call(self.table.get_item, Key={"pk": f"PATIENT#{patient_id}", "sk": "PROFILE"}).get("Item")

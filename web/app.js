@@ -268,8 +268,9 @@ async function showWeek(monday) {
   const days = Array.from({ length: 7 }, (_, n) => addDays(monday, n));
   const boards = await Promise.all(days.map((day) => call("GET", `/clinics/${$("#clinic").value}/board?date=${day}`)));
   const counted = (board, chairId) => board.appointments.filter((a) => a.status !== "cancelled" && (!chairId || a.chairId === chairId)).length;
-  const heading = (day) => new Date(`${day}T12:00:00Z`).toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
-  $("#week-title").textContent = `Week of ${heading(monday)}`;
+  const date = (day, format) => new Date(`${day}T12:00:00Z`).toLocaleDateString([], { ...format, timeZone: "UTC" });
+  const heading = (day) => date(day, { weekday: "short", day: "numeric" });
+  $("#week-title").textContent = `Week of ${date(monday, { weekday: "long", day: "numeric", month: "long", year: "numeric" })}`;
   $("#week-table").replaceChildren(
     el("caption", { class: "visually-hidden" }, "Sessions per chair and day; choose a day to open it on the board"),
     el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Chair"), days.map((day) => el("th", { scope: "col" },

@@ -21,7 +21,15 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from ..adapters.dynamodb import is_throttled
-from ..domain.errors import Conflict, InvalidRequest, LinkGone, LinkInvalid, NotFound, PossibleDuplicate, TemporarilyUnavailable
+from ..domain.errors import (
+    Conflict,
+    InvalidRequest,
+    LinkGone,
+    LinkInvalid,
+    NotFound,
+    PossibleDuplicate,
+    TemporarilyUnavailable,
+)
 from .views import patient_match
 from .wording import plain
 

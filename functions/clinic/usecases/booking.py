@@ -7,7 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..domain.appointments import Action, Appointment, AuditEntry, Status, Workflow, attention_after, next_status
+from ..domain.appointments import (
+    Action,
+    Appointment,
+    AuditEntry,
+    Status,
+    Workflow,
+    attention_after,
+    next_status,
+)
 from ..domain.errors import AlreadyExists, InvalidRequest, PossibleDuplicate, SlotTaken
 from ..domain.patient_search import by_name, duplicate_lookups, same_person
 from ..domain.patients import Patient, PatientDetails

@@ -10,7 +10,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from ...domain.courses import CourseStatus
 from ..auth import ADMIN, CLINICIAN, FRONT_DESK, FRONT_OFFICE, STAFF
-from ..models import AcknowledgeRequest, BookingRequest, CancelRequest, PatientRegistration, PatientSearchRequest, RescheduleRequest
+from ..models import (
+    AcknowledgeRequest,
+    BookingRequest,
+    CancelRequest,
+    PatientRegistration,
+    PatientSearchRequest,
+    RescheduleRequest,
+)
 from ..responses import AppointmentView, PatientSearchView, PossibleDuplicateBody
 from ..routing import Routes, appointment_reply, caller, clinic_zone, count, created, record_id, use_cases
 from ..views import dump, patient_match, planned_view

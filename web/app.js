@@ -4,7 +4,7 @@ import { ApiError, call, clearErrors, el, localTime, roles, showErrors, signOut,
 import { signedIn } from "/web/signin.js";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { clinic: null, zone: "UTC", appointments: [], free: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false, spoken: new Map(), spokenDay: null, makeUp: null, weekStart: null, picked: null };
+const state = { clinic: null, zone: "UTC", appointments: [], free: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false, spoken: new Map(), spokenDay: null, makeUp: null, weekStart: null, picked: null, freeAsked: null, freeAt: 0 };
 const FIRST_HOUR = 7, LAST_HOUR = 20, DAY = 86400000;
 
 const is = (role) => roles().includes(role);
@@ -83,10 +83,10 @@ async function loadClinic() {
 
 async function refresh() {
   try {
-    const [board, free] = await Promise.all([call("GET", `/clinics/${$("#clinic").value}/board?date=${$("#day").value}`), freeTimes()]);
+    const board = await call("GET", `/clinics/${$("#clinic").value}/board?date=${$("#day").value}`);
     state.zone = board.timeZone;
     state.appointments = board.appointments;
-    state.free = free;
+    state.free = await freeTimes(board);
     await Promise.all(board.appointments.map((a) => patientName(a.patientId)));
     announceChanges(board.appointments);
     renderBoard();
@@ -104,10 +104,14 @@ async function refresh() {
 }
 
 // The day's free starts for the booking card's session type, which the board offers to book
-// (front desk and admin; none on a day gone by).
-async function freeTimes() {
+// (front desk and admin; none on a day gone by). Asked again only when the day, the session
+// type or the day's appointments change, or a minute on (the day's early starts run out).
+async function freeTimes(board) {
   if (!books() || $("#day").value < localDate(state.now)) return [];
+  const asked = [$("#clinic").value, $("#day").value, $("#session-type").value, ...board.appointments.map((a) => `${a.appointmentId}.${a.version}`)].join("|");
+  if (asked === state.freeAsked && Date.now() - state.freeAt < 60000) return state.free;
   const found = await call("GET", `/clinics/${$("#clinic").value}/availability?date=${$("#day").value}&sessionType=${$("#session-type").value}`);
+  Object.assign(state, { freeAsked: asked, freeAt: Date.now() });
   return found.slots;
 }
 

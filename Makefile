@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # jsii reads the silenced Node major versions as a comma list, not a flag.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test synth deploy smoke first-admin bench clean
+.PHONY: run test synth deploy smoke first-admin bench clean screenshots axe-counts
 
 # The web client's two libraries, as package-lock.json pins them (no install scripts run).
 node_modules/installed: package.json package-lock.json
@@ -32,6 +32,14 @@ run: $(VENV)/installed node_modules/installed
 
 test: $(VENV)/installed node_modules/installed $(CHROMIUM)
 	TZ=UTC $(PY) -m pytest -n 2 --dist loadgroup $(ARGS)
+
+# Issue 17's evidence, on demand (tests/browser/evidence.py): docs/screenshots/*.png, and
+# axe-core's serious and critical counts as docs/accessibility.md's rows.
+screenshots: $(VENV)/installed node_modules/installed $(CHROMIUM)
+	TZ=UTC $(PY) -m pytest -p no:randomly tests/browser/evidence.py -k test_screenshots $(ARGS)
+
+axe-counts: $(VENV)/installed node_modules/installed $(CHROMIUM)
+	TZ=UTC $(PY) -m pytest -p no:randomly tests/browser/evidence.py -k test_axe_counts $(ARGS)
 
 bench: $(VENV)/installed
 	TZ=UTC $(PY) -m bench

@@ -129,7 +129,7 @@ def register(service: Any, token: str, client: int) -> str:
         "givenName": "Bench",
         "familyName": f"Client{client}",
         "birthDate": "1980-01-01",
-        "phone": "+15555550100",
+        "phone": f"+1555556{client:04d}",  # each client its own patient: one phone would be a possible duplicate
         "emergencyContact": {"name": "Contact", "phone": "+15555550101"},
         "remsEnrolled": True,  # Spravato is booked only for enrolled patients
     }

@@ -7,7 +7,9 @@ export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message || `request failed (${status})`);
     this.status = status;
+    this.code = body?.code;
     this.fields = body?.fields || [];
+    this.duplicates = body?.duplicates || []; // a registration's possible duplicates (409 possible_duplicate)
   }
 }
 

@@ -5,10 +5,11 @@ import { signedIn } from "/web/signin.js";
 import { showStaff } from "/web/staff.js";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { clinic: null, zone: "UTC", appointments: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false, spoken: new Map(), spokenDay: null, makeUp: null };
+const state = { clinic: null, zone: "UTC", appointments: [], free: [], selected: null, shown: null, patients: new Map(), phones: new Map(), now: null, linkShown: false, spoken: new Map(), spokenDay: null, makeUp: null, weekStart: null, picked: null, freeAsked: null, freeAt: 0 };
 const FIRST_HOUR = 7, LAST_HOUR = 20, DAY = 86400000;
 
 const is = (role) => roles().includes(role);
+const books = () => is("front-desk") || is("admin");
 const staffName = () => JSON.parse(atob(token().split(".")[1].replace(/-/g, "+").replace(/_/g, "/")))["cognito:username"];
 
 // --- start -------------------------------------------------------------------------------
@@ -20,13 +21,19 @@ async function start() {
   $("#app").classList.remove("hidden");
   $("#sign-out").classList.remove("hidden");
   $("#who").textContent = `${staffName()} (${roles().join(", ")})`;
-  $("#booking-card").classList.toggle("hidden", !(is("front-desk") || is("admin")));
-  $("#course-card").classList.toggle("hidden", !(is("front-desk") || is("admin")));
+  $("#booking-card").classList.toggle("hidden", !books());
+  $("#course-card").classList.toggle("hidden", !books());
+  $("#patient-search").classList.remove("hidden");
   await tick();
   $("#clinic").addEventListener("change", refresh);
   $("#day").addEventListener("change", showDay);
   $("#previous-day").addEventListener("click", () => moveDay(-1));
   $("#next-day").addEventListener("click", () => moveDay(1));
+  $("#session-type").addEventListener("change", refresh); // the board's free times are for this session type
+  $("#show-week").addEventListener("click", () => showWeek(weekOf($("#day").value)));
+  $("#previous-week").addEventListener("click", () => showWeek(addDays(state.weekStart, -7)));
+  $("#next-week").addEventListener("click", () => showWeek(addDays(state.weekStart, 7)));
+  $("#show-day").addEventListener("click", () => openDay($("#day").value));
   await loadClinic();
   $("#day").value ||= localDate(state.now); // the clinic's today: its zone is known only now
   await refresh();
@@ -42,10 +49,15 @@ async function showDay() {
 }
 
 function moveDay(days) {
-  const day = new Date(`${$("#day").value}T12:00:00Z`);
-  day.setUTCDate(day.getUTCDate() + days);
-  $("#day").value = day.toISOString().slice(0, 10);
+  $("#day").value = addDays($("#day").value, days);
   return showDay();
+}
+
+// A calendar day (YYYY-MM-DD) moved by whole days, whatever the zone's daylight saving time.
+function addDays(day, days) {
+  const moved = new Date(`${day}T12:00:00Z`);
+  moved.setUTCDate(moved.getUTCDate() + days);
+  return moved.toISOString().slice(0, 10);
 }
 
 async function tick() {
@@ -76,6 +88,7 @@ async function refresh() {
     const board = await call("GET", `/clinics/${$("#clinic").value}/board?date=${$("#day").value}`);
     state.zone = board.timeZone;
     state.appointments = board.appointments;
+    state.free = await freeTimes(board);
     await Promise.all(board.appointments.map((a) => patientName(a.patientId)));
     announceChanges(board.appointments);
     renderBoard();
@@ -90,6 +103,18 @@ async function refresh() {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) signOut();
   }
+}
+
+// The day's free starts for the booking card's session type, which the board offers to book
+// (front desk and admin; none on a day gone by). Asked again only when the day, the session
+// type or the day's appointments change, or a minute on (the day's early starts run out).
+async function freeTimes(board) {
+  if (!books() || $("#day").value < localDate(state.now)) return [];
+  const asked = [$("#clinic").value, $("#day").value, $("#session-type").value, ...board.appointments.map((a) => `${a.appointmentId}.${a.version}`)].join("|");
+  if (asked === state.freeAsked && Date.now() - state.freeAt < 60000) return state.free;
+  const found = await call("GET", `/clinics/${$("#clinic").value}/availability?date=${$("#day").value}&sessionType=${$("#session-type").value}`);
+  Object.assign(state, { freeAsked: asked, freeAt: Date.now() });
+  return found.slots;
 }
 
 async function patientName(id) {
@@ -140,7 +165,24 @@ function blockLabel(appointment) {
     const minutes = Math.ceil((new Date(phase.dischargeAllowedAt) - state.now) / 60000);
     status = minutes > 0 ? `${minutes} min to discharge` : "discharge allowed";
   }
-  return [el("strong", {}, name), el("br"), `${localTime(appointment.start, state.zone)} · ${status}`];
+  return [name, `${localTime(appointment.start, state.zone)} · ${status}`].map((text) => el("span", { class: "line", "data-text": text }, text));
+}
+
+// A label line too long for its block loses whole words from its end, with "…": a word is
+// never cut in two. A screen reader still reads the whole line (visually hidden beside it).
+function fitLabels() {
+  for (const line of document.querySelectorAll("#board .block .line")) {
+    if (line.scrollWidth <= line.clientWidth) continue;
+    const words = line.dataset.text.split(" ");
+    const shown = el("span", { "aria-hidden": "true" });
+    line.replaceChildren(shown, el("span", { class: "visually-hidden" }, line.dataset.text));
+    let kept = words.length;
+    do {
+      kept -= 1;
+      shown.textContent = `${words.slice(0, kept).join(" ").replace(/ ·$/, "")}…`;
+    } while (kept > 0 && line.scrollWidth > line.clientWidth);
+    if (line.scrollWidth > line.clientWidth) shown.textContent = "";
+  }
 }
 
 // A screen reader hears what changed since the last refresh, not the whole board again.
@@ -162,6 +204,7 @@ function renderBoard() {
     el("span", { style: `left:${(h * 60 / span) * 100}%` }, `${String(FIRST_HOUR + h).padStart(2, "0")}:00`)));
   const lanes = state.clinic.chairs.map((chair) => el("div", { class: "lane", "data-chair": chair.chairId },
     el("div", { class: "lane-name" }, chair.name),
+    freeRuns(chair).map((run) => freeButton(chair, run, position)),
     state.appointments.filter((a) => a.chairId === chair.chairId).map((a) => {
       const select = () => { state.selected = a.appointmentId; renderBoard(); renderDetail(a); $(`[data-appointment="${a.appointmentId}"]`).focus(); };
       const label = blockLabel(a);
@@ -171,13 +214,87 @@ function renderBoard() {
         style: `left:${position(a.start)}%;width:${position(a.end) - position(a.start)}%`,
         title: `${state.patients.get(a.patientId)}, ${state.clinic.sessionTypes[a.sessionType]?.label || a.sessionType}`,
         role: "button", tabindex: "0", "aria-pressed": String(a.appointmentId === state.selected),
-        "aria-label": `${chair.name}: ${label.map((part) => part.textContent ?? part).join(" ")}`,
         onclick: select,
         onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); select(); } },
-      }, label);
+      }, el("span", { class: "visually-hidden" }, `${chair.name}: `), label[0], " ", label[1]); // named by its whole text, as it reads
     })));
+  // Redrawn every few seconds: the keyboard's place on the board stays where it was.
+  const focused = document.activeElement?.closest("#board [data-appointment], #board [data-free]");
+  const again = focused && (focused.dataset.appointment ? `[data-appointment="${focused.dataset.appointment}"]` : `[data-free="${focused.dataset.free}"][data-start="${focused.dataset.start}"]`);
   $("#board").replaceChildren(axis, ...lanes);
   $("#board").removeAttribute("aria-busy");
+  fitLabels();
+  if (focused) ($("#board").querySelector(again) || $("#board")).focus();
+}
+
+// A chair's free starts in runs one step apart: each run is one free stretch of the lane.
+function freeRuns(chair) {
+  const starts = state.free.filter((slot) => slot.chairIds.includes(chair.chairId));
+  const times = state.free.map((slot) => new Date(slot.start).getTime());
+  const step = Math.min(...times.slice(1).map((t, i) => t - times[i]));
+  const runs = [];
+  for (const slot of starts) {
+    const last = runs.at(-1)?.at(-1);
+    if (last && new Date(slot.start) - new Date(last.start) <= step) runs.at(-1).push(slot);
+    else runs.push([slot]);
+  }
+  return runs;
+}
+
+// A free stretch of a chair, from its first possible start to the end of a session at its
+// last: a click books the start under the pointer; Enter or Space, the first.
+function freeButton(chair, run, position) {
+  const blockMinutes = state.clinic.sessionTypes[$("#session-type").value].blockMinutes;
+  const end = new Date(new Date(run.at(-1).start).getTime() + blockMinutes * 60000).toISOString();
+  const first = localTime(run[0].start, state.zone), last = localTime(run.at(-1).start, state.zone);
+  const label = `${chair.name}: free, a session can start from ${first} to ${last}; book it`;
+  return el("button", {
+    type: "button", class: "free", "data-free": chair.chairId, "data-start": run[0].start, "aria-label": label, title: label,
+    style: `left:${position(run[0].start)}%;width:${position(end) - position(run[0].start)}%`,
+    onclick: (event) => {
+      const box = event.currentTarget.getBoundingClientRect();
+      const from = new Date(run[0].start).getTime();
+      const pointed = from + ((event.clientX - box.left) / box.width) * (new Date(end).getTime() - from);
+      // A key press has no pointer (detail 0): it takes the first start.
+      const slot = event.detail ? run.filter((s) => new Date(s.start).getTime() <= pointed).at(-1) || run[0] : run[0];
+      pickFromBoard(chair, run, slot);
+    },
+  }, "free");
+}
+
+// --- the week: sessions per chair and day ---------------------------------------------------------
+// The Monday of `day`'s week.
+function weekOf(day) {
+  return addDays(day, -((new Date(`${day}T12:00:00Z`).getUTCDay() + 6) % 7));
+}
+
+// Each day's board, counted per chair: every session but the cancelled ones.
+async function showWeek(monday) {
+  state.weekStart = monday;
+  const days = Array.from({ length: 7 }, (_, n) => addDays(monday, n));
+  const boards = await Promise.all(days.map((day) => call("GET", `/clinics/${$("#clinic").value}/board?date=${day}`)));
+  const counted = (board, chairId) => board.appointments.filter((a) => a.status !== "cancelled" && (!chairId || a.chairId === chairId)).length;
+  const date = (day, format) => new Date(`${day}T12:00:00Z`).toLocaleDateString([], { ...format, timeZone: "UTC" });
+  const heading = (day) => date(day, { weekday: "short", day: "numeric" });
+  $("#week-title").textContent = `Week of ${date(monday, { weekday: "long", day: "numeric", month: "long", year: "numeric" })}`;
+  $("#week-table").replaceChildren(
+    el("caption", { class: "visually-hidden" }, "Sessions per chair and day; choose a day to open it on the board"),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Chair"), days.map((day) => el("th", { scope: "col" },
+      el("button", { type: "button", "data-day": day, onclick: () => openDay(day) }, heading(day)))))),
+    el("tbody", {},
+      state.clinic.chairs.map((chair) => el("tr", { "data-chair": chair.chairId }, el("th", { scope: "row" }, chair.name),
+        boards.map((board, n) => el("td", { "data-day": days[n] }, String(counted(board, chair.chairId)))))),
+      el("tr", { class: "total" }, el("th", { scope: "row" }, "All chairs"), boards.map((board) => el("td", {}, String(counted(board)))))),
+  );
+  $("#day-card").classList.add("hidden");
+  $("#week").classList.remove("hidden");
+}
+
+function openDay(day) {
+  $("#week").classList.add("hidden");
+  $("#day-card").classList.remove("hidden");
+  $("#day").value = day;
+  return showDay();
 }
 
 function zonedMidnight(day) {
@@ -499,19 +616,91 @@ function renderPatients() {
   select.value = chosen;
 }
 
-$("#register-button").addEventListener("click", () => withErrors($("#booking"), async () => {
+$("#register-button").addEventListener("click", () => register(false));
+
+// Registers the form's patient. Someone who may already be registered (same name and birth
+// date, or same phone) is shown instead, to use that record or register anyway.
+function register(confirmedNew) {
   const form = $("#booking");
-  const value = (name) => form.querySelector(`[name="${name}"]`).value.trim() || undefined;
-  const patient = await call("POST", "/patients", {
-    givenName: value("givenName"), familyName: value("familyName"), birthDate: value("birthDate"), phone: value("phone"),
-    emergencyContact: { name: value("emergencyName"), phone: value("emergencyPhone") },
-    remsEnrolled: form.querySelector('[name="remsEnrolled"]').checked,
-  }, { idempotent: true });
+  $("#duplicates").classList.add("hidden");
+  return withErrors(form, async () => {
+    const value = (name) => form.querySelector(`[name="${name}"]`).value.trim() || undefined;
+    try {
+      const patient = await call("POST", "/patients", {
+        givenName: value("givenName"), familyName: value("familyName"), birthDate: value("birthDate"), phone: value("phone"),
+        emergencyContact: { name: value("emergencyName"), phone: value("emergencyPhone") },
+        remsEnrolled: form.querySelector('[name="remsEnrolled"]').checked, confirmedNew,
+      }, { idempotent: true });
+      choosePatient(patient);
+      $("#register").open = false;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === "possible_duplicate")) throw error;
+      showDuplicates(error.duplicates);
+    }
+  });
+}
+
+function showDuplicates(duplicates) {
+  $("#duplicates").replaceChildren(
+    el("p", {}, el("strong", {}, "Already registered?"), " The same name and birth date, or the same phone:"),
+    el("ul", {}, duplicates.map((patient) => el("li", {}, `${describe(patient)} `,
+      el("button", { type: "button", onclick: () => { choosePatient(patient); $("#register").open = false; $("#duplicates").classList.add("hidden"); } }, "Use this patient")))),
+    el("button", { type: "button", onclick: () => register(true) }, "Register anyway: someone else"),
+  );
+  $("#duplicates").classList.remove("hidden");
+}
+
+const describe = (patient) => `${patient.givenName} ${patient.familyName}, born ${patient.birthDate}${patient.phone ? `, ${patient.phone}` : ""}`;
+
+// A patient found, registered or kept: the booking card's patient (front desk), and known by name.
+function choosePatient(patient) {
   state.patients.set(patient.patientId, `${patient.givenName} ${patient.familyName}`);
+  state.phones.set(patient.patientId, patient.phone);
   renderPatients();
   $("#patient").value = patient.patientId;
-  $("#register").open = false;
-}));
+}
+
+// --- finding a patient -------------------------------------------------------------------------
+$("#patient-search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = $("#patient-search");
+  const results = $("#search-results");
+  results.classList.add("hidden"); // an earlier search's results never stand for this one's
+  return withErrors(form, async () => {
+    const found = await call("POST", "/patients/search", { text: $("#search-text").value });
+    results.replaceChildren(
+      el("p", { class: "hint", role: "status" }, found.patients.length ? `${found.patients.length} found${found.more ? "; there are more: type more of the name, or the birth date" : ""}:` : "No patient found."),
+      el("ul", {}, found.patients.map((patient) => el("li", {}, el("button", { type: "button", "data-patient": patient.patientId, onclick: () => {
+        choosePatient(patient);
+        results.classList.add("hidden");
+        if (books()) $("#booking-notice").textContent = `${patient.givenName} ${patient.familyName} chosen for booking.`;
+        showPatient(patient.patientId);
+      } }, describe(patient))))),
+      el("button", { type: "button", onclick: () => results.classList.add("hidden") }, "Close"),
+    );
+    results.classList.remove("hidden");
+  });
+});
+
+// --- booking from the board ----------------------------------------------------------------------
+// A free stretch clicked on the board: the booking card with that chair and day, at that time.
+function pickFromBoard(chair, run, slot) {
+  const kind = state.clinic.sessionTypes[$("#session-type").value];
+  const day = new Date(`${$("#day").value}T12:00:00Z`).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  $("#board-pick-where").textContent = `${kind.label} in ${chair.name} on ${day}`;
+  $("#board-pick-time").replaceChildren(...run.map((s) => el("option", { value: s.start }, localTime(s.start, state.zone))));
+  $("#board-pick-time").value = slot.start;
+  state.picked = { chairId: chair.chairId, run };
+  $("#board-pick").classList.remove("hidden");
+  $("#booking-card").scrollIntoView({ block: "nearest" });
+  $("#board-pick-time").focus();
+}
+
+$("#book-picked").addEventListener("click", async () => {
+  const slot = state.picked.run.find((s) => s.start === $("#board-pick-time").value);
+  if (await book({ ...slot, chairIds: [state.picked.chairId] })) $("#board-pick").classList.add("hidden");
+});
+$("#cancel-picked").addEventListener("click", () => $("#board-pick").classList.add("hidden"));
 
 $("#find-slots").addEventListener("click", () => withErrors($("#booking"), async () => {
   const found = await call("GET", `/clinics/${$("#clinic").value}/availability?date=${$("#day").value}&sessionType=${$("#session-type").value}`);
@@ -525,9 +714,9 @@ $("#find-slots").addEventListener("click", () => withErrors($("#booking"), async
 
 async function book(slot) {
   const form = $("#booking");
-  if (form.getAttribute("aria-busy") === "true") return; // a double click books once
+  if (form.getAttribute("aria-busy") === "true") return false; // a double click books once
   form.setAttribute("aria-busy", "true");
-  const buttons = form.querySelectorAll("#slots button");
+  const buttons = form.querySelectorAll("#slots button, #board-pick button");
   buttons.forEach((button) => { button.disabled = true; });
   try {
     const booked = await withErrors(form, async () => {
@@ -544,7 +733,8 @@ async function book(slot) {
       $("#day").value = localDate(new Date(appointment.start)); // the board shows the new booking's day
       await refresh();
     });
-    if (!booked) buttons.forEach((button) => { button.disabled = false; });
+    buttons.forEach((button) => { button.disabled = false; });
+    return booked;
   } finally {
     form.removeAttribute("aria-busy");
   }

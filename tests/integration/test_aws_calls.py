@@ -48,3 +48,20 @@ def test_booking_is_five_calls_idempotency_included_and_nothing_scans(warm: Worl
             "stepfunctions.StartExecution": 1,
         }
     )
+
+
+def test_finding_a_patient_is_one_query_and_a_read_per_match_and_registering_checks_with_two_queries(warm: World) -> None:
+    with calls.counting() as registering:
+        warm.register_patient(key="counted-patient", confirmedNew=None)
+    with calls.counting() as finding:
+        reply = warm.call("POST", "/patients/search", {"text": "rivera"})
+    assert reply.status == 200 and len(reply.body["patients"]) == 1
+    assert finding.calls == Counter({"dynamodb.Query": 1, "dynamodb.GetItem": 1})
+    assert registering.calls == Counter(
+        {
+            "dynamodb.PutItem": 1,
+            "dynamodb.Query": 2,  # possible duplicates: the birth date's and the phone's index entries
+            "dynamodb.TransactWriteItems": 1,  # the patient and its index entries
+            "dynamodb.UpdateItem": 1,
+        }
+    )

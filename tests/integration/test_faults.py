@@ -37,6 +37,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "role": "front-desk", "clinics": [CLINIC],
     },
     ("PUT", "/staff/<username>"): {"role": "clinician", "clinics": ["*"]},
+    ("POST", "/patients/search"): {"text": "rivera"},
     ("POST", "/appointments"): {
         "clinicId": CLINIC, "patientId": ID, "sessionType": "spravato", "chairId": "chair-1", "providerId": "nurse-a",
         "start": START.isoformat(),

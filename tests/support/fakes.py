@@ -29,6 +29,7 @@ from clinic.domain.errors import (
 from clinic.domain.escalations import ClinicianTask, Escalation
 from clinic.domain.followups import FollowUp, QuestionnaireAnswers, ScoreRecord
 from clinic.domain.links import Link
+from clinic.domain.patient_search import SearchTerm, index_terms
 from clinic.domain.patients import Patient, rems_enrollment_missing
 from clinic.domain.resources import Chair, Clinic, ClinicProfile, Provider
 from clinic.domain.scheduling import Claim, Grain
@@ -93,6 +94,10 @@ class InMemoryRecords:
 
     def get_patient(self, patient_id: str) -> Patient | None:
         return self.patients.get(patient_id)
+
+    def patient_ids(self, term: SearchTerm) -> list[str]:
+        keys = sorted(f"{t.value}#{p.patient_id}" for p in self.patients.values() for t in index_terms(p) if t.by is term.by)
+        return list(dict.fromkeys(key.rsplit("#", 1)[1] for key in keys if key.startswith(term.value)))
 
     # --- appointments and held time ----------------------------------------------------
     def occupancy(self, clinic_id: str, day: date) -> dict[Grain, int]:

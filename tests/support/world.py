@@ -33,7 +33,9 @@ def org_key(key: str, organization: str = ORGANIZATION) -> str:
 
 
 def patient_details(**overrides: Any) -> dict[str, Any]:
-    """A valid registration body; an override of None drops that field."""
+    """A valid registration body; an override of None drops that field. Tests register many
+    patients with these same details: each says it is someone new (`confirmedNew`), as the
+    desk does after the duplicate check; the check's own tests drop it."""
     details = {
         "givenName": "Alex",
         "familyName": "Rivera",
@@ -41,6 +43,7 @@ def patient_details(**overrides: Any) -> dict[str, Any]:
         "phone": "+15555550100",
         "emergencyContact": {"name": "Sam Rivera", "phone": "+15555550101"},
         "remsEnrolled": True,
+        "confirmedNew": True,
         **overrides,
     }
     return {k: v for k, v in details.items() if v is not None}

@@ -58,7 +58,8 @@ class Clinic:
             emergency_contact=EmergencyContact(name="Sam Rivera", phone="+15555550101"),
             rems_enrolled=rems_enrolled,
         )
-        return self.uses.bookings.register_patient(details, patient_id=patient_id)
+        # p1, p2, ... are different people with the same details: the desk confirmed each is new.
+        return self.uses.bookings.register_patient(details, patient_id=patient_id, confirmed_new=True)
 
     def book(self, start: datetime, *, patient: str = "p1", chair: str = "chair-1", provider: str = "nurse-a", **more: str) -> Appointment:
         return self.uses.bookings.book(

@@ -29,9 +29,11 @@ from ..domain.errors import (
     NotFound,
     NotPermitted,
     OutsideReach,
+    PossibleDuplicate,
     TemporarilyUnavailable,
 )
 from .auth import AccessDenied
+from .views import patient_match
 from .wording import plain
 
 logger = Logger(service="clinic-api")
@@ -135,6 +137,11 @@ def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict) -> Response:
         return _json(409, error_body("conflict", error.message))
+
+    @app.exception_handler(PossibleDuplicate)
+    def _possible_duplicate(error: PossibleDuplicate) -> Response:
+        body = error_body("possible_duplicate", error.message)
+        return _json(409, {**body, "duplicates": [patient_match(p) for p in error.patients]})
 
     @app.exception_handler(IdempotencyValidationError)
     def _key_reused(_: IdempotencyValidationError) -> Response:

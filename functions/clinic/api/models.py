@@ -10,7 +10,7 @@ from pydantic.alias_generators import to_camel
 
 from ..domain.care import BloodPressure, Checklist, Measurements
 from ..domain.model import Name, PersonName
-from ..domain.patients import EMAIL, PHONE
+from ..domain.patients import EMAIL, PHONE, PatientDetails
 from ..domain.staff import USERNAME, Role
 from ..domain.resources import IDENTIFIER, Weekday, WeeklyHours
 
@@ -42,6 +42,23 @@ class ProviderRequest(_Request):
     working_hours: WeeklyHours
     active: StrictBool = True
     pager: str | None = Field(default=None, pattern=PHONE, description="E.164 phone for safety pages")
+
+
+class PatientRegistration(PatientDetails):
+    confirmed_new: StrictBool = Field(
+        default=False,
+        description="the desk has checked the possible duplicates a 409 `possible_duplicate` named: register anyway",
+    )
+
+    def details(self) -> PatientDetails:
+        return PatientDetails.model_validate(self.model_dump(exclude={"confirmed_new"}))
+
+
+class PatientSearchRequest(_Request):
+    text: str = Field(
+        min_length=1, max_length=100,
+        description="the start of a given or family name (or \"family given\"), a birth date (YYYY-MM-DD), or the last digits of a phone",
+    )
 
 
 class BookingRequest(_Request):

@@ -138,6 +138,27 @@ class StaffAuditView(_Reply):
     entries: list[StaffAuditEntryView]
 
 
+class PatientMatchView(_Reply):
+    """What the front desk needs to tell patients apart."""
+
+    patient_id: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    phone: str | None = None
+
+
+class PatientSearchView(_Reply):
+    patients: list[PatientMatchView]
+    more: bool
+
+
+class PossibleDuplicateBody(ErrorBody):
+    """A registration's 409: the error, and who may already be registered (`possible_duplicate`)."""
+
+    duplicates: list[PatientMatchView] | None = None
+
+
 # Every route may answer these; each body is an ErrorBody.
 ERRORS = {
     400: "malformed JSON",
@@ -154,10 +175,12 @@ ERRORS = {
 }
 
 
-def documented(success: type[BaseModel] | None, status: int) -> dict[int, Any]:
-    """The OpenAPI responses of a route: its success shape and the shared errors."""
+def documented(success: type[BaseModel] | None, status: int, conflict: type[ErrorBody] = ErrorBody) -> dict[int, Any]:
+    """The OpenAPI responses of a route: its success shape and the shared errors (its 409's
+    body, when it says more than the shared error)."""
     body = {"model": success} if success is not None else {"schema": {"type": "object"}}
     responses: dict[int, Any] = {status: {"description": "OK", "content": {"application/json": body}}}
     for code, description in ERRORS.items():
-        responses[code] = {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+        model = conflict if code == 409 else ErrorBody
+        responses[code] = {"description": description, "content": {"application/json": {"model": model}}}
     return responses

@@ -32,7 +32,7 @@ from ..usecases.kernel import Actor
 from . import errors
 from .auth import RoutePolicy, actor_of, claims_of
 from .idempotency import HEADER, run_once, valid_key
-from .responses import documented
+from .responses import ErrorBody, documented
 from .standing import StaffStanding
 from .views import appointment_view
 
@@ -56,15 +56,17 @@ class Routes:
         returns: type[BaseModel] | None = None,
         status: int = 200,
         reads_patient: bool = False,
+        conflict: type[ErrorBody] = ErrorBody,
     ) -> Callable[[Handler], Handler]:
         """Registers a handler for the roles in `groups`; `returns` documents its success body.
-        A route that `reads_patient` (its `patient_id`) writes an access entry for each read."""
+        A route that `reads_patient` (its `patient_id`) writes an access entry for each read;
+        `conflict` documents its 409's body."""
 
         def register(handler: Handler) -> Handler:
             self.policies.append((RoutePolicy(method, path, groups), handler))
             template = re.sub(r"<([^>]+)>", lambda m: "{" + to_camel(m.group(1)) + "}", path)
             route = _accounted(handler, f"{method} {template}") if reads_patient else handler
-            return self.router.route(path, method, responses=documented(returns, status))(route)
+            return self.router.route(path, method, responses=documented(returns, status, conflict))(route)
 
         return register
 

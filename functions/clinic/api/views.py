@@ -13,6 +13,7 @@ from ..domain.courses import Course
 from ..domain.followups import FollowUp
 from ..domain.instants import utc_text
 from ..domain.instruments import INSTRUMENTS
+from ..domain.patients import Patient
 from ..domain.resources import Clinic
 from ..domain.rules import ClinicRules
 from ..domain.scheduling import AvailableSlot
@@ -29,6 +30,11 @@ CRISIS_RESOURCES = [
 def dump(model: BaseModel, *, keep_none: bool = False, **options: Any) -> dict[str, Any]:
     """The one way a record becomes JSON: camelCase, ISO times; unset fields left out unless `keep_none`."""
     return model.model_dump(mode="json", by_alias=True, exclude_none=not keep_none, **options)
+
+
+def patient_match(patient: Patient) -> dict[str, Any]:
+    """A patient in a search's results or a duplicate warning: enough to pick the right one."""
+    return dump(patient, include={"patient_id", "given_name", "family_name", "birth_date", "phone"})
 
 
 def clinic_view(clinic: Clinic, rules: ClinicRules) -> dict[str, Any]:

@@ -47,6 +47,18 @@ class UsernameTaken(Conflict):
         super().__init__("username: this username is taken; choose another")
 
 
+class PossibleDuplicate(Conflict):
+    """A registration that may be someone already registered: `patients` are they (shown to
+    the staff member who asked, never in the message or a log)."""
+
+    def __init__(self, patients: list[object]):
+        super().__init__(
+            "a patient with the same name and birth date, or the same phone number, is already registered: "
+            "use that record, or confirm this is someone else (confirmedNew: true)"
+        )
+        self.patients = patients
+
+
 class IllegalTransition(Conflict):
     pass
 

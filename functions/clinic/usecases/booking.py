@@ -7,8 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..domain.appointments import Action, Appointment, AuditEntry, Status, Workflow, attention_after, next_status
-from ..domain.errors import AlreadyExists, InvalidRequest, SlotTaken
+from ..domain.appointments import (
+    Action,
+    Appointment,
+    AuditEntry,
+    Status,
+    Workflow,
+    attention_after,
+    next_status,
+)
+from ..domain.errors import AlreadyExists, InvalidRequest, PossibleDuplicate, SlotTaken
+from ..domain.patient_search import by_name, duplicate_lookups, same_person
 from ..domain.patients import Patient, PatientDetails
 from ..domain.scheduling import Claim, Scheduler
 from .appointments import AppointmentStore, Change, StatusChanges, WorkflowRuns, claims_of, too_close
@@ -80,10 +89,13 @@ class Bookings(ClinicUseCase):
     status: StatusChanges
     offer_freed_time: Callable[[Appointment], object]
 
-    def register_patient(self, details: PatientDetails, patient_id: str | None = None) -> Patient:
+    def register_patient(self, details: PatientDetails, patient_id: str | None = None, *, confirmed_new: bool = False) -> Patient:
         """`patient_id`, when given, makes a repeated request find its own patient instead of
-        registering the same person twice."""
+        registering the same person twice. Someone who may already be registered (same name
+        and birth date, or same phone) is refused naming them, unless `confirmed_new`."""
         patient = Patient(patient_id=patient_id or new_id(), **details.model_dump())
+        if not confirmed_new:
+            self._refuse_possible_duplicates(patient)
         try:
             self.patients.create_patient(patient)
         except AlreadyExists:
@@ -92,6 +104,13 @@ class Bookings(ClinicUseCase):
                 raise
             return existing
         return patient
+
+    def _refuse_possible_duplicates(self, patient: Patient) -> None:
+        ids = {i for term in duplicate_lookups(patient) for i in self.patients.patient_ids(term)} - {patient.patient_id}
+        existing = [p for p in (self.patients.get_patient(i) for i in sorted(ids)) if p is not None]
+        duplicates = [p for p in existing if same_person(patient, p)]
+        if duplicates:
+            raise PossibleDuplicate(by_name(duplicates))
 
     def book(
         self,

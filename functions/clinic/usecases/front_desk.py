@@ -1,5 +1,5 @@
 """The front desk's day: free starts, the day board, an appointment and its audit trail,
-a patient and their history, check-in and no-show."""
+a patient (found by name, birth date or phone) and their history, check-in and no-show."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from datetime import date
 
 from ..domain.appointments import Action, Appointment, AuditEntry, resolved
 from ..domain.errors import InvalidRequest
+from ..domain.patient_search import by_name, search_term
 from ..domain.patients import Patient
 from ..domain.resources import Clinic
 from ..domain.scheduling import AvailableSlot, Scheduler
 from .appointments import AppointmentStore, StatusChanges
 from .kernel import Actor, ClinicUseCase, known_patient
 from .ports import PatientRecords
+
+MATCHES_SHOWN = 20  # a search that finds more asks for more of the name, the birth date or the phone
 
 
 @dataclass(eq=False)
@@ -45,6 +48,13 @@ class FrontDesk(ClinicUseCase):
 
     def patient(self, patient_id: str) -> Patient:
         return known_patient(self.patients, patient_id)
+
+    def find_patients(self, query: str) -> tuple[list[Patient], bool]:
+        """Up to MATCHES_SHOWN patients whose name starts so, or born that day, or whose phone
+        ends so; and whether there were more."""
+        ids = self.patients.patient_ids(search_term(query))
+        found = [p for p in (self.patients.get_patient(i) for i in ids[:MATCHES_SHOWN]) if p is not None]
+        return by_name(found), len(ids) > MATCHES_SHOWN
 
     def patient_appointments(self, patient_id: str) -> list[Appointment]:
         self.patient(patient_id)

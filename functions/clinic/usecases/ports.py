@@ -17,6 +17,7 @@ from ..domain.courses import Course
 from ..domain.escalations import ClinicianTask, Escalation
 from ..domain.followups import FollowUp, QuestionnaireAnswers, ScoreRecord
 from ..domain.links import Link
+from ..domain.patient_search import SearchTerm
 from ..domain.patients import Patient
 from ..domain.resources import Chair, Clinic, ClinicProfile, Provider
 from ..domain.scheduling import Claim, Grain
@@ -34,8 +35,11 @@ class ClinicRecords(Protocol):
 
 
 class PatientRecords(Protocol):
+    """Patients, and the index that finds them (written with the patient, in one transaction)."""
+
     def create_patient(self, patient: Patient) -> None: ...  # AlreadyExists when the id is taken
     def get_patient(self, patient_id: str) -> Patient | None: ...
+    def patient_ids(self, term: SearchTerm) -> list[str]: ...  # whose index entries start with `term`, in key order, each once
 
 
 class AppointmentRecords(Protocol):

@@ -13,6 +13,7 @@ Access patterns and the keys that serve them (also in docs/table-design.md):
 | appointment by id (+ audit)      | GetItem / Query pk                     | pk=APPT#{id}, sk=APPT / AUDIT#{version}      |
 | day board                        | Query GSI1                             | gsi1pk=BOARD#{clinic}#{date}, gsi1sk={utc}#{id} |
 | patient by id                    | GetItem                                | pk=PATIENT#{id}, sk=PROFILE                  |
+| find a patient (name, birth date, phone) | Query pk, sk prefix             | pk=PATIENT-INDEX, sk=NAME#{normalized}#{id} / BIRTH#{date}#{id} / PHONE#{digits last first}#{id} |
 | patient's appointments           | Query GSI2                             | gsi2pk=PATIENT#{id}, gsi2sk=APPT#{utc}#{id}  |
 | an appointment's vitals          | Query pk                               | pk=APPT#{id}, sk=VITALS#{utc}#{vitals id}    |
 | REMS forms due per clinic        | Query GSI1                             | gsi1pk=REMS#{clinic}, gsi1sk={due date}#{id} |

@@ -6,6 +6,7 @@ import threading
 import time
 
 from ...domain.errors import AlreadyExists
+from ...domain.patient_search import SearchTerm, index_terms
 from ...domain.patients import Patient
 from ...domain.resources import Chair, Clinic, ClinicProfile, Provider
 from .table import TableAccess, from_item, to_item
@@ -86,9 +87,25 @@ class ClinicTable(TableAccess):
         self.clinic_cache.drop(self._keys.partition(partition))
 
     def create_patient(self, patient: Patient) -> None:
+        """The patient and its index entries (names, birth date, phone; each carries only the
+        id), in one transaction: a patient is findable exactly when it exists."""
         item = to_item(patient, pk=f"PATIENT#{patient.patient_id}", sk="PROFILE", type="patient")
-        if self._transact([self._versioned_put(item, None)]) is not None:
+        entries = [
+            {"Put": {"TableName": self.name, "Item": {
+                "pk": "PATIENT-INDEX", "sk": f"{term.by}#{term.value}#{patient.patient_id}",
+                "type": "patient-index", "patientId": patient.patient_id,
+            }}}
+            for term in index_terms(patient)
+        ]
+        if self._transact([self._versioned_put(item, None), *entries]) is not None:
             raise AlreadyExists("a patient with this id already exists")
+
+    def patient_ids(self, term: SearchTerm) -> list[str]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": "PATIENT-INDEX", ":prefix": f"{term.by}#{term.value}"},
+        )
+        return list(dict.fromkeys(item["patientId"] for item in items))
 
     def get_patient(self, patient_id: str) -> Patient | None:
         item = self._call(self.table.get_item, Key={"pk": f"PATIENT#{patient_id}", "sk": "PROFILE"}).get("Item")

@@ -1,5 +1,6 @@
-"""The front desk's patients and appointments: register, book, reschedule, cancel, check
-in, no-show; an appointment's audit trail and a patient's history."""
+"""The front desk's patients and appointments: register (with the duplicate check), find,
+book, reschedule, cancel, check in, no-show; an appointment's audit trail and a patient's
+history."""
 
 from __future__ import annotations
 
@@ -8,24 +9,43 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from ...domain.courses import CourseStatus
-from ...domain.patients import PatientDetails
 from ..auth import ADMIN, CLINICIAN, FRONT_DESK, FRONT_OFFICE, STAFF
-from ..models import AcknowledgeRequest, BookingRequest, CancelRequest, RescheduleRequest
-from ..responses import AppointmentView
+from ..models import (
+    AcknowledgeRequest,
+    BookingRequest,
+    CancelRequest,
+    PatientRegistration,
+    PatientSearchRequest,
+    RescheduleRequest,
+)
+from ..responses import AppointmentView, PatientSearchView, PossibleDuplicateBody
 from ..routing import Routes, appointment_reply, caller, clinic_zone, count, created, record_id, use_cases
-from ..views import dump, planned_view
+from ..views import dump, patient_match, planned_view
 
 routes = Routes()
 
 
-@routes("POST", "/patients", FRONT_OFFICE, status=201)
-def post_patient(body: Annotated[PatientDetails, Body()]) -> tuple[dict[str, Any], int]:
+@routes("POST", "/patients", FRONT_OFFICE, status=201, conflict=PossibleDuplicateBody)
+def post_patient(body: Annotated[PatientRegistration, Body()]) -> tuple[dict[str, Any], int]:
+    """409 `possible_duplicate`, naming them, when someone with the same name and birth date or
+    the same phone is registered, unless `confirmedNew` is true."""
+
     def register() -> dict[str, Any]:
+        patient = use_cases().bookings.register_patient(
+            body.details(), patient_id=record_id("register-patient"), confirmed_new=body.confirmed_new
+        )
         count("PatientRegistered")
-        patient = use_cases().bookings.register_patient(body, patient_id=record_id("register-patient"))
         return dump(patient, keep_none=True)
 
     return created("register-patient", body, register)
+
+
+@routes("POST", "/patients/search", STAFF, returns=PatientSearchView)
+def search_patients(body: Annotated[PatientSearchRequest, Body()]) -> dict[str, Any]:
+    """A POST, so that what is searched for (a name, a birth date, a phone) travels in the
+    body, which no access or firewall log records, and never in the URL."""
+    patients, more = use_cases().front_desk.find_patients(body.text)
+    return {"patients": [patient_match(p) for p in patients], "more": more}
 
 
 @routes("GET", "/patients/<patient_id>", STAFF, reads_patient=True)

@@ -9,8 +9,11 @@ from datetime import datetime, time, timedelta
 from clinic.composition import UseCases, Wiring
 from clinic.domain.patients import PatientDetails
 from clinic.domain.resources import Chair, ClinicProfile, Provider, TimeRange
-from clinic.domain.tenancy import Reach
+from clinic.domain.staff import StaffAuditEntry, StaffMember
+from clinic.domain.tenancy import Reach, clinics_claim
 from clinic.usecases.kernel import Actor
+
+from .identity import DEMO_USERS
 
 DEMO_ORGANIZATION = "demo-practice"
 DEMO_CLINIC = "demo"
@@ -22,6 +25,7 @@ HOURS = {day: [TimeRange(start=time(7, 0), end=time(20, 0))] for day in WEEK}
 
 def seed(wiring: Wiring) -> None:
     demo = wiring.for_reach(Reach(DEMO_ORGANIZATION))
+    _staff(demo, DEMO_ORGANIZATION, "Demo Ketamine Practice")
     _clinic(demo, DEMO_CLINIC, "Demo Ketamine Clinic", pagers=("+15555550301", "+15555550302", "+15555550303"))
     seeder = Actor(user_id="local-seed", name="demo-data", groups=frozenset({"admin"}), reach=Reach(DEMO_ORGANIZATION))
     patients = [
@@ -44,8 +48,30 @@ def seed(wiring: Wiring) -> None:
             start=datetime.combine(tomorrow, time(hour, 0), tzinfo=zone),
         )
     other = wiring.for_reach(Reach(OTHER_ORGANIZATION))
+    _staff(other, OTHER_ORGANIZATION, "Other Practice")
     _clinic(other, OTHER_CLINIC, "Lakeside Wellness", pagers=("+15555550401", "+15555550402", "+15555550403"))
     _patient(other, "Riley", "Other", "1990-06-15", "+15555550144")
+
+
+def _staff(uses: UseCases, organization_id: str, name: str) -> None:
+    """The practice's record and its staff list: the demo users' accounts exist in the local
+    user pool already, so their records are written as an invite would have left them."""
+    uses.staff.create_organization(name)
+    now = uses.appointments.clock()
+    for username, user in DEMO_USERS.items():
+        if user.organization != organization_id:
+            continue
+        clinics = clinics_claim(user.clinics)
+        member = StaffMember(
+            username=username, email=f"{username}@{organization_id}.example", given_name=username.title(),
+            family_name="Demo", role=user.role, clinics=None if clinics is None else sorted(clinics),
+            invite_id=f"demo-{username}", changed_at=now,
+        )
+        entry = StaffAuditEntry(
+            username=username, version=1, at=now, action="invited", actor_id="local-seed", actor_name="demo-data",
+            after=member.access,
+        )
+        uses.staff.records.save_staff_member(None, member, entry)
 
 
 def _clinic(uses: UseCases, clinic_id: str, name: str, pagers: tuple[str, str, str]) -> None:

@@ -48,6 +48,19 @@ def test_seeded_clinic_is_served_to_a_signed_in_front_desk(service: LocalService
     assert status == 200 and len(board["appointments"]) == 2
 
 
+def test_each_demo_practice_s_admin_lists_its_own_staff_and_sees_nothing_of_the_other(service: LocalService) -> None:
+    status, listed = request(service, "GET", "/staff", token=sign_in(service, "admin"))
+    assert status == 200, listed
+    assert [(m["username"], m["role"], m["clinics"]) for m in listed["staff"]] == [
+        ("admin", "admin", ["*"]), ("clinician", "clinician", ["*"]), ("frontdesk", "front-desk", ["*"]),
+    ]
+    other_admin = sign_in(service, "other-admin")
+    status, listed = request(service, "GET", "/staff", token=other_admin)
+    assert [m["username"] for m in listed["staff"]] == ["other-admin", "other-desk"]
+    assert request(service, "GET", "/staff/frontdesk/audit", token=other_admin)[0] == 404
+    assert request(service, "GET", "/clinics/demo", token=other_admin)[0] == 404
+
+
 def test_booking_over_http_with_the_real_handler(service: LocalService) -> None:
     token = sign_in(service, "frontdesk")
     patient = patient_details(phone=None, email="robin@example.org")

@@ -85,6 +85,7 @@ class Practices:
         self.world = world
         world.set_up_clinic()  # practice-a's north, where the callers work
         self.other_organization = Victims(world, OTHER_ORGANIZATION, OTHER_ORG_CLINIC)
+        world.set_up_clinic(clinic="west", organization=OTHER_ORGANIZATION)  # each practice has two clinics
         self.other_clinic = Victims(world, ORGANIZATION, OTHER_CLINIC)
 
 

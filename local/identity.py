@@ -87,6 +87,7 @@ def create_user_pool(template: dict[str, Any], cognito: Any) -> UserPool:
     """The template's user pool (custom attributes, password policy, MFA), its groups and its
     web app client (which locally also allows the admin password flow of `/local/sign-in`)."""
     generate_temporary_passwords()
+    reuse_signing_key()
     ((logical_id, pool_resource),) = resources(template, "AWS::Cognito::UserPool").items()
     pool_props = pool_resource["Properties"]
     pool = cognito.create_user_pool(
@@ -151,6 +152,19 @@ def generate_temporary_passwords() -> None:
 
     admin_create_user.generates_passwords = True  # type: ignore[attr-defined]
     CognitoIdpBackend.admin_create_user = admin_create_user
+
+
+def reuse_signing_key() -> None:
+    """moto signs every pool's tokens with one bundled key, and derives it again from its JSON
+    for each pool it creates (0.1 s of RSA arithmetic): the tests create hundreds of pools."""
+    from types import SimpleNamespace
+
+    from moto.cognitoidp import models
+
+    if isinstance(models.jwk, SimpleNamespace):
+        return
+    key = models.jwk.RSAKey.import_key(models.load_resource("cognitoidp/resources/jwks-private.json"))
+    models.jwk = SimpleNamespace(RSAKey=SimpleNamespace(import_key=lambda _bundled: key))
 
 
 def temporary_password(user_pool_id: str, username: str) -> str:

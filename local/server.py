@@ -316,8 +316,8 @@ def local_route(service: LocalService, method: str, path: str, body: str | None)
 
 
 def outbox() -> dict[str, list[dict[str, str]]]:
-    """What would have reached phones and inboxes: SMS (patients and pagers), the clinicians'
-    topic, and email, newest last."""
+    """What would have reached phones and inboxes: SMS (patients, and clinicians' pagers),
+    messages to SNS topics (the operator's alarm topic), and email, newest last."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
     from moto.sns.models import sns_backends
@@ -325,7 +325,7 @@ def outbox() -> dict[str, list[dict[str, str]]]:
     region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     sns = sns_backends[DEFAULT_ACCOUNT_ID][region]
     sms = [{"to": phone, "text": text} for phone, text in sns.sms_messages.values()]
-    pages = [
+    topics = [
         {"to": topic.name, "subject": subject or "", "text": message}
         for topic in sns.topics.values()
         for _, message, subject, *_ in topic.sent_notifications
@@ -334,4 +334,4 @@ def outbox() -> dict[str, list[dict[str, str]]]:
         {"to": ", ".join(m.destinations.get("ToAddresses", [])), "subject": m.subject, "text": m.body}
         for m in ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
     ]
-    return {"sms": sms, "pages": pages, "emails": emails}
+    return {"sms": sms, "topics": topics, "emails": emails}

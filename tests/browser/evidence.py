@@ -95,7 +95,7 @@ def survey_page(service: LocalService, browser, clinician: Page, day: dict) -> P
     advance_clock(service, 80)
     clinician.evaluate(DISCHARGE, day["booked"][0])
     advance_clock(service, 24 * 60)
-    for _ in range(20):
+    for _ in range(60):  # the day's Wait states run one after another in this process
         outbox.reload()
         new = [href for href in (link.get_attribute("href") for link in links.all()) if href not in earlier]
         if new:

@@ -134,7 +134,7 @@ def test_the_clock_only_moves_forward_and_the_outbox_lists_what_was_sent(service
     status, moved = request(service, "POST", "/local/clock", {"advanceMinutes": 30})
     assert status == 200 and datetime.fromisoformat(moved["now"]) - before >= timedelta(minutes=30)
     status, outbox = request(service, "GET", "/local/outbox")
-    assert status == 200 and set(outbox) == {"sms", "pages", "emails"}
+    assert status == 200 and set(outbox) == {"sms", "topics", "emails"}
 
 
 def cognito(service: LocalService, operation: str, body: dict) -> tuple[int, dict]:

@@ -165,7 +165,7 @@ def test_a_missing_post_dose_pressure_prompts_the_clinicians(care: CareWorld) ->
     care.parked_at(appointment, "discharge")
     ((subject, message),) = care.pages()
     assert subject == "Blood pressure check due"
-    assert "chair-1" in message and appointment["appointmentId"] in message and "Alex" not in message
+    assert "in Chair 1." in message and appointment["appointmentId"] in message and "Alex" not in message
     # ... and flags the session on the clinic's alerts until a pressure is taken.
     (flagged,) = care.alerts()["appointments"]
     assert (flagged["appointmentId"], flagged["attention"]["kind"]) == (appointment["appointmentId"], "blood-pressure-check")
@@ -182,7 +182,7 @@ def test_an_overdue_discharge_alerts_and_flags_then_a_late_discharge_carries_on(
     flagged = eventually(lambda: (a := care.appointment(appointment["appointmentId"])).get("attention") and a)
     assert flagged["attention"]["reason"] == "not discharged 240 min after the dose started"
     assert flagged["phase"]["attention"] == flagged["attention"]
-    page = ("Needs attention", f"Chair chair-1: {flagged['attention']['reason']}. Appointment {appointment['appointmentId']}.")
+    page = ("Needs attention", f"Chair 1: {flagged['attention']['reason']}. Appointment {appointment['appointmentId']}.")
     eventually(lambda: page in care.pages(), what="the overdue page")
     care.parked_at(appointment, "discharge")  # still waiting, now without a deadline
 

@@ -138,7 +138,7 @@ class CareWorkflow(ClinicUseCase):
                     appointment,
                     f"bp-check-{run}",
                     "Blood pressure check due",
-                    f"The post-dose blood pressure is due for the patient in chair {appointment.chair_id}.",
+                    f"The post-dose blood pressure is due for the patient in {self._chair_name(appointment)}.",
                 )
                 reason = "the post-dose blood pressure check is due: take it"
                 self.runs.flag(appointment_id, AttentionKind.BLOOD_PRESSURE_CHECK, reason)
@@ -168,7 +168,7 @@ class CareWorkflow(ClinicUseCase):
             ),
         }[step]
         flagged = self.runs.flag(appointment_id, kind, reason)
-        self._page_once(flagged or appointment, f"overdue-{run}-{step.value}", "Needs attention", f"Chair {appointment.chair_id}: {reason}.")
+        self._page_once(flagged or appointment, f"overdue-{run}-{step.value}", "Needs attention", f"{self._chair_name(appointment)}: {reason}.")
         return {"done": False}
 
     # --- follow-up (the follow-ups' own steps) -----------------------------------------
@@ -234,6 +234,11 @@ class CareWorkflow(ClinicUseCase):
             if appointment is not None:
                 pagers = chain_pagers(self.clinic(appointment.clinic_id))
                 page_each(self.messages(), [pager for _, pager in pagers[:1]], f"{text} Appointment {appointment_id}.")
+
+    def _chair_name(self, appointment: Appointment) -> str:
+        """The chair as the clinic's staff name it (a chair removed since: its id)."""
+        chair = self.clinic(appointment.clinic_id).chairs.get(appointment.chair_id)
+        return chair.name if chair else appointment.chair_id
 
     def _page_once(self, appointment: Appointment, key: str, subject: str, text: str) -> None:
         clinic = self.clinic(appointment.clinic_id)

@@ -39,6 +39,23 @@ def test_every_read_of_a_patient_is_accounted_for_per_patient_and_per_staff_memb
     ]
 
 
+def test_a_search_accounts_for_each_patient_it_shows(clinic: World) -> None:
+    alex = clinic.register_patient()["patientId"]
+    robin = clinic.register_patient("patient-key-2", givenName="Robin", familyName="Shaw", phone="+15555550177")["patientId"]
+    assert len(clinic.call("POST", "/patients/search", {"text": "rivera"}, user="desk-1").body["patients"]) == 1
+    assert clinic.call("POST", "/patients/search", {"text": "nobody"}, user="desk-1").body["patients"] == []
+
+    by_desk = clinic.call("GET", "/access-log", role="admin", query={"staffId": "sub-desk-1"}).body["entries"]
+    assert [(e["patientId"], e["route"]) for e in by_desk] == [(alex, "POST /patients/search")]
+    assert clinic.call("GET", "/access-log", role="admin", query={"patientId": robin}).body["entries"] == []
+
+    assert len(clinic.call("POST", "/patients/search", {"text": "1980-04-02"}, user="desk-2").body["patients"]) == 2
+    by_other = clinic.call("GET", "/access-log", role="admin", query={"staffId": "sub-desk-2"}).body["entries"]
+    assert sorted(e["patientId"] for e in by_other) == sorted([alex, robin])
+    assert len({e["requestId"] for e in by_other}) == 1  # one search, an entry per patient it showed
+    assert "rivera" not in json.dumps(by_desk).lower()  # what was searched for is not kept either
+
+
 def test_the_log_is_asked_for_one_patient_or_one_staff_member(clinic: World) -> None:
     for query in ({}, {"patientId": "p", "staffId": "s"}):
         reply = clinic.call("GET", "/access-log", role="admin", query=query)

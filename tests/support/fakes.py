@@ -258,8 +258,8 @@ class InMemoryRecords:
         return self.offers.get(offer_id)
 
     # --- the access log ----------------------------------------------------------------
-    def record_access(self, entry: AccessEntry) -> None:
-        self.accesses.append(entry)
+    def record_accesses(self, entries: list[AccessEntry]) -> None:
+        self.accesses.extend(entries)
 
     def accesses_of_patient(self, patient_id: str) -> list[AccessEntry]:
         return [e for e in self.accesses if e.patient_id == patient_id]

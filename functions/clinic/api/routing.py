@@ -78,11 +78,16 @@ def _accounted(handler: Handler, route: str) -> Handler:
     @functools.wraps(handler)
     def read(**kwargs: Any) -> Any:
         reply = handler(**kwargs)
-        request_id = environment().resolver.current_event.request_context.request_id
-        use_cases().access_log.record(caller(), kwargs["patient_id"], route, request_id)
+        account_reads([kwargs["patient_id"]], route)
         return reply
 
     return read
+
+
+def account_reads(patient_ids: list[str], route: str) -> None:
+    """An access entry for each patient whose record this request shows (before its reply)."""
+    request_id = environment().resolver.current_event.request_context.request_id
+    use_cases().access_log.record(caller(), patient_ids, route, request_id)
 
 
 class PerThreadRestResolver(APIGatewayRestResolver):

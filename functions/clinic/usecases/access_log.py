@@ -15,11 +15,15 @@ class AccessLog:
     records: AccessRecords
     clock: Clock
 
-    def record(self, actor: Actor, patient_id: str, route: str, request_id: str) -> None:
-        entry = AccessEntry(
-            patient_id=patient_id, staff_id=actor.user_id, staff_name=actor.name, route=route, at=self.clock(), request_id=request_id
-        )
-        self.records.record_access(entry)
+    def record(self, actor: Actor, patient_ids: list[str], route: str, request_id: str) -> None:
+        """One entry for each patient a request showed, written together."""
+        now = self.clock()
+        entries = [
+            AccessEntry(patient_id=patient_id, staff_id=actor.user_id, staff_name=actor.name, route=route, at=now, request_id=request_id)
+            for patient_id in patient_ids
+        ]
+        if entries:
+            self.records.record_accesses(entries)
 
     def of_patient(self, patient_id: str) -> list[AccessEntry]:
         return self.records.accesses_of_patient(patient_id)

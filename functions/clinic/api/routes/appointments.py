@@ -19,7 +19,7 @@ from ..models import (
     RescheduleRequest,
 )
 from ..responses import AppointmentView, PatientSearchView, PossibleDuplicateBody
-from ..routing import Routes, appointment_reply, caller, clinic_zone, count, created, record_id, use_cases
+from ..routing import Routes, account_reads, appointment_reply, caller, clinic_zone, count, created, record_id, use_cases
 from ..views import dump, patient_match, planned_view
 
 routes = Routes()
@@ -45,6 +45,7 @@ def search_patients(body: Annotated[PatientSearchRequest, Body()]) -> dict[str, 
     """A POST, so that what is searched for (a name, a birth date, a phone) travels in the
     body, which no access or firewall log records, and never in the URL."""
     patients, more = use_cases().front_desk.find_patients(body.text)
+    account_reads([p.patient_id for p in patients], "POST /patients/search")  # names, births, phones shown
     return {"patients": [patient_match(p) for p in patients], "more": more}
 
 

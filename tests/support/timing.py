@@ -11,7 +11,7 @@ import pytest
 T = TypeVar("T")
 
 
-def eventually(condition: Callable[[], T], timeout: float = 15.0, what: str = "", every: float = 0.005) -> T:
+def eventually(condition: Callable[[], T], timeout: float = 15.0, what: str = "", every: float = 0.03) -> T:
     """The first truthy value of `condition()`, polled `every` s; fails the test after `timeout` s
     (generous: on CI's two loaded cores an execution's next step can take seconds)."""
     deadline = time.monotonic() + timeout

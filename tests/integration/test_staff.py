@@ -90,6 +90,20 @@ def test_a_disabled_member_is_refused_by_cognito_and_by_the_api_until_enabled(pr
     assert practice.call("GET", f"/clinics/{CLINIC}", claims=practice.sign_in("robin", NEW_PASSWORD)).status == 200
 
 
+def test_a_disable_whose_cognito_part_failed_still_refuses_the_member_at_once(practice: World, faults) -> None:
+    invite(practice)
+    token = first_sign_in(practice)
+    assert practice.call("GET", f"/clinics/{CLINIC}", claims=token).status == 200  # this environment now knows robin
+    with faults.injected(lambda call: call.operation == "AdminDisableUser", "InternalErrorException"):
+        failed = practice.call("POST", "/staff/robin/disable", role="admin")
+    assert failed.status >= 500, failed.body
+    assert practice.call("GET", "/staff/robin/audit", role="admin").body["entries"][-1]["action"] == "disabled"
+    refused = practice.call("GET", f"/clinics/{CLINIC}", claims=token)
+    assert (refused.status, refused.body["message"]) == (401, "your account is disabled: ask your practice's admin")
+    assert practice.call("POST", "/staff/robin/disable", role="admin").status == 200  # the repeat finishes Cognito's part
+    assert account(practice, "robin")["enabled"] is False
+
+
 def test_another_practices_admin_finds_no_member_and_changes_nothing(practice: World) -> None:
     invite(practice)
     before, cognito_before = practice.items(), account(practice, "robin")

@@ -446,6 +446,7 @@ class RecordingAccounts:
         self.accounts[username].enabled = enabled
 
     def sign_out(self, username: str) -> None:
+        self._reachable("sign_out")
         self.accounts[username].sessions_ended += 1
 
     def _reachable(self, call: str) -> None:

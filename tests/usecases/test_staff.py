@@ -184,6 +184,7 @@ def test_narrowing_and_disabling_end_the_members_sessions_widening_does_not_and_
     staff.disable(ANA, "robin")
     assert (account.enabled, account.sessions_ended) == (False, 2)
     assert staff.disable(ANA, "robin").version == 4  # repeated: nothing new in the record or the audit
+    assert account.sessions_ended == 3  # the repeat may finish a first attempt cut short before the sign-out
     staff.enable(ANA, "robin")
     assert account.enabled
     entries = staff.audit(ANA, "robin")
@@ -192,6 +193,38 @@ def test_narrowing_and_disabling_end_the_members_sessions_widening_does_not_and_
     ]
     assert (entries[2].before.role, entries[2].after.role) == ("front-desk", "clinician")  # type: ignore[union-attr]
     assert (entries[3].before.status, entries[3].after.status) == ("active", "disabled")  # type: ignore[union-attr]
+
+
+def test_a_narrowing_cut_short_before_the_sign_out_signs_out_when_repeated(practices: Practices) -> None:
+    practices.invite(clinics=["north", "south"])
+    account = practices.accounts.accounts["robin"]
+    practices.accounts.failing.add("sign_out")
+    with pytest.raises(TemporarilyUnavailable):
+        practices.a.staff.change(ANA, "robin", role="front-desk", clinics=["north"])
+    assert account.sessions_ended == 0 and practices.records_a.get_staff_member("robin").clinics == ["north"]  # type: ignore[union-attr]
+    practices.a.staff.change(ANA, "robin", role="front-desk", clinics=["north"])
+    assert account.sessions_ended == 1
+
+
+def test_a_record_naming_another_practice_s_account_changes_nothing_of_it(practices: Practices) -> None:
+    """Practice B's invite of a username A has, caught between saving its record and finding
+    the account taken: B's admin acting on that record in the meantime reaches nothing."""
+    practices.invite(clinics=["north"])
+    records_b = practices.b.staff.records
+    member = practices.a.staff.member(ANA, "robin").model_copy(update={"clinics": None, "invite_id": "b-invite"})
+    entry = practices.a.staff.audit(ANA, "robin")[0]
+    records_b.save_staff_member(None, member, entry)
+    for attempt in (
+        lambda: practices.b.staff.change(BEA, "robin", role="admin", clinics=None),
+        lambda: practices.b.staff.disable(BEA, "robin"),
+    ):
+        with pytest.raises(NotFound):
+            attempt()
+    account = practices.accounts.accounts["robin"]
+    assert (account.organization, account.role, account.clinics, account.enabled, account.sessions_ended) == (
+        "practice-a", "front-desk", ["north"], True, 0
+    )
+    assert records_b.staff_audit("robin") == [entry]  # nothing written in B either
 
 
 def test_a_token_asking_for_more_than_the_record_now_grants_is_refused(practices: Practices) -> None:

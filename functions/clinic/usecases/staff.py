@@ -26,6 +26,7 @@ from .kernel import Actor, Clock
 from .ports import StaffAccounts, StaffRecords
 
 ALREADY_MEMBER = "username: a member of your practice already has this username"
+NO_SUCH_MEMBER = "no such member of your practice: check the username"
 
 
 class StaffManagement:
@@ -51,7 +52,7 @@ class StaffManagement:
     def member(self, actor: Actor, username: str) -> StaffMember:
         member = self.records.get_staff_member(username)
         if member is None or not self._sees(actor, member):
-            raise NotFound("no such member of your practice: check the username")
+            raise NotFound(NO_SUCH_MEMBER)
         return member
 
     def _sees(self, actor: Actor, member: StaffMember) -> bool:
@@ -133,16 +134,22 @@ class StaffManagement:
 
     def _apply(self, actor: Actor, member: StaffMember, access: Access, action: str) -> StaffMember:
         self._check(actor, member, access)
+        accounts = self.accounts()
+        # The pool is every practice's: a record can name an account that is not this practice's
+        # (another practice's invite of a taken username, while it is being undone).
+        if accounts.organization_of(member.username) != self.organization_id:
+            raise NotFound(NO_SUCH_MEMBER)
         after = member
-        if access != member.access:
+        repeat = access == member.access
+        if not repeat:
             after = member.model_copy(update={**access.model_dump(), "version": member.version + 1, "changed_at": self.clock()})
             self.records.save_staff_member(member, after, self._entry(actor, action, member.access, after))
         # Cognito follows even when the record did not change: a repeat completes a change whose
-        # Cognito part failed the first time.
-        accounts = self.accounts()
+        # Cognito part failed the first time, and signs out again (it cannot tell whether that
+        # change narrowed; an extra sign-out costs the member one sign-in).
         accounts.set_access(after)
         accounts.set_enabled(after.username, after.status == "active")
-        if narrows(member.access, after.access, self.organization_id):
+        if repeat or narrows(member.access, after.access, self.organization_id):
             accounts.sign_out(after.username)
         return after
 

@@ -4,10 +4,12 @@ practice's member is 404 (the list and the records are the caller's practice's o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
+from ...domain.staff import StaffMember
 from ..auth import ADMIN
 from ..models import StaffAccessRequest, StaffInviteRequest
 from ..responses import StaffAuditView, StaffListView, StaffMemberView
@@ -44,22 +46,26 @@ def post_staff(body: Annotated[StaffInviteRequest, Body()]) -> tuple[dict[str, A
 
 @routes("PUT", "/staff/<username>", ADMINS, returns=StaffMemberView)
 def put_staff_member(username: str, body: Annotated[StaffAccessRequest, Body()]) -> dict[str, Any]:
-    member = use_cases().staff.change(caller(), username, role=body.role, clinics=body.clinic_ids)
-    forget_standing(username)
-    return staff_member_view(member)
+    return _changed(username, lambda: use_cases().staff.change(caller(), username, role=body.role, clinics=body.clinic_ids))
 
 
 @routes("POST", "/staff/<username>/disable", ADMINS, returns=StaffMemberView)
 def disable_staff_member(username: str) -> dict[str, Any]:
-    member = use_cases().staff.disable(caller(), username)
-    forget_standing(username)
-    return staff_member_view(member)
+    return _changed(username, lambda: use_cases().staff.disable(caller(), username))
 
 
 @routes("POST", "/staff/<username>/enable", ADMINS, returns=StaffMemberView)
 def enable_staff_member(username: str) -> dict[str, Any]:
-    member = use_cases().staff.enable(caller(), username)
-    forget_standing(username)
+    return _changed(username, lambda: use_cases().staff.enable(caller(), username))
+
+
+def _changed(username: str, change: Callable[[], StaffMember]) -> dict[str, Any]:
+    """The change, and this environment's standing check forgets the member's old record at
+    once, also when Cognito failed after the record changed."""
+    try:
+        member = change()
+    finally:
+        forget_standing(username)
     return staff_member_view(member)
 
 

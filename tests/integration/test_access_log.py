@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.world import World, at, clinic_day
+from tests.support.world import World, at, clinic_day, patient_details
 
 
 def test_every_read_of_a_patient_is_accounted_for_per_patient_and_per_staff_member(clinic: World) -> None:
@@ -54,6 +54,15 @@ def test_a_search_accounts_for_each_patient_it_shows(clinic: World) -> None:
     assert sorted(e["patientId"] for e in by_other) == sorted([alex, robin])
     assert len({e["requestId"] for e in by_other}) == 1  # one search, an entry per patient it showed
     assert "rivera" not in json.dumps(by_desk).lower()  # what was searched for is not kept either
+
+
+def test_a_duplicate_warning_accounts_for_each_patient_it_shows(clinic: World) -> None:
+    alex = clinic.register_patient()["patientId"]
+    someone = {"givenName": "Zed", "familyName": "Other", "birthDate": "1990-01-01", "phone": "+15555550100", "confirmedNew": None}
+    warned = clinic.call("POST", "/patients", patient_details(**someone), headers={"Idempotency-Key": "same-phone"}, user="desk-9")
+    assert (warned.status, [p["patientId"] for p in warned.body["duplicates"]]) == (409, [alex])
+    by_desk = clinic.call("GET", "/access-log", role="admin", query={"staffId": "sub-desk-9"}).body["entries"]
+    assert [(e["patientId"], e["route"]) for e in by_desk] == [(alex, "POST /patients")]
 
 
 def test_the_log_is_asked_for_one_patient_or_one_staff_member(clinic: World) -> None:

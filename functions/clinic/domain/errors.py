@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # patients' module raises these errors
+    from .patients import Patient
+
 
 class DomainError(Exception):
     """Base class: `message` is safe to show to staff (never contains PHI)."""
@@ -51,7 +56,7 @@ class PossibleDuplicate(Conflict):
     """A registration that may be someone already registered: `patients` are they (shown to
     the staff member who asked, never in the message or a log)."""
 
-    def __init__(self, patients: list[object]):
+    def __init__(self, patients: list[Patient]):
         super().__init__(
             "a patient with the same name and birth date, or the same phone number, is already registered: "
             "use that record, or confirm this is someone else (confirmedNew: true)"

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from ...domain.courses import CourseStatus
+from ...domain.errors import PossibleDuplicate
 from ..auth import ADMIN, CLINICIAN, FRONT_DESK, FRONT_OFFICE, STAFF
 from ..models import (
     AcknowledgeRequest,
@@ -31,9 +32,13 @@ def post_patient(body: Annotated[PatientRegistration, Body()]) -> tuple[dict[str
     the same phone is registered, unless `confirmedNew` is true."""
 
     def register() -> dict[str, Any]:
-        patient = use_cases().bookings.register_patient(
-            body.details(), patient_id=record_id("register-patient"), confirmed_new=body.confirmed_new
-        )
+        try:
+            patient = use_cases().bookings.register_patient(
+                body.details(), patient_id=record_id("register-patient"), confirmed_new=body.confirmed_new
+            )
+        except PossibleDuplicate as duplicate:  # the reply shows who they are: a read of their records
+            account_reads([p.patient_id for p in duplicate.patients], "POST /patients")
+            raise
         count("PatientRegistered")
         return dump(patient, keep_none=True)
 

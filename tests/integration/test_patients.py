@@ -85,3 +85,13 @@ def test_another_practice_finds_none_of_this_practice_s_patients(world: World) -
     assert other.status == 201, other.body
     assert [p["patientId"] for p in search(world, "rivera", organization="practice-b")["patients"]] == [other.body["patientId"]]
     assert [p["patientId"] for p in search(world, "rivera")["patients"]] == [patient]
+
+
+def test_a_name_that_normalizes_to_many_letters_registers_and_is_found(world: World) -> None:
+    long_name = "\ufdfa" * 20  # each becomes 18 letters: the index key would pass DynamoDB's 1024 bytes
+    reply = world.call(
+        "POST", "/patients", patient_details(givenName=long_name, familyName=long_name, confirmedNew=None),
+        headers={"Idempotency-Key": "long-name-patient"},
+    )
+    assert reply.status == 201, reply.body
+    assert [p["patientId"] for p in search(world, f"{long_name} {long_name}")["patients"]] == [reply.body["patientId"]]

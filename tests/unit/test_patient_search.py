@@ -52,6 +52,16 @@ def test_a_patient_is_indexed_by_both_name_orders_birth_date_and_phone_last_digi
     ]
 
 
+def test_a_name_that_normalizes_long_is_keyed_by_its_first_300_bytes_and_found_by_typing_it_whole() -> None:
+    ligatures, hangul = "\ufdfa" * 20, "\ud7a3" * 80  # 18 letters each; 3 jamo of 3 bytes each
+    for given, family in ((ligatures, ligatures), (hangul, hangul)):
+        names = [term for term in index_terms(details(given=given, family=family)) if term.by is SearchBy.NAME]
+        assert names and all(0 < len(term.value.encode()) <= 300 for term in names)
+        typed = search_term(f"{given} {family}")
+        assert len(typed.value.encode()) <= 300 and names[0].value.startswith(typed.value)
+        assert names[0].value.startswith(search_term(given[:3]).value)
+
+
 def test_a_name_that_reads_the_same_both_ways_is_indexed_once_and_no_phone_no_phone_entry() -> None:
     terms = index_terms(details(given="Lee", family="Lee", phone=None))
     assert terms == [SearchTerm(SearchBy.NAME, "lee lee"), SearchTerm(SearchBy.BIRTH_DATE, "1980-04-02")]

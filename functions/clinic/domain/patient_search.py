@@ -24,6 +24,10 @@ DROPPED = re.compile(r"['\u2019]")  # O'Brien is "obrien", typed with or without
 SEPARATORS = re.compile(r"[^\w]+|_")
 MIN_NAME_LETTERS = 2
 MIN_PHONE_DIGITS = 4
+# A name's key is cut to this many UTF-8 bytes: normalizing can make one character many (a
+# ligature, a Hangul syllable), and DynamoDB refuses a sort key over 1024 bytes. Searches are
+# cut the same way, so a prefix still finds its name.
+NAME_KEY_BYTES = 300
 
 
 class SearchBy(StrEnum):
@@ -69,14 +73,18 @@ def search_term(query: str) -> SearchTerm:
     name = normalize_name(text)
     if len(name.replace(" ", "")) < MIN_NAME_LETTERS:
         raise InvalidRequest("text", f"give at least {MIN_NAME_LETTERS} letters of the name, a birth date (YYYY-MM-DD) or a phone number")
-    return SearchTerm(SearchBy.NAME, name)
+    return SearchTerm(SearchBy.NAME, _name_key(name))
+
+
+def _name_key(name: str) -> str:
+    return name.encode()[:NAME_KEY_BYTES].decode(errors="ignore")
 
 
 def index_terms(patient: PatientDetails) -> list[SearchTerm]:
     """The index entries a patient is found by, each once (a given name equal to the family
     name gives one name entry)."""
     given, family = normalize_name(patient.given_name), normalize_name(patient.family_name)
-    terms = [SearchTerm(SearchBy.NAME, f"{given} {family}"), SearchTerm(SearchBy.NAME, f"{family} {given}")]
+    terms = [SearchTerm(SearchBy.NAME, _name_key(f"{given} {family}")), SearchTerm(SearchBy.NAME, _name_key(f"{family} {given}"))]
     terms.append(SearchTerm(SearchBy.BIRTH_DATE, patient.birth_date.isoformat()))
     if patient.phone:
         terms.append(SearchTerm(SearchBy.PHONE, phone_key(patient.phone)))

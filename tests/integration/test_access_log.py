@@ -72,6 +72,15 @@ def test_the_log_is_asked_for_one_patient_or_one_staff_member(clinic: World) -> 
     assert clinic.call("GET", "/access-log", role="front-desk", query={"patientId": "p"}).status == 403
 
 
+def test_only_an_admin_of_every_clinic_reads_the_log(clinic: World) -> None:
+    patient = clinic.register_patient()["patientId"]
+    assert clinic.call("GET", f"/patients/{patient}", user="desk-1").status == 200
+    for query in ({"patientId": patient}, {"staffId": "sub-desk-1"}):
+        refused = clinic.call("GET", "/access-log", role="admin", clinics="north", query=query)
+        assert (refused.status, refused.body["fields"][0]["field"]) == (403, "clinics"), refused.body
+        assert len(clinic.call("GET", "/access-log", role="admin", query=query).body["entries"]) == 1
+
+
 def test_another_practice_s_admin_sees_none_of_it(clinic: World) -> None:
     patient = clinic.register_patient()["patientId"]
     assert clinic.call("GET", f"/patients/{patient}").status == 200

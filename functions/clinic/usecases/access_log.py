@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.access import AccessEntry
+from ..domain.errors import NotPermitted
 from .kernel import Actor, Clock
 from .ports import AccessRecords
 
@@ -25,8 +26,17 @@ class AccessLog:
         if entries:
             self.records.record_accesses(entries)
 
-    def of_patient(self, patient_id: str) -> list[AccessEntry]:
+    def of_patient(self, actor: Actor, patient_id: str) -> list[AccessEntry]:
+        _check_reads_the_log(actor)
         return self.records.accesses_of_patient(patient_id)
 
-    def by_staff(self, staff_id: str) -> list[AccessEntry]:
+    def by_staff(self, actor: Actor, staff_id: str) -> list[AccessEntry]:
+        _check_reads_the_log(actor)
         return self.records.accesses_by_staff(staff_id)
+
+
+def _check_reads_the_log(actor: Actor) -> None:
+    """The log is the practice's, across its clinics (whose staff an admin of some clinics
+    does not see): its privacy officer's, an admin of every clinic."""
+    if actor.reach is None or not actor.reach.every_clinic:
+        raise NotPermitted("clinics", "the access log spans the practice: only an admin of every clinic reads it")

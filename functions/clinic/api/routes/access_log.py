@@ -1,5 +1,5 @@
-"""HIPAA's accounting of access, for the practice's admin: who read a patient's records, and
-what a staff member read."""
+"""HIPAA's accounting of access, for the practice's admin of every clinic: who read a
+patient's records, and what a staff member read."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from ...domain.errors import InvalidRequest
 from ..auth import ADMIN
-from ..routing import Routes, use_cases
+from ..routing import Routes, caller, use_cases
 from ..views import dump
 
 routes = Routes()
@@ -24,6 +24,6 @@ def get_access_log(
     (staffId, their user id), oldest first."""
     if (patient_id is None) == (staff_id is None):
         raise InvalidRequest("patientId", "name exactly one of patientId or staffId")
-    log = use_cases().access_log
-    entries = log.of_patient(patient_id) if patient_id is not None else log.by_staff(staff_id or "")
+    log, actor = use_cases().access_log, caller()
+    entries = log.of_patient(actor, patient_id) if patient_id is not None else log.by_staff(actor, staff_id or "")
     return {"entries": [dump(entry) for entry in entries]}

@@ -104,6 +104,16 @@ def test_a_disable_whose_cognito_part_failed_still_refuses_the_member_at_once(pr
     assert account(practice, "robin")["enabled"] is False
 
 
+def test_an_email_another_account_signs_in_with_is_a_conflict_and_leaves_no_member(practice: World, faults) -> None:
+    # Cognito refuses a second account with a verified email it already signs someone in with
+    # (AliasExistsException; moto does not check it, so it is injected here).
+    before = practice.items()
+    with faults.injected(lambda call: call.operation == "AdminCreateUser", "AliasExistsException"):
+        refused = invite(practice)
+    assert (refused.status, refused.body["message"]) == (409, "email: another account already uses this address; use another")
+    assert "robin" not in refused.body["message"] and practice.items() == before
+
+
 def test_another_practices_admin_finds_no_member_and_changes_nothing(practice: World) -> None:
     invite(practice)
     before, cognito_before = practice.items(), account(practice, "robin")

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..domain.errors import InvalidRequest, TemporarilyUnavailable, UsernameTaken
+from ..domain.errors import Conflict, InvalidRequest, TemporarilyUnavailable, UsernameTaken
 from ..domain.staff import StaffMember
 from ..domain.tenancy import clinics_text
 
@@ -75,6 +75,8 @@ class CognitoAccounts:
             code = error.response["Error"]["Code"]
             if code == "UsernameExistsException":
                 raise UsernameTaken() from None
+            if code == "AliasExistsException":  # staff sign in by email too: one account per address, pool-wide
+                raise Conflict("email: another account already uses this address; use another") from None
             if code in _TRANSIENT:
                 raise TemporarilyUnavailable("the sign-in service is busy; retry shortly") from error
             if code == "InvalidParameterException":  # its message may quote the value: not passed on

@@ -30,7 +30,7 @@ CASES = [
     ("malformed JSON", "{not json", 400, "body"),
     ("wrong type", {"start": 12345}, 422, "start"),
     ("missing field", {"chairId": None}, 422, "chairId"),
-    ("unknown field", {"colour": "blue"}, 422, "colour"),
+    ("unknown field", {"colour": "blue"}, 422, "body"),  # named by where it is, not by what was sent
     ("unknown chair", {"chairId": "chair-99"}, 422, "chairId"),
     ("unknown provider", {"providerId": "dr-nobody"}, 422, "providerId"),
     ("unknown session type", {"sessionType": "ketamine-lozenge"}, 422, "sessionType"),

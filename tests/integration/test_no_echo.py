@@ -42,6 +42,8 @@ CASES: list[tuple[str, str, str, Any, int]] = [
     ("escalation id", "GET", f"/escalations/{MARK}-escalation", None, 404),
     ("task id", "POST", f"/tasks/{MARK}-task/complete", lambda p: {"note": "called"}, 404),
     ("clinic id", "GET", f"/clinics/{MARK}-clinic", None, 404),
+    ("field name", "POST", "/patients/search", lambda p: {"text": "rivera", f"{MARK}Field": 1}, 422),
+    ("nested field name", "POST", "/appointments", lambda p: {**booking(p), "dose": {f"{MARK}Field": 1}}, 422),
 ]
 
 

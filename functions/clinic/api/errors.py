@@ -80,7 +80,8 @@ def _field_name(location: tuple[Any, ...]) -> str:
 
 
 def _problems(errors: list[Any]) -> list[dict[str, str]]:
-    named = [(_field_name(tuple(e.get("loc", ()))), e) for e in errors]
+    # An unknown field is named by where it was found, never by its own name (what was sent).
+    named = [(_field_name(tuple(e.get("loc", ()))[: -1 if e.get("type") == "extra_forbidden" else None]), e) for e in errors]
     return [{"field": field, "problem": plain(e, field)} for field, e in named]
 
 

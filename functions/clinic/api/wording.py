@@ -23,7 +23,7 @@ def plain(error: dict[str, Any], field: str) -> str:
         return "has characters or a form this field does not accept"
     fixed = {
         "missing": "is required",
-        "extra_forbidden": "is not a field of this request",
+        "extra_forbidden": "has a field this request does not take",
         "bool_type": "must be true or false",
         "bool_parsing": "must be true or false",
         "int_type": "must be a whole number",

@@ -15,6 +15,7 @@ from clinic.api import app as api_module
 from clinic.api.app import ROUTES
 
 from local.gateway import LambdaContext, rest_event
+from tests.support.bodies import body_for
 from tests.support.world import CLINIC, World, claims_for
 
 CALLERS = [None, "front-desk", "clinician", "admin"]
@@ -39,8 +40,11 @@ def _misspellings(path: str) -> dict[str, str]:
     }
 
 
-def _call(method: str, path: str, caller: str | None, *, body: Any = None, content_type: str = "application/json") -> tuple[int, dict[str, Any]]:
-    event = rest_event(method, path, body=body, claims=claims_for(caller), headers={"Content-Type": content_type, "Idempotency-Key": "path-forms-1"})
+def _call(
+    method: str, path: str, caller: str | None, *, body: Any = None, content_type: str = "application/json", query: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    headers = {"Content-Type": content_type, "Idempotency-Key": "path-forms-1"}
+    event = rest_event(method, path, body=body, claims=claims_for(caller), headers=headers, query=query)
     reply = api_module.lambda_handler(event, LambdaContext())
     return reply["statusCode"], json.loads(reply["body"]) if reply.get("body") else {}
 
@@ -81,3 +85,20 @@ def test_an_unknown_route_is_404_for_anyone_and_a_public_one_never_500s(shared_c
         for body in (None, "", "null", "[]", "{", '{"token": 5}', '{"token": null}', "x" * 5000):
             status, reply = _call("POST", path, None, body=body)
             assert 400 <= status < 500 and _shaped(reply), (path, body[:20] if body else body, status, reply)
+
+
+@pytest.mark.parametrize(
+    "policy", [policy for policy, _ in ROUTES if "<" in policy.path], ids=lambda p: f"{p.method} {p.path}"
+)
+def test_an_id_longer_than_any_key_takes_is_refused_naming_it(shared_clinic: World, policy) -> None:
+    """DynamoDB refuses a key over 1024 bytes with an error of its own (a 500 if it got there)."""
+    before = shared_clinic.items()
+    for parameter in re.findall(r"<([^>]+)>", policy.path):
+        path = _concrete(policy.path.replace(f"<{parameter}>", "x" * 2000))
+        body = body_for(policy.method, policy.path, {"clinic_id": CLINIC, "patient_id": "does-not-exist"})
+        query = {"date": "2030-01-07", "sessionType": "spravato"} if policy.method == "GET" else None
+        status, reply = _call(policy.method, path, sorted(policy.groups)[0], body=body, query=query)
+        assert status == 422 and _shaped(reply), (parameter, status, reply)
+        field = re.sub(r"_(\w)", lambda m: m.group(1).upper(), parameter)
+        assert field in [f["field"] for f in reply["fields"]] and "x" * 20 not in reply["message"], reply
+    assert shared_clinic.items() == before

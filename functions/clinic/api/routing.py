@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from ..composition import UseCases, Wiring
 from ..domain.appointments import Appointment
+from ..domain.errors import InvalidRequest
 from ..domain.links import organization_of
 from ..domain.tenancy import Reach
 from ..environments import Environments
@@ -37,6 +38,7 @@ from .standing import StaffStanding
 from .views import appointment_view
 
 Handler = Callable[..., Any]
+MAX_PATH_ID = 128  # ids the service makes are 32 hex digits; clinic, chair and provider ids are short slugs
 
 
 class Routes:
@@ -126,7 +128,7 @@ class ApiEnvironment:
         self.metrics = EphemeralMetrics(namespace="KetamineClinic", service="clinic-api")
         self.resolver = PerThreadRestResolver(enable_validation=True, cors=cors)
         self.standing = StaffStanding(config.staff_standing_seconds)
-        self.resolver.use([_in_standing])
+        self.resolver.use([_in_standing, _ids_bounded])
         errors.register(self.resolver)
         for router in routers:
             self.resolver.include_router(router)
@@ -138,6 +140,16 @@ def _in_standing(app: APIGatewayRestResolver, next_middleware: Callable[..., Any
     if claims_of(app.current_event.raw_event):
         actor = caller()
         environment().standing.check(actor, lambda: use_cases().staff.standing(actor.name))
+    return next_middleware(app)
+
+
+def _ids_bounded(app: APIGatewayRestResolver, next_middleware: Callable[..., Any]) -> Any:
+    """A path id longer than any the service makes is refused before it reaches a key
+    (DynamoDB refuses keys over 1024 bytes with an error that would be a 500)."""
+    segments = set(app.current_event.path.split("/"))
+    for name, value in app.context.get("_route_args", {}).items():  # with the body, once validated
+        if isinstance(value, str) and value in segments and len(value) > MAX_PATH_ID:
+            raise InvalidRequest(to_camel(name), f"is longer than any id ({MAX_PATH_ID} characters at most)")
     return next_middleware(app)
 
 

@@ -5,8 +5,14 @@ practice's admin reads per patient and per staff member."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
-from tests.support.world import World, at, clinic_day, patient_details
+import boto3
+from clinic.adapters.dynamodb import DynamoRepository
+from clinic.domain.escalations import Escalation
+from clinic.domain.tenancy import Reach
+
+from tests.support.world import CLINIC, ORGANIZATION, World, at, clinic_day, patient_details
 
 
 def test_every_read_of_a_patient_is_accounted_for_per_patient_and_per_staff_member(clinic: World) -> None:
@@ -36,6 +42,23 @@ def test_every_read_of_a_patient_is_accounted_for_per_patient_and_per_staff_memb
     by_doctor = clinic.call("GET", "/access-log", role="admin", query={"staffId": "sub-doc-1"}).body["entries"]
     assert [(e["patientId"], e["route"]) for e in by_doctor] == [
         (patient, "GET /patients/{patientId}/scores"), (patient, "GET /patients/{patientId}/fhir"), (other, "GET /patients/{patientId}"),
+    ]
+
+
+def test_a_session_s_vitals_and_an_escalation_s_details_are_reads_of_the_patient(clinic: World) -> None:
+    patient = clinic.register_patient()["patientId"]
+    appointment = clinic.book(patient, at(clinic_day(3), 10), key="vitals-booking").body["appointmentId"]
+    records = DynamoRepository(boto3.resource("dynamodb").Table(clinic.table_name), Reach(ORGANIZATION))
+    now = datetime.now(UTC)
+    records.save_escalation(None, Escalation(
+        escalation_id="escalation-1", appointment_id=appointment, follow_up=1, clinic_id=CLINIC, patient_id=patient,
+        reason="PHQ-9 item 9 above 0", started_at=now,
+    ))
+    assert clinic.call("GET", f"/appointments/{appointment}/vitals", role="clinician", user="doc-2").status == 200
+    assert clinic.call("GET", "/escalations/escalation-1", role="clinician", user="doc-2").status == 200
+    entries = clinic.call("GET", "/access-log", role="admin", query={"staffId": "sub-doc-2"}).body["entries"]
+    assert [(e["patientId"], e["route"]) for e in entries] == [
+        (patient, "GET /appointments/{appointmentId}/vitals"), (patient, "GET /escalations/{escalationId}"),
     ]
 
 

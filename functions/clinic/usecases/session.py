@@ -113,9 +113,9 @@ class ClinicianSession(ClinicUseCase):
         self.store.change_attention(appointment_id, actor, lambda a, _: attention_after_vitals(a.attention, a.dose, vitals, limit))
         return vitals
 
-    def vitals(self, appointment_id: str) -> list[Vitals]:
-        self.store.get(appointment_id)
-        return self.records.vitals(appointment_id)
+    def vitals(self, appointment_id: str) -> tuple[Appointment, list[Vitals]]:
+        """The session's readings, with the appointment they belong to (whose patient they are)."""
+        return self.store.get(appointment_id), self.records.vitals(appointment_id)
 
     def discharge(
         self,

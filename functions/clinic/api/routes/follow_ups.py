@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from ..auth import CLINICAL, STAFF
 from ..models import AcknowledgeRequest
-from ..routing import Routes, caller, use_cases
+from ..routing import Routes, account_reads, caller, use_cases
 from ..views import call_list_entry, dump
 
 routes = Routes()
@@ -35,7 +35,9 @@ def get_alerts(clinic_id: str) -> dict[str, Any]:
 
 @routes("GET", "/escalations/<escalation_id>", STAFF)
 def get_escalation(escalation_id: str) -> dict[str, Any]:
-    return dump(use_cases().follow_ups.escalation(escalation_id), exclude={"task_token"})
+    escalation = use_cases().follow_ups.escalation(escalation_id)
+    account_reads([escalation.patient_id], "GET /escalations/{escalationId}")  # what the patient's answers showed
+    return dump(escalation, exclude={"task_token"})
 
 
 @routes("POST", "/escalations/<escalation_id>/acknowledge", CLINICAL)

@@ -10,7 +10,7 @@ from ...domain.care import Measurements
 from ..auth import ADMIN, CLINICAL, CLINICIAN, STAFF
 from ..models import DischargeRequest, DoseRequest, VitalsRequest
 from ..responses import AppointmentView
-from ..routing import Routes, appointment_reply, caller, created, use_cases
+from ..routing import Routes, account_reads, appointment_reply, caller, created, use_cases
 from ..views import dump
 
 routes = Routes()
@@ -44,7 +44,9 @@ def post_vitals(appointment_id: str, body: Annotated[VitalsRequest, Body()]) -> 
 
 @routes("GET", "/appointments/<appointment_id>/vitals", STAFF)
 def get_vitals(appointment_id: str) -> dict[str, Any]:
-    return {"appointmentId": appointment_id, "vitals": [dump(v) for v in use_cases().session.vitals(appointment_id)]}
+    appointment, vitals = use_cases().session.vitals(appointment_id)
+    account_reads([appointment.patient_id], "GET /appointments/{appointmentId}/vitals")  # a part of the chart
+    return {"appointmentId": appointment_id, "vitals": [dump(v) for v in vitals]}
 
 
 @routes("POST", "/appointments/<appointment_id>/discharge", CLINICAL, returns=AppointmentView)

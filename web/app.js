@@ -37,7 +37,7 @@ async function start() {
   await loadClinic();
   $("#day").value ||= localDate(state.now); // the clinic's today: its zone is known only now
   await refresh();
-  if (is("admin")) await showStaff($("#clinic").value);
+  if (is("admin")) await showStaff($("#clinic").value, staffName());
   setInterval(async () => { await tick(); await refresh(); }, 3000);
 }
 

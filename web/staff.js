@@ -7,7 +7,11 @@ const ROLES = { "front-desk": "Front desk", clinician: "Clinician", admin: "Admi
 const clinicsField = (text) => (text.trim() === "*" ? ["*"] : text.split(",").map((id) => id.trim()).filter(Boolean));
 const clinicsText = (clinics) => (clinics[0] === "*" ? "every clinic" : clinics.join(", "));
 
-export async function showStaff(clinicId) {
+let signedIn = "";
+
+// `username`: the admin's own, whose row offers no disabling (the API refuses it too).
+export async function showStaff(clinicId, username) {
+  signedIn = username;
   $("#staff-card").classList.remove("hidden");
   $("#invite-clinics").value = clinicId;
   $("#staff-invite").addEventListener("submit", invite);
@@ -19,14 +23,14 @@ export async function showStaff(clinicId) {
 async function renderStaff() {
   const { staff } = await call("GET", "/staff");
   $("#staff-list").replaceChildren(...staff.map((member) => el("tr", { "data-username": member.username },
-    el("td", {}, member.username),
+    el("td", {}, member.username === signedIn ? `${member.username} (you)` : member.username),
     el("td", {}, `${member.givenName} ${member.familyName}`),
     el("td", {}, ROLES[member.role]),
     el("td", {}, clinicsText(member.clinics)),
     el("td", {}, member.status === "active" ? "Active" : "Disabled"),
     el("td", {},
       el("button", { type: "button", "aria-label": `Change access of ${member.username}`, onclick: () => editAccess(member) }, "Change"),
-      member.status === "active"
+      member.username === signedIn ? null : member.status === "active"
         ? el("button", { type: "button", class: "danger", "aria-label": `Disable ${member.username}`, onclick: () => setStatus(member, "disable") }, "Disable")
         : el("button", { type: "button", "aria-label": `Enable ${member.username}`, onclick: () => setStatus(member, "enable") }, "Enable")))));
 }

@@ -38,6 +38,10 @@ def test_an_admin_invites_changes_and_disables_a_member_who_feels_each_change(se
     card = admin.locator("#staff-card")
     expect(card).to_be_visible()
     assert violations(admin) == []
+    own = admin.locator('#staff-list tr[data-username="admin"]')  # the demo practice's staff list
+    expect(own).to_contain_text("admin (you)")
+    expect(own.get_by_role("button", name="Disable admin")).to_have_count(0)
+    expect(admin.locator('#staff-list tr[data-username="frontdesk"]').get_by_role("button", name="Disable frontdesk")).to_be_visible()
 
     # Invited by keyboard: each field in turn, Enter submits.
     admin.locator("#invite-username").focus()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import boto3
 from clinic.api import app as api_module
 
-from local.aws import deploy, reset_functions, serialize_dynamodb
+from local.aws import deploy, reset_functions, serialize_dynamodb, stored_items
 from local.gateway import LambdaContext, rest_event
 from tests.support import conformance
 
@@ -164,9 +164,9 @@ class World:
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
     def items(self) -> list[dict[str, Any]]:
-        """Every item of the clinic table (a test may Scan; the service never does)."""
-        pages = self.dynamodb.get_paginator("scan").paginate(TableName=self.table_name)
-        return sorted((item for page in pages for item in page["Items"]), key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+        """Every item of the clinic table (a test may look at all of it; the service never does)."""
+        stored = stored_items(self.table_name, self.dynamodb.meta.region_name)
+        return sorted(stored, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
 
     # --- a clinic to work in ----------------------------------------------------------
     def set_up_clinic(

@@ -34,7 +34,7 @@ def test_the_day_board_is_one_query(warm: World) -> None:
     assert counted.calls == Counter({"dynamodb.Query": 1})
 
 
-def test_booking_is_five_calls_idempotency_included_and_nothing_scans(warm: World) -> None:
+def test_booking_is_six_calls_idempotency_included_and_nothing_scans(warm: World) -> None:
     patient = warm.register_patient()
     with calls.counting() as counted:
         reply = warm.book(patient["patientId"], at(DAY, 10), key="counted-booking")
@@ -42,8 +42,9 @@ def test_booking_is_five_calls_idempotency_included_and_nothing_scans(warm: Worl
     assert counted.calls == Counter(
         {
             "dynamodb.PutItem": 1,  # the idempotency record, in progress
+            "dynamodb.GetItem": 1,  # the patient's schedule count, read before the spacing check
             "dynamodb.Query": 1,  # the patient's scheduled sessions: the spacing between doses
-            "dynamodb.TransactWriteItems": 1,  # appointment, audit, held time, patient check
+            "dynamodb.TransactWriteItems": 1,  # appointment, audit, held time, patient check, schedule count
             "dynamodb.UpdateItem": 1,  # the idempotency record, completed
             "stepfunctions.StartExecution": 1,
         }

@@ -84,6 +84,23 @@ def test_twenty_concurrent_conflicting_bookings_exactly_one_wins(clinic: World) 
     assert len(holds) == 20  # ten chair grains and ten provider grains
 
 
+def test_one_patient_booked_on_three_chairs_at_once_gets_one_session(clinic: World) -> None:
+    """The spacing rule holds under concurrency: without the patient's schedule count in the
+    booking's transaction, two or three of these passed the check together."""
+    for round_ in range(4):
+        patient = clinic.register_patient(f"spacing-race-{round_}", givenName=f"Robin{round_}", phone=f"+1555555{round_:04d}")["patientId"]
+        start = at(clinic_day(2 + round_), 9)
+
+        def attempt(n: int, patient: str = patient, start=start, round_: int = round_):
+            return clinic.book(patient, start, key=f"spacing-race-{round_}-{n}", chair=f"chair-{n + 1}", provider=("nurse-a", "dr-b", "nurse-a")[n])
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            replies = list(pool.map(attempt, range(3)))
+        assert sorted(r.status for r in replies) in ([201, 409, 409], [201, 409, 422], [201, 422, 422]), [(r.status, r.body) for r in replies]
+        booked = clinic.call("GET", f"/patients/{patient}/appointments").body["appointments"]
+        assert len(booked) == 1, booked
+
+
 def test_twenty_retries_with_one_key_create_one_appointment_and_the_same_body(clinic: World) -> None:
     day = clinic_day()
     patient = clinic.register_patient()

@@ -64,6 +64,7 @@ class InMemoryRecords:
         self.escalations: dict[str, Escalation] = {}
         self.tasks: dict[str, ClinicianTask] = {}
         self.accesses: list[AccessEntry] = []
+        self.schedule_versions: dict[str, int] = {}
         self.organizations: list[Organization] = []
         self.members: dict[str, StaffMember] = {}
         self.staff_entries: dict[str, list[StaffAuditEntry]] = defaultdict(list)
@@ -104,8 +105,12 @@ class InMemoryRecords:
         return {grain: len(holders) for (clinic, local, grain), holders in self.holds.items()
                 if clinic == clinic_id and local == day.isoformat() and holders}
 
+    def patient_schedule_version(self, patient_id: str) -> int:
+        return self.schedule_versions.get(patient_id, 0)
+
     def create_appointment(
-        self, appointment: Appointment, claims: list[Claim], audit: AuditEntry, *, requires_rems: bool = False
+        self, appointment: Appointment, claims: list[Claim], audit: AuditEntry, *, requires_rems: bool = False,
+        schedule_version: int | None = None,
     ) -> None:
         patient = self.patients.get(appointment.patient_id)
         if patient is None:
@@ -115,6 +120,10 @@ class InMemoryRecords:
         if appointment.appointment_id in self.appointments:
             raise AlreadyExists(f"appointment {appointment.appointment_id!r} already exists")
         self._check_claims(appointment, claims)
+        if schedule_version is not None:
+            if self.patient_schedule_version(appointment.patient_id) != schedule_version:
+                raise Conflict("another session was being booked for this patient at the same moment")
+            self.schedule_versions[appointment.patient_id] = schedule_version + 1
         self.appointments[appointment.appointment_id] = appointment
         self.audit[appointment.appointment_id][appointment.version] = audit
         self._hold(appointment, claims)

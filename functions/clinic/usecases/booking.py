@@ -74,11 +74,13 @@ def new_booking(
     return NewBooking(appointment, claims_of(scheduler, appointment), audit_entry(appointment, Action.BOOK, actor, None, now))
 
 
-def write_booking(records: AppointmentRecords, scheduler: Scheduler, booking: NewBooking) -> None:
+def write_booking(records: AppointmentRecords, scheduler: Scheduler, booking: NewBooking, schedule_version: int | None = None) -> None:
     """Writes the booking in one transaction; a taken chair or provider is a 409 in clinic time."""
     requires_rems = scheduler.rules.session_types[booking.appointment.session_type].requires_rems
     with taken_in_clinic_time(scheduler):
-        records.create_appointment(booking.appointment, booking.claims, booking.audit, requires_rems=requires_rems)
+        records.create_appointment(
+            booking.appointment, booking.claims, booking.audit, requires_rems=requires_rems, schedule_version=schedule_version
+        )
 
 
 @dataclass(eq=False)
@@ -131,9 +133,12 @@ class Bookings(ClinicUseCase):
         booking = new_booking(
             scheduler, actor, session_type, patient_id, chair_id, provider_id, start, now, appointment_id=appointment_id
         )
+        # Read before the spacing check: a session of the patient placed meanwhile (another
+        # desk, the same second) makes this booking's transaction fail instead of both passing.
+        seen = self.store.records.patient_schedule_version(patient_id)
         self._check_spacing(scheduler, booking.appointment)
         try:
-            write_booking(self.store.records, scheduler, booking)
+            write_booking(self.store.records, scheduler, booking, schedule_version=seen)
         except AlreadyExists:
             existing = self.store.get(booking.appointment.appointment_id)
             wanted = (patient_id, booking.appointment.start, booking.appointment.chair_id, booking.appointment.provider_id)

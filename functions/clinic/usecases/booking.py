@@ -173,13 +173,16 @@ class Bookings(ClinicUseCase):
                 "workflow": Workflow(run=before.workflow.run + 1),
             }
             moved = before.model_copy(update=update)
+            seen = self.store.records.patient_schedule_version(before.patient_id)
             self._check_spacing(scheduler, moved)
             old, new = claims_of(scheduler, before), claims_of(scheduler, moved)
             old_grains = {grain for grain, _ in old}
             new_grains = {grain for grain, _ in new}
             # A grain both blocks share stays held; touching it twice would also break the transaction.
             claims = [(grain, capacity) for grain, capacity in new if grain not in old_grains]
-            return Change(update, Action.RESCHEDULE, actor, claims=claims, releases=sorted(old_grains - new_grains))
+            return Change(
+                update, Action.RESCHEDULE, actor, claims=claims, releases=sorted(old_grains - new_grains), schedule_version=seen
+            )
 
         try:
             before, after = self.store.change(appointment_id, decide)

@@ -195,6 +195,7 @@ class AppointmentTable(TableAccess):
         *,
         form: RemsForm | None = None,
         consumed_link: tuple[str, datetime] | None = None,
+        schedule_version: int | None = None,
     ) -> None:
         operations: list[dict[str, Any]] = [
             {
@@ -241,11 +242,16 @@ class AppointmentTable(TableAccess):
             }
             for grain in releases
         ]
+        schedule_index = len(operations) if schedule_version is not None else None
+        if schedule_version is not None:
+            operations.append(self._schedule_bump(after.patient_id, schedule_version))
         failed = self._transact(operations)
         if failed is None:
             return
         if failed == 0:
             raise StaleRecord("the appointment was changed by someone else meanwhile; reload it and try again")
+        if failed == schedule_index:  # another of the patient's sessions was placed: decide again
+            raise StaleRecord("another session of this patient was booked meanwhile; reload and try again")
         if failed == link_index:
             raise LinkGone("this link was already used; please call the clinic to change your answer")
         grain = claims[failed - first_claim][0]

@@ -120,6 +120,27 @@ def test_two_of_one_patient_s_sessions_moved_to_the_same_hour_at_once_are_not_bo
         assert len({a["start"] for a in booked}) == 2, booked
 
 
+def test_a_course_and_a_booking_of_one_patient_at_the_same_hour_at_once_are_not_both_placed(clinic: World) -> None:
+    for round_ in range(3):
+        patient = clinic.register_patient(f"course-race-{round_}", givenName=f"Kim{round_}", phone=f"+1555557{round_:04d}")["patientId"]
+        start = at(clinic_day(3 + 7 * round_), 9)
+        course = {
+            "clinicId": CLINIC, "patientId": patient, "template": "iv-booster",
+            "sessions": [{"start": start.isoformat(), "chairId": "chair-2", "providerId": "dr-b"}],
+        }
+
+        def place(kind: str, patient: str = patient, start=start, course=course, round_: int = round_):
+            if kind == "course":
+                return clinic.call("POST", "/courses", course, headers={"Idempotency-Key": f"course-race-{round_}"})
+            return clinic.book(patient, start, key=f"course-race-single-{round_}", session_type="iv-ketamine")
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            replies = list(pool.map(place, ["course", "single"]))
+        assert sorted(r.status for r in replies) in ([201, 409], [201, 422]), [(r.status, r.body) for r in replies]
+        booked = clinic.call("GET", f"/patients/{patient}/appointments").body["appointments"]
+        assert len([a for a in booked if a["status"] == "booked"]) == 1, booked
+
+
 def test_twenty_retries_with_one_key_create_one_appointment_and_the_same_body(clinic: World) -> None:
     day = clinic_day()
     patient = clinic.register_patient()

@@ -47,8 +47,12 @@ class CourseWorld(World):
 
     def state(self) -> list[dict[str, Any]]:
         """Every item that means something: a held-time record whose last holder left holds nothing
-        (DynamoDB drops the emptied set; TTL removes the record)."""
-        return [i for i in self.items() if not (i["pk"]["S"].startswith(org_key("HOLD#")) and "holders" not in i)]
+        (DynamoDB drops the emptied set; TTL removes the record), and a patient's schedule count
+        is only a token for concurrent bookings (a rolled-back session leaves it raised)."""
+        return [
+            i for i in self.items()
+            if not (i["pk"]["S"].startswith(org_key("HOLD#")) and "holders" not in i) and i["sk"]["S"] != "SCHEDULE"
+        ]
 
     def holds_of(self, appointment_ids: set[str]) -> list[str]:
         return [

@@ -290,10 +290,11 @@ class InMemoryRecords:
         after: WaitlistOffer,
         *,
         requires_rems: bool,
+        schedule_version: int | None = None,
     ) -> None:
         if self.offers[before.offer_id].version != before.version:
             raise LinkGone("this time has just been taken by someone else; you stay on the waitlist")
-        self.create_appointment(appointment, claims, audit, requires_rems=requires_rems)
+        self.create_appointment(appointment, claims, audit, requires_rems=requires_rems, schedule_version=schedule_version)
         self.offers[after.offer_id] = after
         self.entries[after.clinic_id].pop(after.taken_by or "", None)
 

@@ -263,6 +263,7 @@ class Courses(ClinicUseCase):
             for index, choice in enumerate(sessions)
         ]
         spacing = self.rules.spacing(template.session_type, template)
+        seen = self.store.records.patient_schedule_version(patient_id)  # see Bookings.book
         others = scheduled_starts(self.store.records, patient_id)
         zone = scheduler.clinic.profile.zone
         # In time order, so the later of two sessions too close together is the one named.
@@ -291,7 +292,7 @@ class Courses(ClinicUseCase):
         written: list[tuple[Appointment, list[Claim]]] = []
         try:
             for number, booking in enumerate(bookings, start=1):
-                self._write(scheduler, booking, f"session {number}: ")
+                self._write(scheduler, booking, f"session {number}: ", seen + number - 1)
                 written.append((booking.appointment, booking.claims))
             active = course.model_copy(update={"status": CourseStatus.ACTIVE, "version": 2, "updated_at": now})
             self.records.save_course(course, active)
@@ -314,12 +315,13 @@ class Courses(ClinicUseCase):
         )
         start = booking.appointment.start
         spacing = self.rules.spacing(template.session_type, template)
+        seen = self.store.records.patient_schedule_version(course.patient_id)  # see Bookings.book
         problem = spacing_problem(start, scheduled_starts(self.store.records, course.patient_id), spacing, scheduler.clinic.profile.zone)
         live = [s.start for s in sessions if s.status in SCHEDULED | {Status.FULFILLED}]
         problem = problem or span_problem(template, [*live, start])
         if problem:
             raise InvalidRequest("start", problem)
-        self._write(scheduler, booking, "")
+        self._write(scheduler, booking, "", seen)
         return self.runs.start(booking.appointment, now)
 
     def cancel(self, actor: Actor, course_id: str, reason: str) -> tuple[Course, list[Appointment]]:
@@ -356,9 +358,9 @@ class Courses(ClinicUseCase):
             check_rems_enrollment(known_patient(self.patients, patient_id), kind.requires_rems)
         return scheduler, kind
 
-    def _write(self, scheduler: Scheduler, booking: NewBooking, prefix: str) -> None:
+    def _write(self, scheduler: Scheduler, booking: NewBooking, prefix: str, schedule_version: int) -> None:
         try:
-            write_booking(self.store.records, scheduler, booking)
+            write_booking(self.store.records, scheduler, booking, schedule_version=schedule_version)
         except Conflict as conflict:
             raise Conflict(f"{prefix}{conflict.message}") from conflict
 

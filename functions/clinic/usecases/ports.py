@@ -117,6 +117,7 @@ class WaitlistRecords(Protocol):
         after: WaitlistOffer,
         *,
         requires_rems: bool,
+        schedule_version: int | None = None,
     ) -> None: ...
 
 

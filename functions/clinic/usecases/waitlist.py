@@ -151,6 +151,7 @@ class Waitlist(ClinicUseCase):
         if entry is None:
             raise LinkGone("you are no longer on the waitlist; please call the clinic")
         scheduler = Scheduler(self.rules, self.clinic(offer.clinic_id))
+        seen = self.store.records.patient_schedule_version(entry.patient_id)  # see Bookings.book
         if too_close(self.store.records, scheduler, entry.patient_id, offer.session_type, offer.start):
             raise Conflict("this time is too close to another of your sessions; please call the clinic")
         try:
@@ -171,7 +172,7 @@ class Waitlist(ClinicUseCase):
         requires_rems = self.rules.session_types[offer.session_type].requires_rems
         with taken_in_clinic_time(scheduler):
             self.records.accept_offer(
-                booking.appointment, booking.claims, booking.audit, offer, taken, requires_rems=requires_rems
+                booking.appointment, booking.claims, booking.audit, offer, taken, requires_rems=requires_rems, schedule_version=seen
             )
         return self.runs.start(booking.appointment, now)
 

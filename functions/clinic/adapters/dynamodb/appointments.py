@@ -129,6 +129,7 @@ class AppointmentTable(TableAccess):
         after: WaitlistOffer,
         *,
         requires_rems: bool,
+        schedule_version: int | None = None,
     ) -> None:
         """The booking, the offer taken and the patient's waitlist entry gone: all or nothing,
         so of two patients accepting at once exactly one gets the time."""
@@ -138,9 +139,13 @@ class AppointmentTable(TableAccess):
             self._versioned_put(to_item(after, pk=f"OFFER#{after.offer_id}", sk="OFFER", type="waitlist-offer"), before.version),
             {"Delete": {"TableName": self.name, "Key": entry_key(after.clinic_id, after.taken_by or "")}},
         ]
+        if schedule_version is not None:
+            operations.append(self._schedule_bump(appointment.patient_id, schedule_version))
         failed = self._transact(operations)
         if failed == offer_index:
             raise LinkGone("this time has just been taken by someone else; you stay on the waitlist")
+        if schedule_version is not None and failed == len(operations) - 1:
+            raise Conflict("another of your sessions was being booked at the same moment; please call the clinic")
         if failed is not None:
             self._booking_refused(failed, appointment, claims, requires_rems)
 

@@ -101,7 +101,7 @@ class AppointmentTable(TableAccess):
         if schedule_version is not None:
             operations.append(self._schedule_bump(appointment.patient_id, schedule_version))
         failed = self._transact(operations)
-        if failed is not None and failed == len(operations) - 1 and schedule_version is not None:
+        if schedule_version is not None and failed == len(operations) - 1:
             raise Conflict("another session was being booked for this patient at the same moment: check their appointments and try again")
         if failed is not None:
             self._booking_refused(failed, appointment, claims, requires_rems)
